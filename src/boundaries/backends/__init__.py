@@ -1,0 +1,33 @@
+"""Solver backends behind one interface: each reads a ``LinearModel`` and returns a ``SolveResult``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..linear import LinearModel
+from .result import SolveResult
+
+BACKENDS = ("cpsat", "highs")
+
+
+def solve_model(
+    model: LinearModel,
+    backend: str = "cpsat",
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    threads: int = 2,
+    gap: float = 1e-6,
+) -> SolveResult:
+    """Solve one integer program with the named backend."""
+    runner: Callable[..., SolveResult]
+    if backend == "cpsat":
+        from .cpsat import solve as runner
+    elif backend == "highs":
+        from .highs import solve as runner
+    else:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return runner(model, time_limit=max(0.05, time_limit), seed=seed, threads=threads, gap=gap)
+
+
+__all__ = ["BACKENDS", "SolveResult", "solve_model"]

@@ -1,0 +1,142 @@
+"""Why no plan can exist, in a planner's words.
+
+``precheck`` finds the common impossibilities before any solver runs (each is a proof on its own). When a
+solver still reports infeasibility, ``explain_infeasible`` names which rule is to blame by dropping the optional
+rules one at a time and asking a fast feasibility question again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import networkx as nx
+
+from .problem import Problem
+
+
+def _who(problem: Problem, unit: str) -> str:
+    region = problem.region
+    if region is not None and unit in region.practices.index:
+        return f"practice {unit} ({region.practices.at[unit, 'name']})"
+    return f"unit {unit}"
+
+
+def _lad_name(problem: Problem, lad: str) -> str:
+    region = problem.region
+    if region is not None and lad in region.lads.index:
+        return f"{region.lads.at[lad, 'lad_name']}"
+    return lad
+
+
+def precheck(problem: Problem) -> list[str]:
+    """Reasons that make the problem infeasible, each provable without a solver; empty if none found."""
+    lo, hi = problem.min_population, problem.max_population
+    pop = problem.units["population"].astype(int)
+    reasons: list[str] = []
+    for unit in pop[pop > hi].index:
+        reasons.append(f"{_who(problem, unit)} alone has {pop[unit]:,} patients, above the maximum of {hi:,}")
+
+    graph = problem.contiguity_graph()
+    for part in nx.connected_components(graph):
+        total = int(pop[list(part)].sum())
+        if total < lo:
+            where = ", ".join(_who(problem, u) for u in sorted(part)[:3])
+            reasons.append(
+                f"{where}{' and others' if len(part) > 3 else ''} hold {total:,} patients, cut off from any "
+                f"neighbour, below the {lo:,} minimum"
+            )
+
+    total = problem.total_population
+    k_lo, k_hi = problem.count_range
+    if k_lo > k_hi or k_hi * hi < total or (lo and k_lo * lo > total):
+        reasons.append(
+            f"the {total:,} patients cannot be shared among {k_lo}-{k_hi} consortia of {lo:,}-{hi:,} patients"
+        )
+    if problem.max_practices is not None and k_hi * problem.max_practices < len(pop):
+        reasons.append(
+            f"{len(pop)} practices do not fit in {k_hi} consortia of at most {problem.max_practices} practices"
+        )
+    for group in problem.together:
+        size = int(pop[list(group)].sum())
+        if size > hi:
+            reasons.append(f"practices kept together ({', '.join(group[:4])}...) hold {size:,} patients, above {hi:,}")
+    together_pairs = {frozenset(p) for g in problem.together for p in zip(g, g[1:])}
+    for a, b in problem.apart:
+        if frozenset((a, b)) in together_pairs:
+            reasons.append(f"practices {a} and {b} are asked to be both together and apart")
+    if problem.nesting == "strict":
+        reasons += _strict_nesting_reasons(problem, graph)
+    return reasons
+
+
+def _strict_nesting_reasons(problem: Problem, graph: nx.Graph) -> list[str]:
+    """An authority that can neither be divided into consortia nor join whole neighbours."""
+    lo, hi = problem.min_population, problem.max_population
+    units = problem.units
+    lad = units["lad"].to_dict()
+    lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()
+    lad_graph = nx.Graph()
+    lad_graph.add_nodes_from(lad_pop)
+    lad_graph.add_edges_from((lad[a], lad[b]) for a, b in graph.edges if lad[a] != lad[b])
+    reasons = []
+    for g, size in sorted(lad_pop.items()):
+        divisible = math.ceil(size / hi) <= size // lo if lo else True
+        if divisible:
+            continue
+        neighbours = sorted(lad_graph[g], key=lambda n: lad_pop[n])
+        if size > hi:
+            reasons.append(
+                f"{_lad_name(problem, g)} holds {size:,} patients: no number of consortia of "
+                f"{lo:,}-{hi:,} patients divides it exactly under strict nesting"
+            )
+            continue
+        smallest = min((size + lad_pop[n] for n in neighbours), default=None)
+        if smallest is None or smallest > hi:
+            near = (
+                f"every union with a neighbouring authority exceeds {hi:,} (smallest: "
+                f"{_lad_name(problem, neighbours[0])}, together {smallest:,})"
+                if neighbours
+                else "it has no neighbouring authority"
+            )
+            reasons.append(
+                f"{_lad_name(problem, g)} holds {size:,} patients, below the {lo:,} minimum; under strict "
+                f"nesting it may only join whole neighbouring authorities, but {near}. Group it with a "
+                f"neighbour (lad_groups) or use soft nesting"
+            )
+    return reasons
+
+
+def explain_infeasible(problem: Problem) -> list[str]:
+    """Name the optional rules whose removal makes a plan possible (short CP-SAT feasibility checks)."""
+    from .solve import solve_single
+
+    candidates = {
+        "the health-community floor": dict(health_floor=None),
+        "the deprivation band": dict(imd_band=None),
+        "the number of consortia asked for": dict(n_consortia=None),
+        "the cap on practices per consortium": dict(max_practices=None),
+        "the limit on moves from the baseline": dict(max_moves=None),
+        "the practices kept apart": dict(apart=[]),
+        "the practices kept together": dict(together=[], fixed={}),
+    }
+    active = {
+        name: change
+        for name, change in candidates.items()
+        if any(getattr(problem, key) not in (None, [], {}) for key in change)
+    }
+    blamed = []
+    for name, change in active.items():
+        relaxed = replace(problem, **change)
+        if precheck(relaxed):
+            continue
+        outcome = solve_single(relaxed, "cpsat", time_limit=20, seed=0)
+        if outcome.centres is not None:
+            blamed.append(name)
+    if blamed:
+        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
+    return [
+        "no plan meets every rule at once: the population bounds, connected areas"
+        + (" and whole local authorities" if problem.nesting == "strict" else "")
+        + " cannot all hold; widen the bounds or relax the nesting"
+    ]

@@ -1,0 +1,60 @@
+"""A tiny solver-neutral integer linear program: integer variables, linear rows, a linear objective.
+
+Both backends read this one form, so CP-SAT and HiGHS always solve exactly the same model. Coefficients are
+integers because CP-SAT needs them; the objective is scaled by ``scale`` and reported divided by it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+INF = math.inf
+
+
+@dataclass
+class LinearModel:
+    names: list[str] = field(default_factory=list)
+    lower: list[int] = field(default_factory=list)
+    upper: list[int] = field(default_factory=list)
+    cost: list[int] = field(default_factory=list)
+    rows: list[tuple[list[int], list[int], float, float]] = field(default_factory=list)
+    offset: int = 0
+    scale: float = 1.0
+    hint: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.names)
+
+    def var(self, name: str, lower: int = 0, upper: int = 1, cost: int = 0) -> int:
+        self.names.append(name)
+        self.lower.append(int(lower))
+        self.upper.append(int(upper))
+        self.cost.append(int(cost))
+        return len(self.names) - 1
+
+    def row(self, idx: list[int], coefs: list[int], lo: float = -INF, hi: float = INF) -> None:
+        """Add ``lo <= sum(coefs * vars) <= hi``; repeated variables are merged."""
+        if len(set(idx)) != len(idx):
+            merged: dict[int, int] = {}
+            for i, c in zip(idx, coefs):
+                merged[i] = merged.get(i, 0) + int(c)
+            idx, coefs = list(merged), list(merged.values())
+        self.rows.append((list(idx), [int(c) for c in coefs], lo, hi))
+
+    def add_cost(self, var: int, amount: int) -> None:
+        self.cost[var] += int(amount)
+
+    def evaluate(self, values: list[int]) -> float:
+        """The objective of a solution, in the model's reporting unit."""
+        total = self.offset + sum(c * v for c, v in zip(self.cost, values) if c)
+        return total / self.scale
+
+    def violated_rows(self, values: list[int]) -> list[int]:
+        bad = []
+        for k, (idx, coefs, lo, hi) in enumerate(self.rows):
+            s = sum(values[i] * c for i, c in zip(idx, coefs))
+            if s < lo - 1e-9 or s > hi + 1e-9:
+                bad.append(k)
+        return bad

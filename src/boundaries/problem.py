@@ -1,0 +1,217 @@
+"""What a planner asks for, as pure data: units, their neighbour graph, and the rules of a good map.
+
+A ``Problem`` knows nothing about solvers. ``boundaries.model`` turns it into one integer program that both
+backends read; ``boundaries.validate`` re-checks any plan against it with code of its own.
+
+Units are any areas a user brings (GP practices, wards, LSOAs): a DataFrame indexed by unit id with at least
+``population``, ``x`` and ``y`` (metres), and optionally ``lad`` (the nesting group: a local authority),
+``community`` (a natural health community: the practice's main acute trust) and ``imd`` (deprivation score).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+import networkx as nx
+import pandas as pd
+
+from .presets import preset as get_preset
+
+if TYPE_CHECKING:
+    from .region import Region
+
+Nesting = Literal["strict", "soft", "off"]
+NESTINGS = ("strict", "soft", "off")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights. The unit of the objective is the patient-kilometre (one registered patient one
+    kilometre from the centre of their consortium); every other term is priced in it.
+
+    - ``compactness``: per patient-km from each practice to its consortium's centre practice.
+    - ``health``: per patient whose practice's main acute trust differs from their consortium's
+      (the centre practice's) main trust: 2.0 means "as bad as moving that patient 2 km further".
+    - ``deprivation``: per patient x IMD point by which a consortium's mean IMD departs from the region's mean.
+    - ``la_split``: per local-authority piece held by a consortium that crosses the authority's boundary
+      (only with ``nesting="soft"``).
+    - ``moves``: per practice moved from the baseline plan (only when a baseline is given).
+    - ``consortium``: per consortium formed (a price on the count, when the count is not fixed).
+    """
+
+    compactness: float = 1.0
+    health: float = 2.0
+    deprivation: float = 0.05
+    la_split: float = 50_000.0
+    moves: float = 20_000.0
+    consortium: float = 0.0
+
+
+@dataclass
+class Problem:
+    units: pd.DataFrame
+    graph: nx.Graph
+    min_population: int
+    max_population: int
+    n_consortia: int | tuple[int, int] | None = None
+    nesting: Nesting = "strict"
+    health_floor: float | None = None
+    imd_band: float | None = None
+    fixed: dict[str, str] = field(default_factory=dict)
+    together: list[list[str]] = field(default_factory=list)
+    apart: list[tuple[str, str]] = field(default_factory=list)
+    max_practices: int | None = None
+    baseline: pd.Series | None = None
+    max_moves: int | None = None
+    weights: Weights = field(default_factory=Weights)
+    use_island_links: bool = True
+    candidate_radius_km: float | None = None
+    imd_reference: float | None = None
+    region: Region | None = None
+    preset_name: str | None = None
+
+    def __post_init__(self) -> None:
+        self.units = self.units.copy()
+        self.units.index = self.units.index.astype(str)
+        missing = {"population", "x", "y"} - set(self.units.columns)
+        if missing:
+            raise ValueError(f"units lack column(s) {sorted(missing)}: need population, x, y")
+        if self.units.index.has_duplicates:
+            dup = self.units.index[self.units.index.duplicated()][0]
+            raise ValueError(f"unit {dup!r} appears twice")
+        if (self.units["population"] < 0).any():
+            raise ValueError("a unit has a negative population")
+        if self.nesting not in NESTINGS:
+            raise ValueError(f"nesting must be one of {NESTINGS}, not {self.nesting!r}")
+        if self.nesting != "off" and "lad" not in self.units.columns:
+            raise ValueError(f"nesting={self.nesting!r} needs a 'lad' column on the units (or nesting='off')")
+        if not 0 <= self.min_population <= self.max_population:
+            raise ValueError(
+                f"population bounds {self.min_population:,}-{self.max_population:,} are not a range"
+            )
+        unknown = set(self.graph.nodes) ^ set(self.units.index)
+        if unknown:
+            raise ValueError(f"graph nodes and units differ, e.g. {sorted(unknown)[:3]}")
+        for name, units in self._named_units():
+            bad = [u for u in units if u not in self.units.index]
+            if bad:
+                raise ValueError(f"{name} names unknown unit(s) {bad[:5]}")
+        if self.baseline is not None:
+            self.baseline = self.baseline.astype(str)
+            self.baseline.index = self.baseline.index.astype(str)
+            absent = self.units.index.difference(self.baseline.index)
+            if len(absent):
+                raise ValueError(f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}")
+        if self.max_moves is not None and self.baseline is None:
+            raise ValueError("max_moves needs a baseline plan to count moves from")
+
+    def _named_units(self):
+        yield "fixed", list(self.fixed)
+        for group in self.together:
+            yield "together", list(group)
+        for pair in self.apart:
+            yield "apart", list(pair)
+
+    # -- derived facts -------------------------------------------------------------------------------------
+    @property
+    def total_population(self) -> int:
+        return int(self.units["population"].sum())
+
+    @property
+    def count_range(self) -> tuple[int, int]:
+        """The allowed number of consortia, narrowed by what the bounds allow."""
+        lo_bound = math.ceil(self.total_population / self.max_population) if self.max_population else 1
+        hi_bound = self.total_population // self.min_population if self.min_population else len(self.units)
+        hi_bound = min(hi_bound, len(self.units))
+        if self.n_consortia is None:
+            return max(1, lo_bound), max(1, hi_bound)
+        if isinstance(self.n_consortia, int):
+            return self.n_consortia, self.n_consortia
+        lo, hi = self.n_consortia
+        return lo, hi
+
+    def contiguity_graph(self) -> nx.Graph:
+        """The graph consortia must be connected in: island links count only when allowed."""
+        if self.use_island_links:
+            return self.graph
+        keep = [(u, v) for u, v, d in self.graph.edges(data=True) if not d.get("island")]
+        graph = nx.Graph()
+        graph.add_nodes_from(self.graph.nodes)
+        graph.add_edges_from(keep)
+        return graph
+
+    def subproblem(self, units: list[str], **changes) -> Problem:
+        """The same rules restricted to some units (used by the decomposition by local authority)."""
+        keep = set(units)
+        sub = replace(
+            self,
+            units=self.units.loc[sorted(keep)],
+            graph=self.graph.subgraph(keep).copy(),
+            fixed={u: g for u, g in self.fixed.items() if u in keep},
+            together=[[u for u in grp if u in keep] for grp in self.together if set(grp) & keep],
+            apart=[p for p in self.apart if set(p) <= keep],
+            baseline=None if self.baseline is None else self.baseline.loc[sorted(keep)],
+            **changes,
+        )
+        return sub
+
+    # -- construction from a region ------------------------------------------------------------------------
+    @classmethod
+    def from_region(
+        cls,
+        region: Region,
+        preset: str = "hub",
+        *,
+        min_population: int | None = None,
+        max_population: int | None = None,
+        n_consortia: int | tuple[int, int] | None | Literal["auto"] = "auto",
+        lad_groups: dict[str, str] | None = None,
+        **settings,
+    ) -> Problem:
+        """Build a problem from a region's practices.
+
+        ``n_consortia="auto"`` asks for about ``patients / typical`` consortia of the preset (hub: 120,000),
+        within 15%, because bounds alone let a compactness objective fill a region with the smallest consortia
+        allowed. ``lad_groups`` maps a LAD code to another whose nesting group it joins (a justified exception,
+        e.g. the Isles of Scilly with Cornwall).
+        """
+        size = get_preset(preset)
+        lo = size.lo if min_population is None else int(min_population)
+        hi = size.hi if max_population is None else int(max_population)
+        practices = region.practices
+        units = pd.DataFrame(
+            {
+                "population": practices["patients"].astype(int),
+                "x": practices.geometry.x,
+                "y": practices.geometry.y,
+                "lad": practices["lad"].astype(str).replace(lad_groups or {}),
+                "community": practices["main_trust"].astype(str),
+                "imd": practices["imd"].astype(float),
+            },
+            index=practices.index.astype(str),
+        )
+        if n_consortia == "auto":
+            n_consortia = auto_count(int(units["population"].sum()), lo, hi, size.typical)
+        problem = cls(
+            units=units,
+            graph=region.graph,
+            min_population=lo,
+            max_population=hi,
+            n_consortia=n_consortia,
+            region=region,
+            preset_name=preset,
+            **settings,
+        )
+        return problem
+
+
+def auto_count(population: int, lo: int, hi: int, typical: int, slack: float = 0.15) -> tuple[int, int]:
+    """About population/typical consortia (within ``slack``), clipped to what the bounds allow."""
+    target = population / typical
+    feasible_lo = max(1, math.ceil(population / hi))
+    feasible_hi = max(feasible_lo, population // lo if lo else feasible_lo)
+    want_lo = max(feasible_lo, math.floor(target * (1 - slack)))
+    want_hi = min(feasible_hi, max(want_lo, math.ceil(target * (1 + slack))))
+    return want_lo, want_hi

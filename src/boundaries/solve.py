@@ -1,0 +1,143 @@
+"""``solve(problem)``: find the best plan a backend can, prove how good it is, explain when none exists.
+
+Strict nesting by local authority splits a region into independent authority-sized pieces
+(``boundaries.decompose``); everything else is solved as one model. Either way each model is solved with
+contiguity cuts added lazily until every consortium is in one piece, and the final plan is re-checked by
+``boundaries.validate``, which shares no code with this module.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .backends import solve_model
+from .explain import explain_infeasible, precheck
+from .model import build_model
+from .naming import name_consortia
+from .plan import Plan
+from .problem import Problem
+from .validate import validate
+
+
+@dataclass
+class Outcome:
+    """A solved (sub)problem: unit -> centre unit, with the evidence of how good it is."""
+
+    status: str
+    centres: dict[str, str] | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    log: list[str] = field(default_factory=list)
+    rounds: int = 0
+    cuts: int = 0
+
+
+def solve_single(problem: Problem, backend: str, time_limit: float, seed: int, threads: int = 2) -> Outcome:
+    """Solve one model, adding contiguity cuts until every consortium is connected or time runs out."""
+    started = time.perf_counter()
+    model = build_model(problem)
+    graph = problem.contiguity_graph()
+    log: list[str] = [f"model: {model.lp.n_vars} variables, {len(model.lp.rows)} rows"]
+    rounds = 0
+    while True:
+        rounds += 1
+        remaining = time_limit - (time.perf_counter() - started)
+        result = solve_model(model.lp, backend, time_limit=remaining, seed=seed, threads=threads)
+        log.append(f"round {rounds}: {result.status} objective={result.objective} bound={result.bound}")
+        log.append(result.log)
+        if not result.has_solution:
+            status = result.status
+            return Outcome(status, None, None, result.bound, time.perf_counter() - started, log, rounds,
+                           model.cuts_added)
+        centres = model.decode(result.values)
+        added = model.contiguity_cuts(centres, graph)
+        if not added:
+            return Outcome(result.status, centres, result.objective, result.bound,
+                           time.perf_counter() - started, log, rounds, model.cuts_added)
+        log.append(f"round {rounds}: {added} contiguity cut(s) added")
+        model.lp.hint = dict(enumerate(result.values))
+        if time.perf_counter() - started >= time_limit:
+            # the best plan found is in pieces: no valid plan within the time given
+            return Outcome("timed_out", None, None, result.bound, time.perf_counter() - started, log, rounds,
+                           model.cuts_added)
+
+
+def solve(
+    problem: Problem,
+    backend: str = "cpsat",
+    time_limit: float = 60.0,
+    seed: int = 0,
+    threads: int = 2,
+    decompose: bool | None = None,
+) -> Plan:
+    """Partition the problem's units into consortia. Always returns a Plan; read ``plan.status``.
+
+    ``decompose=None`` decomposes by local authority whenever that is exact (strict nesting, no wish that
+    couples two authorities, no baseline).
+    """
+    from .decompose import can_decompose, solve_decomposed
+
+    started = time.perf_counter()
+    reasons = precheck(problem)
+    if reasons:
+        return _infeasible(problem, backend, reasons, started)
+    if decompose is None:
+        decompose = can_decompose(problem)
+    if decompose:
+        outcome = solve_decomposed(problem, backend, time_limit, seed, threads)
+    else:
+        outcome = solve_single(problem, backend, time_limit, seed, threads)
+    if outcome.centres is None:
+        if outcome.status == "infeasible":
+            return _infeasible(problem, backend, explain_infeasible(problem), started, outcome)
+        return Plan(
+            assignment=pd.Series(dtype=object, name="consortium"),
+            status="timed_out",
+            bound=outcome.bound,
+            seconds=time.perf_counter() - started,
+            backend=backend,
+            log="\n".join(outcome.log),
+            explanation=f"no connected plan was found within {time_limit:g} s; give the solver more time",
+            problem=problem,
+            region=problem.region,
+        )
+    labels = name_consortia(outcome.centres, problem)
+    assignment = pd.Series(labels, name="consortium").reindex(problem.units.index)
+    assignment.index.name = "code"
+    gap = None
+    if outcome.objective is not None and outcome.bound is not None:
+        gap = 0.0 if outcome.status == "optimal" else max(0.0, outcome.objective - outcome.bound) / max(
+            abs(outcome.objective), 1e-9
+        )
+    plan = Plan(
+        assignment=assignment,
+        status=outcome.status,
+        objective=outcome.objective,
+        bound=outcome.bound,
+        gap=gap,
+        seconds=time.perf_counter() - started,
+        backend=backend,
+        log="\n".join(outcome.log),
+        problem=problem,
+        region=problem.region,
+        details={"rounds": outcome.rounds, "contiguity_cuts": outcome.cuts, "decomposed": bool(decompose)},
+    )
+    plan.details["validation"] = validate(plan, problem)
+    return plan
+
+
+def _infeasible(problem, backend, reasons, started, outcome: Outcome | None = None) -> Plan:
+    return Plan(
+        assignment=pd.Series(dtype=object, name="consortium"),
+        status="infeasible",
+        seconds=time.perf_counter() - started,
+        backend=backend,
+        log="\n".join(outcome.log) if outcome else "",
+        explanation="\n".join(reasons),
+        problem=problem,
+        region=problem.region,
+    )
