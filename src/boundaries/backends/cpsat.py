@@ -32,8 +32,8 @@ def to_cpsat(model: LinearModel) -> cp_model.CpModel:
     proto.objective.coeffs.extend(c for _, c in terms)
     proto.objective.offset = model.offset
     if model.hint:
-        proto.solution_hint.vars.extend(model.hint)
-        proto.solution_hint.values.extend(model.hint.values())
+        proto.solution_hint.vars.extend(list(model.hint))
+        proto.solution_hint.values.extend(list(model.hint.values()))
     return cp
 
 

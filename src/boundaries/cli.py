@@ -1,0 +1,222 @@
+"""The ``boundaries`` command: list regions, solve one, batch-solve all, score and compare any plans.
+
+Exit codes: 0 success; 1 a region could not be planned (infeasible, timed out or failed: the message says
+why); 2 bad arguments or a bad input file (the message names the file, row and field).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Design, compare and publish GP commissioning consortium boundaries for England's SHA regions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+RegionOpt = Annotated[str, typer.Option("--region", "-r", help='SHA region name or code, e.g. "North West" or Q31.')]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Settings file (TOML); default solvers/default.toml.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)]
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn):
+    """Turn known input errors into exit code 2 with the message alone (no traceback)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .areas import AssignmentError
+        from .errors import InputError
+
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, AssignmentError, FileNotFoundError) as e:
+            _fail(str(e), 2)
+
+    return wrapper
+
+
+@app.command()
+@_guard
+def regions(data: DataOpt = None) -> None:
+    """The ten SHA regions with their practices, patients, local authorities and 2013 CCGs."""
+    from .region import sha_regions
+
+    frame = sha_regions(data_dir=data) if data else sha_regions()
+    table = Table(title="SHA regions (practices and patients: July 2014)")
+    for column in frame.reset_index().columns:
+        table.add_column(str(column), justify="right" if frame.reset_index()[column].dtype.kind in "if" else "left")
+    for row in frame.reset_index().itertuples(index=False):
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    console.print(table)
+
+
+@app.command()
+@_guard
+def solve(
+    region: RegionOpt,
+    preset: Annotated[str | None, typer.Option(help="hub | consortium | locality | small")] = None,
+    backend: Annotated[str | None, typer.Option(help="cpsat | highs")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for the solver.")] = None,
+    nesting: Annotated[str | None, typer.Option(help="strict | soft | off (local-authority nesting)")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same plan).")] = None,
+    baseline: Annotated[str | None, typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.")] = None,
+    config: ConfigOpt = None,
+    out: OutOpt = Path("out"),
+    data: DataOpt = None,
+) -> None:
+    """Solve one region and write its plan (CSV), areas (GeoPackage, GeoJSON), metrics (JSON, text) and map."""
+    from .atomic import slug
+    from .config import load_config
+    from .runner import run_region
+
+    settings = load_config(config).for_region(
+        region, preset=preset, backend=backend, time_limit=time_limit, nesting=nesting, seed=seed, baseline=baseline
+    )
+    started = time.perf_counter()
+    with console.status(f"solving {region} ({settings.preset}, {settings.nesting} nesting, {settings.backend})"):
+        result = run_region(region, settings, out, str(data) if data else None)
+    _report(result, out / slug(region), time.perf_counter() - started)
+
+
+def _report(result: dict, folder: Path, seconds: float) -> None:
+    status = result["status"]
+    if status == "error":
+        if "InputError" in result.get("error", "") or "unknown region" in result.get("error", "").lower():
+            _fail(result["error"].split(": ", 1)[-1], 2)
+        _fail(f"{result['region']}: {result['error']}", 1)
+    if status not in ("optimal", "feasible"):
+        _fail(f"{result['region']}: no plan ({status}). {result.get('explanation') or ''}", 1)
+    gap = result.get("gap")
+    console.print(
+        f"[bold]{result['region']}[/]: {result.get('consortia')} consortia, {status}"
+        + (f" (gap {gap:.2%})" if gap is not None else "")
+        + f" in {seconds:.0f} s"
+    )
+    console.print(f"map: {folder / 'map.html'}")
+    console.print(f"outputs: {folder}")
+
+
+@app.command()
+@_guard
+def batch(
+    regions_: Annotated[str, typer.Option("--regions", help='"all" or comma-separated region names/codes.')] = "all",
+    config: ConfigOpt = None,
+    workers: Annotated[int, typer.Option(help="Local Dask workers (processes).")] = 2,
+    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per region.")] = None,
+    force: Annotated[bool, typer.Option(help="Solve again regions already done.")] = False,
+    out: OutOpt = Path("maps"),
+    data: DataOpt = None,
+) -> None:
+    """Solve every region (resumable), with a progress display; one failing region never loses the others."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .batch import SHA_NAMES, run_batch
+    from .config import load_config
+
+    names = list(SHA_NAMES) if regions_.strip().lower() == "all" else [r.strip() for r in regions_.split(",") if r.strip()]
+    cfg = load_config(config)
+    failures: list[str] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("regions", total=len(names))
+
+        def on_result(result: dict) -> None:
+            status = result["status"]
+            note = " (already done)" if result.get("skipped") else ""
+            colour = "green" if status in ("optimal", "feasible") else "red"
+            progress.console.print(f"[{colour}]{result['region']}: {status}{note}[/]"
+                                   + (f" [dim]{result.get('error') or result.get('explanation') or ''}[/]"
+                                      if colour == "red" else ""))
+            if colour == "red":
+                failures.append(result["region"])
+            progress.advance(task)
+
+        run_batch(names, cfg, out, workers=workers, scheduler=scheduler, force=force,
+                  data_dir=str(data) if data else None, overrides={"time_limit": time_limit},
+                  on_result=on_result)
+    console.print(f"maps: {out / 'index.html'}")
+    if failures:
+        _fail(f"{len(failures)} region(s) without a plan: {', '.join(failures)}", 1)
+
+
+@app.command()
+@_guard
+def evaluate(
+    plan: Annotated[str, typer.Argument(help="A plan CSV (code, consortium) or 'ccg2013' for the real 2013 map.")],
+    region: RegionOpt,
+    baseline: Annotated[str | None, typer.Option(help="Another plan to count moves from.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
+    data: DataOpt = None,
+) -> None:
+    """The metrics of any plan: ours, the real 2013 CCG map, or a planner's spreadsheet."""
+    import json
+
+    from .atomic import write_text
+    from .metrics import evaluate as score
+    from .region import load_region
+    from .runner import resolve_baseline
+
+    reg = load_region(region, data_dir=data) if data else load_region(region)
+    card = score(resolve_baseline(plan, reg), reg, baseline=resolve_baseline(baseline, reg))
+    console.print(card.text(table=True), highlight=False, markup=False)
+    if json_out:
+        write_text(json_out, json.dumps(card.to_dict(), indent=2, default=str))
+
+
+@app.command()
+@_guard
+def compare(
+    plan_a: Annotated[str, typer.Argument(help="A plan CSV or 'ccg2013'.")],
+    plan_b: Annotated[str, typer.Argument(help="A plan CSV or 'ccg2013'.")],
+    region: RegionOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Comparison map (HTML).")] = Path("compare.html"),
+    data: DataOpt = None,
+) -> None:
+    """Two plans side by side: a table of their metrics and a map with the practices that move."""
+    from .maps import render_map
+    from .metrics import evaluate as score
+    from .region import load_region
+    from .runner import resolve_baseline
+
+    reg = load_region(region, data_dir=data) if data else load_region(region)
+    a, b = resolve_baseline(plan_a, reg), resolve_baseline(plan_b, reg)
+    card_a, card_b = score(a, reg, baseline=b), score(b, reg)
+    table = Table(title=f"{reg.name}: {plan_a} vs {plan_b}")
+    table.add_column("metric")
+    table.add_column(plan_a)
+    table.add_column(plan_b)
+    for (name, va), (_, vb) in zip(card_a.headlines(), card_b.headlines()):
+        table.add_row(name, va, vb)
+    console.print(table)
+    moved = card_a.summary.get("moved_practices", 0)
+    console.print(f"{moved:,} practices are in a different consortium")
+    render_map(a, reg, out, compare=b, compare_name=plan_b, title=f"{reg.name}: {plan_a} compared with {plan_b}")
+    console.print(f"map: {out}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="boundaries")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

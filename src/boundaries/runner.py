@@ -1,0 +1,137 @@
+"""One region end to end: load, build the problem, solve, check, score, and write every output.
+
+This is the unit of work the CLI runs for ``solve`` and hands to Dask workers for ``batch``: it takes and returns
+plain data (names, settings, a summary dict) so it travels between processes and machines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_path, slug, write_text
+from .config import RunConfig
+from .plan import Plan
+
+DONE = "done.json"
+
+
+def resolve_baseline(spec: str | None, region):
+    """'ccg2013' is the real April 2013 CCG map; anything else is a plan CSV."""
+    if spec is None:
+        return None
+    if spec.lower() in ("ccg2013", "ccg", "2013"):
+        return region.ccg_assignment()
+    from .planfile import read_plan_csv
+
+    return read_plan_csv(spec, region)
+
+
+def solve_region(region, config: RunConfig) -> Plan:
+    from .problem import Problem
+    from .solve import solve
+
+    settings = config.problem_settings()
+    baseline = resolve_baseline(config.baseline, region)
+    problem = Problem.from_region(region, baseline=baseline, **settings)
+    return solve(problem, backend=config.backend, time_limit=config.time_limit, seed=config.seed)
+
+
+def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: float) -> dict[str, Any]:
+    """Every output of a solved region; the ``done.json`` marker is written last."""
+    import geopandas as gpd
+
+    from .maps import render_map
+    from .metrics import evaluate
+    from .planfile import write_plan_csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {
+        "region": region.name,
+        "status": plan.status,
+        "backend": plan.backend,
+        "objective_patient_km": plan.objective,
+        "bound_patient_km": plan.bound,
+        "gap": plan.gap,
+        "solve_seconds": round(plan.seconds, 2),
+        "settings": config.to_dict(),
+        "nesting_exceptions": [asdict(g) for g in config.lad_groups],
+        "explanation": plan.explanation,
+    }
+    files: dict[str, str] = {}
+    if plan.feasible:
+        validation = plan.details.get("validation")
+        summary["validation"] = {"ok": bool(validation), "violations": getattr(validation, "violations", []),
+                                 "island_linked": getattr(validation, "island_linked", [])}
+        card = evaluate(plan, region, baseline=region.ccg_assignment())
+        ccg = evaluate(region.ccg_assignment(), region)
+        summary["consortia"] = card.summary["consortia"]
+        summary["scorecard"] = card.to_dict()
+        summary["ccg2013_scorecard"] = ccg.to_dict()["summary"]
+        files["plan"] = str(write_plan_csv(plan.assignment, region, folder / "plan.csv"))
+        areas = plan.to_geodataframe(region)
+        table = card.consortia.drop(columns=[c for c in card.consortia.columns if c in areas.columns])
+        areas = gpd.GeoDataFrame(areas.join(table), geometry="geometry", crs=areas.crs).reset_index()
+        areas = areas.rename(columns={areas.columns[0]: "consortium"})
+        areas = _flat(areas)
+        with atomic_path(folder / "consortia.gpkg") as tmp:
+            areas.to_file(tmp, layer="consortia", driver="GPKG")
+        files["areas_gpkg"] = str(folder / "consortia.gpkg")
+        with atomic_path(folder / "consortia.geojson") as tmp:
+            areas.to_crs(4326).to_file(tmp, driver="GeoJSON")
+        files["areas_geojson"] = str(folder / "consortia.geojson")
+        text = [card.text(table=True), "", f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)"]
+        if plan.gap is not None:
+            text.append(f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}")
+        text.append(str(validation))
+        text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
+        files["summary"] = str(write_text(folder / "summary.txt", "\n".join(text) + "\n"))
+        render_map(plan, region, folder / "map.html", compare=region.ccg_assignment(),
+                   title=f"{region.name}: proposed consortia ({config.preset})", compare_name="2013 CCGs")
+        files["map"] = str(folder / "map.html")
+    summary["files"] = files
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    write_text(folder / "metrics.json", json.dumps(summary, indent=2, default=str) + "\n")
+    files["metrics"] = str(folder / "metrics.json")
+    write_text(folder / DONE, json.dumps({k: summary[k] for k in ("region", "status", "seconds")}) + "\n")
+    return summary
+
+
+def _flat(frame):
+    """GeoPackage columns hold scalars: lists and sets (e.g. the authorities a consortium covers) become text."""
+    out = frame.copy()
+    for column in out.columns:
+        if column != "geometry" and out[column].dtype == object:
+            out[column] = out[column].map(
+                lambda v: "; ".join(map(str, sorted(v))) if isinstance(v, list | tuple | set | frozenset) else v
+            )
+    return out
+
+
+def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None) -> dict[str, Any]:
+    """Solve one region and write its outputs under ``out_dir/<region-slug>/``. Never raises: a failure comes
+    back as ``{"status": "error", "error": ...}`` so a batch keeps the other regions' results."""
+    from .region import load_region
+
+    started = time.perf_counter()
+    folder = Path(out_dir) / slug(name)
+    try:
+        region = load_region(name, data_dir=data_dir)
+        plan = solve_region(region, config)
+        return write_outputs(plan, region, config, folder, started)
+    except Exception as err:  # reported per region; the batch goes on
+        return {
+            "region": name,
+            "status": "error",
+            "error": f"{type(err).__name__}: {err}",
+            "traceback": traceback.format_exc(),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+
+
+def is_done(name: str, out_dir: str | Path) -> bool:
+    return (Path(out_dir) / slug(name) / DONE).exists()

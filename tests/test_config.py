@@ -1,0 +1,47 @@
+"""Settings files: presets inherit the defaults, regions override, bad files name the file and the key."""
+
+import pytest
+
+from boundaries.config import load_config
+from boundaries.errors import InputError
+
+
+def test_presets_extend_the_defaults_and_keep_region_exceptions():
+    config = load_config("solvers/locality.toml")
+    assert config.run.preset == "locality"
+    south_west = config.for_region("South West")
+    assert [g.lad for g in south_west.lad_groups] == ["E06000053"]
+    assert "Scilly" in south_west.lad_groups[0].reason
+    assert config.for_region("north east").lad_groups == ()
+
+
+def test_command_line_overrides_win():
+    settings = load_config("solvers/default.toml").for_region("London", time_limit=7, backend="highs")
+    assert settings.time_limit == 7 and settings.backend == "highs"
+    assert settings.problem_settings()["lad_groups"] == {"E09000001": "E09000012"}
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ('[run]\npreset = "huge"\n', "[run] preset"),
+        ('[run]\nnesting = "loose"\n', "[run] nesting"),
+        ('[run]\ntime_limit = -3\n', "[run] time_limit"),
+        ('[run]\ncolour = "red"\n', "[run]"),
+        ('[weights]\nbeauty = 1\n', "[run.weights]"),
+        ('[regions."London"]\nlad_groups = [{ lad = "E09000001" }]\n', '[regions."London"] lad_groups'),
+    ],
+)
+def test_bad_settings_name_file_and_field(tmp_path, text, field):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value) and field in str(caught.value)
+
+
+def test_broken_toml(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("[run\npreset=")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_config(path)

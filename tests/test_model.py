@@ -1,0 +1,100 @@
+"""The consortium model on tiny graphs whose optimum can be worked out by hand."""
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from boundaries.model import build_model, candidate_pairs, population_reach
+from boundaries.problem import Problem, Weights
+from boundaries.solve import solve, solve_single
+from grids import grid_problem
+
+ONLY_DISTANCE = Weights(health=0, deprivation=0)
+
+
+def path_problem(pops, lo, hi, **settings):
+    units = pd.DataFrame(
+        {"population": pops, "x": [1000.0 * k for k in range(len(pops))], "y": 0.0},
+        index=[f"U{k}" for k in range(len(pops))],
+    )
+    graph = nx.path_graph(list(units.index))
+    return Problem(units=units, graph=graph, min_population=lo, max_population=hi, nesting="off",
+                   weights=ONLY_DISTANCE, **settings)
+
+
+@pytest.mark.parametrize("backend", ["cpsat", "highs"])
+def test_path_of_four_pairs_up(backend):
+    # 10k patients each, consortia of exactly 20k: the only plan is {U0,U1},{U2,U3};
+    # each pair's best centre is one end, the other practice 1 km away: 2 x 10,000 patient-km
+    plan = solve(path_problem([10_000] * 4, 20_000, 20_000), backend=backend, time_limit=10)
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(20_000)
+    groups = {frozenset(g.index) for _, g in plan.assignment.groupby(plan.assignment)}
+    assert groups == {frozenset({"U0", "U1"}), frozenset({"U2", "U3"})}
+
+
+def test_population_reach_is_node_weighted():
+    graph = nx.path_graph(["a", "b", "c"])
+    reach = population_reach(graph, {"a": 5, "b": 10, "c": 20}, "a", 15)
+    assert reach == {"a": 5, "b": 15}
+
+
+def test_candidate_pairs_respect_the_maximum():
+    problem = path_problem([10_000] * 6, 10_000, 30_000)
+    pairs = candidate_pairs(problem)
+    assert pairs["U0"] == {"U0", "U1", "U2"}
+    assert pairs["U3"] == {"U1", "U2", "U3", "U4", "U5"}
+
+
+def test_strict_nesting_pairs_stay_in_the_authority_or_whole_neighbours():
+    problem = grid_problem(4, 6, lads=3, lo=20_000, hi=300_000, nesting="strict")
+    pairs = candidate_pairs(problem)
+    lad = problem.units["lad"]
+    for root, members in pairs.items():
+        other = {lad[u] for u in members} - {lad[root]}
+        for g in other:  # any other authority is there whole
+            assert set(lad[lad == g].index) <= members
+
+
+def test_contiguity_cuts_reconnect_a_horseshoe():
+    # a U-shaped chain: the two tips are 1 km apart in space but 8 steps apart in the graph
+    coords = [(0, 4), (0, 3), (0, 2), (0, 1), (0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (2, 3), (1.2, 4)]
+    units = pd.DataFrame(
+        {"population": [10_000] * len(coords), "x": [1000.0 * x for x, _ in coords],
+         "y": [1000.0 * y for _, y in coords]},
+        index=[f"H{k:02d}" for k in range(len(coords))],
+    )
+    graph = nx.path_graph(list(units.index))
+    problem = Problem(units=units, graph=graph, min_population=20_000, max_population=40_000,
+                      n_consortia=4, nesting="off", weights=ONLY_DISTANCE)
+    model = build_model(problem)
+    outcome = solve_single(problem, "cpsat", 20, 0)
+    assert outcome.status == "optimal"
+    for centre in set(outcome.centres.values()):
+        members = [u for u, c in outcome.centres.items() if c == centre]
+        assert nx.is_connected(graph.subgraph(members))
+    assert model.lp.n_vars > 0
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(n_consortia=(3, 6)),
+        dict(n_consortia=5, max_practices=6),
+        dict(n_consortia=(3, 6), health_floor=0.8),
+        dict(n_consortia=(3, 6), imd_band=4.0),
+        dict(n_consortia=(3, 6), apart=[("P0000", "P0001")], together=[["P0003", "P0204"]]),
+        dict(n_consortia=(4, 8), nesting="strict", lads=3),
+        dict(n_consortia=(4, 8), nesting="soft", lads=3),
+    ],
+    ids=["count", "max-practices", "health-floor", "imd-band", "wishes", "strict", "soft"],
+)
+def test_both_backends_agree_on_the_optimum(settings):
+    settings = dict(settings)
+    lads = settings.pop("lads", 1)
+    problem = grid_problem(5, 5, lads=lads, **settings)
+    plans = {b: solve(problem, backend=b, time_limit=60, decompose=False) for b in ("cpsat", "highs")}
+    for backend, plan in plans.items():
+        assert plan.status == "optimal", (backend, plan.explanation)
+        assert plan.details["validation"].ok, plan.details["validation"]
+    assert plans["cpsat"].objective == pytest.approx(plans["highs"].objective, rel=1e-6)

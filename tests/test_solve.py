@@ -1,0 +1,70 @@
+"""solve(): statuses, determinism, decomposition, baselines, wishes."""
+
+import pytest
+
+from boundaries.solve import solve
+from boundaries.validate import count_moves
+from grids import grid_problem
+
+
+def test_same_problem_and_seed_give_the_same_plan():
+    problem = grid_problem(6, 6, n_consortia=(4, 8))
+    first = solve(problem, backend="cpsat", time_limit=30, seed=7)
+    second = solve(problem, backend="cpsat", time_limit=30, seed=7)
+    assert first.assignment.equals(second.assignment)
+
+
+@pytest.mark.parametrize("backend", ["cpsat", "highs"])
+def test_decomposition_matches_the_whole_model_under_strict_nesting(backend):
+    problem = grid_problem(6, 6, lads=3, nesting="strict", n_consortia=(4, 8), lo=30_000, hi=90_000)
+    whole = solve(problem, backend=backend, time_limit=60, decompose=False)
+    parts = solve(problem, backend=backend, time_limit=60, decompose=True)
+    assert parts.details["decomposed"] and not whole.details["decomposed"]
+    assert parts.status == whole.status == "optimal"
+    assert parts.objective == pytest.approx(whole.objective, rel=1e-6)
+    assert parts.details["validation"].ok
+
+
+def test_decomposition_merges_small_authorities_whole():
+    # three strips of ~ 50k patients each, consortia of 80-200k: some authorities must be joined whole
+    problem = grid_problem(4, 6, lads=3, nesting="strict", lo=80_000, hi=200_000)
+    plan = solve(problem, backend="cpsat", time_limit=30)
+    assert plan.details["validation"].ok
+    lad = problem.units["lad"]
+    spans = plan.assignment.groupby(plan.assignment).apply(lambda s: lad[s.index].nunique())
+    assert (spans > 1).any()
+
+
+def test_no_moves_allowed_keeps_the_baseline():
+    problem = grid_problem(4, 4, n_consortia=(2, 4), lo=20_000, hi=100_000)
+    baseline = solve(problem, backend="cpsat", time_limit=20).assignment
+    shifted = grid_problem(4, 4, n_consortia=(2, 4), lo=20_000, hi=100_000, baseline=baseline, max_moves=0)
+    shifted.units.loc["P0000", "x"] += 30_000  # a pull towards change that the baseline rule must resist
+    plan = solve(shifted, backend="highs", time_limit=30)
+    assert plan.details["validation"].ok
+    assert count_moves(plan.assignment.to_dict(), baseline.to_dict()) == 0
+
+
+def test_moves_are_priced_not_only_capped():
+    problem = grid_problem(4, 4, n_consortia=3, lo=20_000, hi=100_000)
+    free = solve(problem, backend="cpsat", time_limit=20).assignment
+    other = grid_problem(4, 4, n_consortia=3, lo=20_000, hi=100_000, baseline=free)
+    plan = solve(other, backend="cpsat", time_limit=20)
+    assert count_moves(plan.assignment.to_dict(), free.to_dict()) == 0
+
+
+def test_fixed_groups_are_together_and_different_names_apart():
+    problem = grid_problem(5, 5, n_consortia=(3, 6), fixed={"P0000": "north", "P0001": "south", "P0101": "north"})
+    plan = solve(problem, backend="cpsat", time_limit=30)
+    a = plan.assignment
+    assert plan.details["validation"].ok
+    assert a["P0000"] == a["P0101"] and a["P0000"] != a["P0001"]
+
+
+def test_timed_out_or_feasible_plans_still_validate():
+    problem = grid_problem(8, 8, n_consortia=(6, 12))
+    plan = solve(problem, backend="highs", time_limit=3)
+    assert plan.status in {"optimal", "feasible", "timed_out"}
+    if plan.status != "timed_out":
+        assert plan.details["validation"].ok
+        assert plan.bound <= plan.objective + 1e-6
