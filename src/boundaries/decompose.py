@@ -103,17 +103,20 @@ def _price_single(problem: Problem, units: list[str]) -> tuple[float, str] | Non
     return float(cost[best]), units[best]
 
 
-def _counts_to_try(pop: int, lo: int, hi: int, share: float, wide: bool) -> list[int]:
+def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[int], list[int]]:
+    """Counts to divide an authority into: (first, near, every other that fits)."""
     k_min, k_max = math.ceil(pop / hi), pop // lo
     if k_min > k_max:
-        return []
-    if wide:
-        return list(range(k_min, k_max + 1))
-    near = range(max(k_min, math.floor(share * 0.75)), min(k_max, math.ceil(share * 1.25)) + 1)
-    return list(near) or [min(max(round(share), k_min), k_max)]
+        return [], [], []
+    first = min(max(round(share), k_min), k_max)
+    near = [k for k in (math.floor(share), math.ceil(share)) if k_min <= k <= k_max and k != first]
+    rest = [k for k in range(k_min, k_max + 1) if k != first and k not in near]
+    return [first], sorted(set(near)), rest
 
 
 def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: int, threads: int) -> Outcome:
+    """Phases: a first plan (each authority at its fair-share count), then the neighbouring counts, then the
+    time left improves divisions not yet proven optimal; every count that fits only if no plan was found."""
     started = time.perf_counter()
     units = problem.units
     if problem.imd_reference is None and "imd" in units:
@@ -140,78 +143,121 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
             columns.append((union, 1, cost, cost, dict.fromkeys(members, centre), "optimal"))
     log.append(f"{len(columns)} unions of whole authorities fit the bounds")
 
-    def divide(wide: bool) -> None:
-        jobs = []
-        done = {(c[0], c[1]) for c in columns}
-        for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
-            for k in _counts_to_try(lad_pop[g], problem.min_population, problem.max_population,
-                                    lad_pop[g] / size, wide):
-                if ((g,), k) not in done:
-                    jobs.append((g, k))
-        weight = {job: len(lad_members[job[0]]) for job in jobs}
+    counts = {g: _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
+              for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g))}
+    results: dict[tuple[str, int], Outcome] = {}
+
+    def run(jobs: list[tuple[str, int]], until: float, must: bool = False) -> None:
+        """Solve jobs with budgets in proportion to their size, sharing the time up to ``until`` x limit;
+        only the jobs that ``must`` run (the first plan) go on past it."""
+        weight = {job: len(lad_members[job[0]]) * max(job[1], 1) for job in jobs}
         left = sum(weight.values())
-        for g, k in jobs:
-            budget = max(1.0, (time_limit * 0.9 - (time.perf_counter() - started)) * weight[(g, k)] / max(left, 1))
-            left -= weight[(g, k)]
-            sub = problem.subproblem(lad_members[g], n_consortia=k)
-            if k == 1:
-                priced = _price_single(sub, lad_members[g])
-                if priced:
-                    columns.append(((g,), 1, priced[0], priced[0], dict.fromkeys(lad_members[g], priced[1]),
-                                    "optimal"))
-                continue
-            out = solve_single(sub, backend, budget, seed, threads)
-            log.append(f"{g} in {k}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
+        for job in jobs:
+            spare = time_limit * until - (time.perf_counter() - started)
+            if spare < 0.5 and not must and job[1] > 1:
+                log.append(f"out of time before {job[0]} in {job[1]}")
+                break
+            budget = max(1.0, spare * weight[job] / max(left, 1))
+            left -= weight[job]
+            out = _divide(problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job))
+            results[job] = out
+            log.append(f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
+
+    def columns_now() -> list:
+        cols = list(columns)
+        for (g, k), out in sorted(results.items()):
             if out.centres is not None:
                 lb = out.bound if out.bound is not None else 0.0
-                columns.append(((g,), k, out.objective, min(lb, out.objective), out.centres, out.status))
+                cols.append(((g,), k, out.objective, min(lb, out.objective), out.centres, out.status))
+        return cols
 
-    divide(wide=False)
-    chosen = _choose(columns, lad_pop, problem, backend, seed, threads, log)
-    if chosen is None:
-        log.append("no plan from the counts near each fair share: trying every count that fits")
-        divide(wide=True)
-        chosen = _choose(columns, lad_pop, problem, backend, seed, threads, log)
+    run([(g, c[0][0]) for g, c in counts.items() if c[0]], 0.35, must=True)
+    run([(g, k) for g, c in counts.items() for k in c[1]], 0.55)
+    # every count not tried yet is bounded below by the authority's best division with the count left free
+    floor: dict[str, float] = {}
+    for g, (first, near, rest) in counts.items():
+        if rest:
+            k_all = first + near + rest
+            spare = (time_limit * 0.7 - (time.perf_counter() - started)) / max(1, len(counts))
+            if spare < 0.5:
+                continue
+            sub = problem.subproblem(lad_members[g], n_consortia=(min(k_all), max(k_all)))
+            out = solve_single(sub, backend, spare, seed, threads)
+            floor[g] = out.bound if out.bound is not None else 0.0
+            if out.centres is not None:
+                job = (g, len(set(out.centres.values())))
+                if job not in results or results[job].objective is None or results[job].objective > out.objective:
+                    # the free-count bound holds for this count too
+                    known = results[job].bound if job in results else None
+                    results[job] = replace(out, bound=max(b for b in (out.bound, known, 0.0) if b is not None))
+            log.append(f"{g} with a free count: bound {floor[g]}")
+    rest_jobs = sorted(((g, k) for g, c in counts.items() for k in c[2] if (g, k) not in results),
+                       key=lambda job: (abs(job[1] - lad_pop[job[0]] / size), job))
+    run(rest_jobs, 0.85)
+    run([job for job, out in results.items() if out.status != "optimal" and job[1] > 1], 0.95)
+
+    untried = [((g,), k, floor.get(g, 0.0)) for g, c in counts.items() for k in sum(c, [])
+               if (g, k) not in results]
+    chosen = _choose(columns_now(), untried, lad_pop, problem, backend, seed, threads, log)
     seconds = time.perf_counter() - started
     if chosen is None:
-        return Outcome("infeasible", None, None, None, seconds, log)
+        unproven = any(out.status == "timed_out" for out in results.values())
+        return Outcome("timed_out" if unproven else "infeasible", None, None, None, seconds, log)
+    cols = columns_now()
     picks, top_status, objective, bound = chosen
     centres: dict[str, str] = {}
     for k in picks:
-        centres.update(columns[k][4])
-    exact = top_status == "optimal" and all(c[5] == "optimal" for c in columns)
+        centres.update(cols[k][4])
+    exact = top_status == "optimal" and bound is not None and bound >= objective * (1 - 1e-9)
+    log.append(f"plan: objective {objective}, lower bound {bound} ({len(untried)} counts bounded, not tried)")
     return Outcome("optimal" if exact else "feasible", centres, objective, bound, seconds, log)
 
 
-def _choose(columns, lad_pop, problem, backend, seed, threads, log):
-    """Pick columns covering every authority once; returns (picks, status, objective, lower bound)."""
+def _divide(problem: Problem, members: list[str], k: int, backend: str, budget: float, seed: int, threads: int,
+            earlier: Outcome | None) -> Outcome:
+    """One authority divided into k consortia (k = 1 is priced directly)."""
+    if k == 1:
+        priced = _price_single(problem, members)
+        if priced is None:
+            return Outcome("infeasible", None, None, None, 0.0)
+        return Outcome("optimal", dict.fromkeys(members, priced[1]), priced[0], priced[0], 0.0)
+    sub = problem.subproblem(members, n_consortia=k)
+    hint = earlier.centres if earlier is not None else None
+    out = solve_single(sub, backend, budget, seed, threads, hint=hint)
+    if earlier is not None and earlier.centres is not None and (out.objective is None or
+                                                                 out.objective > earlier.objective):
+        return replace(earlier, bound=max(filter(None, [earlier.bound, out.bound]), default=None))
+    return out
+
+
+def _choose(columns, untried, lad_pop, problem, backend, seed, threads, log):
+    """Pick columns covering every authority once: (picks, status, objective, lower bound) or None.
+
+    The lower bound re-solves the choice with every column at its own lower bound plus, for each count not
+    tried, a stand-in column priced at that authority's free-count bound, so it holds for every plan."""
     if not columns:
         return None
     k_lo, k_hi = problem.count_range
 
-    def top(costs):
+    def top(cols):
         lp = LinearModel(scale=SCALE)
-        for k, col in enumerate(columns):
-            lp.var(f"use[{'+'.join(col[0])}x{col[1]}#{k}]", cost=round(SCALE * costs[k]))
         covers = defaultdict(list)
-        for k, col in enumerate(columns):
-            for g in col[0]:
+        for k, (lads, n, cost) in enumerate(cols):
+            lp.var(f"use[{'+'.join(lads)}x{n}#{k}]", cost=round(SCALE * cost))
+            for g in lads:
                 covers[g].append(k)
         for g in sorted(lad_pop):
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
-        lp.row(list(range(len(columns))), [c[1] for c in columns], k_lo, k_hi)
+        lp.row(list(range(len(cols))), [n for _, n, _ in cols], k_lo, k_hi)
         return solve_model(lp, backend, time_limit=60, seed=seed, threads=threads)
 
-    if any(not covers for covers in [[c for c in columns if g in c[0]] for g in lad_pop]):
+    if any(not any(g in c[0] for c in columns) for g in lad_pop):
         return None
-    best = top([c[2] for c in columns])
+    best = top([(c[0], c[1], c[2]) for c in columns])
     log.append(f"choice of columns: {best.status} {best.objective}")
     if not best.has_solution:
         return None
     picks = [k for k, v in enumerate(best.values) if v]
-    if all(c[5] == "optimal" for c in columns):
-        bound = best.bound
-    else:
-        relaxed = top([c[3] for c in columns])
-        bound = relaxed.bound if relaxed.bound is not None else relaxed.objective
+    relaxed = top([(c[0], c[1], c[3]) for c in columns] + list(untried))
+    bound = relaxed.bound if relaxed.bound is not None else relaxed.objective
     return picks, best.status, best.objective, bound

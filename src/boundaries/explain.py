@@ -109,6 +109,7 @@ def _strict_nesting_reasons(problem: Problem, graph: nx.Graph) -> list[str]:
 
 def explain_infeasible(problem: Problem) -> list[str]:
     """Name the optional rules whose removal makes a plan possible (short CP-SAT feasibility checks)."""
+    from .decompose import can_decompose, solve_decomposed
     from .solve import solve_single
 
     candidates = {
@@ -130,7 +131,8 @@ def explain_infeasible(problem: Problem) -> list[str]:
         relaxed = replace(problem, **change)
         if precheck(relaxed):
             continue
-        outcome = solve_single(relaxed, "cpsat", time_limit=20, seed=0)
+        attempt = solve_decomposed if can_decompose(relaxed) else solve_single
+        outcome = attempt(relaxed, "highs", 20, 0, 1)
         if outcome.centres is not None:
             blamed.append(name)
     if blamed:

@@ -36,10 +36,15 @@ class Outcome:
     cuts: int = 0
 
 
-def solve_single(problem: Problem, backend: str, time_limit: float, seed: int, threads: int = 2) -> Outcome:
-    """Solve one model, adding contiguity cuts until every consortium is connected or time runs out."""
+def solve_single(problem: Problem, backend: str, time_limit: float, seed: int, threads: int = 1,
+                 hint: dict[str, str] | None = None) -> Outcome:
+    """Solve one model, adding contiguity cuts until every consortium is connected or time runs out.
+
+    ``hint`` (unit -> centre unit, e.g. an earlier plan) warm-starts the solver."""
     started = time.perf_counter()
     model = build_model(problem)
+    if hint is not None:
+        model.lp.hint = model.encode(hint) or {}
     graph = problem.contiguity_graph()
     log: list[str] = [f"model: {model.lp.n_vars} variables, {len(model.lp.rows)} rows"]
     rounds = 0
@@ -71,7 +76,7 @@ def solve(
     backend: str = "cpsat",
     time_limit: float = 60.0,
     seed: int = 0,
-    threads: int = 2,
+    threads: int = 1,
     decompose: bool | None = None,
 ) -> Plan:
     """Partition the problem's units into consortia. Always returns a Plan; read ``plan.status``.

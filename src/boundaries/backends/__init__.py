@@ -16,7 +16,7 @@ def solve_model(
     *,
     time_limit: float = 60.0,
     seed: int = 0,
-    threads: int = 2,
+    threads: int = 1,
     gap: float = 1e-6,
 ) -> SolveResult:
     """Solve one integer program with the named backend."""

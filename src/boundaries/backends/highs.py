@@ -39,6 +39,8 @@ def to_highs(model: LinearModel) -> highspy.HighsLp:
 
 
 def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap: float) -> SolveResult:
+    # ``threads`` is not passed on: HiGHS keeps one thread pool per process and refuses a run whose option
+    # differs from the pool's, and its branch-and-bound is serial anyway.
     started = time.perf_counter()
     h = highspy.Highs()
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,7 +51,6 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap
             "log_file": log_path,
             "time_limit": float(time_limit),
             "random_seed": int(seed),
-            "threads": int(threads),
             "mip_rel_gap": float(gap),
             "mip_abs_gap": 0.5,  # objective coefficients are integers
         }.items():

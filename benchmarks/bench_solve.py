@@ -1,0 +1,145 @@
+"""Solve every SHA region with the hub preset and strict nesting, and compare on the same metrics with the real
+2013 CCG map and a GerryChain ReCom run given the same constraints and time.
+
+Run outside the tests (it takes a while):  .venv/bin/python benchmarks/bench_solve.py [--regions "North East"]
+Prints a Markdown table; ``--json FILE`` also keeps the raw figures. Figures are from one run on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import time
+
+from boundaries.batch import SHA_NAMES
+from boundaries.config import load_config
+from boundaries.metrics import evaluate
+from boundaries.problem import Problem
+from boundaries.region import load_region
+from boundaries.solve import solve
+
+
+def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):
+    """GerryChain ReCom from a random spanning-tree partition into k parts, keeping the most compact plan seen
+    that meets the population bounds (ReCom knows no local-authority nesting)."""
+    from functools import partial
+
+    from gerrychain import Graph, MarkovChain, Partition, accept, constraints, updaters
+    from gerrychain.proposals import recom as recom_step
+    from gerrychain.tree import recursive_tree_part
+
+    random.seed(seed)
+    graph = Graph(region.graph.copy())
+    pop = problem.units["population"].to_dict()
+    for node in graph.nodes:
+        graph.nodes[node]["population"] = int(pop[node])
+    total = sum(pop.values())
+    ideal = total / k
+    epsilon = min(0.99, max((problem.max_population - ideal) / ideal, (ideal - problem.min_population) / ideal))
+    started = time.perf_counter()
+    try:
+        seed_plan = recursive_tree_part(graph, range(k), ideal, "population", epsilon)
+    except Exception as err:  # ReCom cannot always seed a plan within the bounds
+        return None, f"no seed plan: {err}"
+    partition = Partition(graph, seed_plan, {"population": updaters.Tally("population", alias="population")})
+    proposal = partial(recom_step, pop_col="population", pop_target=ideal, epsilon=epsilon, node_repeats=2)
+    within = constraints.within_percent_of_ideal_population(partition, epsilon)
+    chain = MarkovChain(proposal, [within], accept.always_accept, partition, total_steps=10**9)
+    best, best_score = None, float("inf")
+    for step in chain:
+        pops = step["population"].values()
+        if min(pops) >= problem.min_population and max(pops) <= problem.max_population:
+            card = evaluate({n: str(step.assignment[n]) for n in graph.nodes}, region)
+            if card.summary["compactness_km"] < best_score:
+                best, best_score = card, card.summary["compactness_km"]
+        if time.perf_counter() - started > seconds:
+            break
+    return best, "" if best else "no plan within the bounds was visited"
+
+
+def row(card) -> dict:
+    s = card.summary
+    return {
+        "consortia": s["consortia"],
+        "outside_hub": s["outside_presets"]["hub"],
+        "not_coterminous": s["non_coterminous"],
+        "la_splits": s["la_split_pairs"],
+        "coherence": round(s["coherence"], 3),
+        "imd_spread": round(s["imd_spread"], 1),
+        "compactness_km": round(s["compactness_km"], 2),
+        "disconnected": s["disconnected"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--regions", default="all")
+    parser.add_argument("--first-limit", type=float, default=60.0, help="seconds for the first run")
+    parser.add_argument("--limit", type=float, default=600.0, help="seconds for the run to a 1%% gap")
+    parser.add_argument("--backend", default="cpsat")
+    parser.add_argument("--recom-seconds", type=float, default=None, help="default: as long as our first run")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    names = list(SHA_NAMES) if args.regions == "all" else [r.strip() for r in args.regions.split(",")]
+    config = load_config()
+    results = []
+    for name in names:
+        settings = config.for_region(name, preset="hub", nesting="strict")
+        t0 = time.perf_counter()
+        region = load_region(name)
+        load_s = time.perf_counter() - t0
+        problem = Problem.from_region(region, **settings.problem_settings())
+        first = solve(problem, backend=args.backend, time_limit=args.first_limit, seed=0)
+        final = first
+        if first.feasible and (first.gap or 0) > 0.01:
+            final = solve(problem, backend=args.backend, time_limit=args.limit, seed=0)
+        entry = {
+            "region": name,
+            "practices": len(region.practices),
+            "load_s": round(load_s, 1),
+            "status": final.status,
+            "first_plan_s": round(first.seconds, 1) if first.feasible else None,
+            "to_1pct_s": round((first if (first.gap or 1) <= 0.01 else final).seconds, 1)
+            if (final.gap is not None and final.gap <= 0.01) else None,
+            "final_gap": final.gap,
+            "valid": bool(final.details.get("validation")) if final.feasible else None,
+            "explanation": final.explanation,
+            "ccg2013": row(evaluate(region.ccg_assignment(), region)),
+        }
+        if final.feasible:
+            entry["ours"] = row(evaluate(final, region))
+            seconds = args.recom_seconds or first.seconds
+            card, note = recom(region, problem, entry["ours"]["consortia"], seconds)
+            entry["recom"] = row(card) if card else None
+            entry["recom_note"] = note
+        results.append(entry)
+        print(json.dumps(entry), flush=True)
+
+    print(f"\nMachine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n| region | practices | consortia | first plan (s) | to 1% gap (s) | final gap | valid |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for e in results:
+        gap = f"{e['final_gap']:.2%}" if e["final_gap"] is not None else "-"
+        n = e.get("ours", {}).get("consortia", "-")
+        print(f"| {e['region']} | {e['practices']} | {n} | {e['first_plan_s'] or '-'} | {e['to_1pct_s'] or '-'} "
+              f"| {gap} | {e['valid']} |")
+    print("\n| region | plan | consortia | outside hub bounds | not coterminous | LA splits | same main trust "
+          "| IMD spread | mean km to centre | disconnected |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for e in results:
+        for label in ("ours", "ccg2013", "recom"):
+            r = e.get(label)
+            if r:
+                print(f"| {e['region']} | {label} | {r['consortia']} | {r['outside_hub']} | {r['not_coterminous']} "
+                      f"| {r['la_splits']} | {r['coherence']:.1%} | {r['imd_spread']} | {r['compactness_km']} "
+                      f"| {r['disconnected']} |")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()

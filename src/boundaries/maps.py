@@ -1,0 +1,589 @@
+"""Consultation maps: one self-contained, offline HTML file per plan (folium / Leaflet).
+
+What a reader gets: consortium areas (neighbours never share a colour), local-authority outlines, acute trust
+sites, practices (clustered when dense) with a popup each, a hover card per area, a legend and a table of
+every consortium with the plan's headline metrics, and optionally a second plan (e.g. the 2013 CCG map) as a
+switchable layer with the practices that change consortium highlighted.
+
+Rules this module keeps:
+- every number shown comes from :func:`boundaries.metrics.evaluate` (the scorecard), never recomputed here;
+- every text from input files is HTML-escaped (``html.escape``) before it reaches the page, because Leaflet's
+  tooltips, popups and layer control insert strings as HTML;
+- the file loads nothing from the network (assets inlined by :mod:`boundaries.map_assets`; no tiles by
+  default);
+- the same input gives a byte-identical file (folium's random element ids are replaced by a counter).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.plugins import FastMarkerCluster
+from folium.template import Template
+from folium.utilities import JsCode
+
+from .areas import MAP_TOLERANCE_M, simplified_layers
+from .map_assets import make_offline
+from .metrics import Scorecard, evaluate
+
+if TYPE_CHECKING:
+    from .region import Region
+
+#: A qualitative palette (Tableau 10 plus two): medium tones that keep dark text and markers readable on top.
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#8cd17d",
+    "#a0cbe8",
+)
+GEOCODE_RULES = {  # the geocode column of region.practices (see boundaries.io.geocode)
+    "own": "its own NHS Choices site at its list postcode",
+    "own_sector": "its own site in the same postcode sector",
+    "own_district": "its own site in the same postcode district",
+    "own_other": "its own site nearest its list postcode",
+    "same_postcode": "NHS Choices points sharing its postcode",
+    "postcode_sector": "centre of its postcode sector",
+    "postcode_district": "centre of its postcode district",
+}
+AREA_CLASS = "consortium-area"
+BASELINE_CLASS = "baseline-area"
+
+_e = html.escape
+
+
+def render_map(
+    plan: Any,
+    region: Region,
+    path: str | os.PathLike[str] | None = None,
+    compare: Any = None,
+    title: str | None = None,
+    *,
+    compare_name: str | None = None,
+    tolerance: float = MAP_TOLERANCE_M,
+    tiles: bool = False,
+) -> folium.Map:
+    """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
+
+    ``compare``: another plan of the same region (Plan, Series or mapping), drawn as a switchable outline
+    layer; practices whose consortium changes (consortia matched by patient overlap, as in the scorecard) are
+    highlighted and counted. ``tiles=True`` adds an OpenStreetMap layer, off by default and needing internet.
+    """
+    with deterministic_ids():
+        card = evaluate(plan, region, baseline=compare)
+        labels = card.assignment
+        areas, lads = simplified_layers(labels, region, tolerance)
+        colours = area_colours(areas, region.graph, labels)
+        title = title or _default_title(plan, region)
+        compare_name = compare_name or _plan_name(compare, "Compared plan")
+
+        fmap = folium.Map(
+            location=_centre(areas),
+            zoom_start=9,
+            tiles=None,
+            control_scale=True,
+            zoom_control=True,
+            prefer_canvas=False,
+            maxZoom=18,
+            minZoom=5,
+            zoomSnap=0.25,  # fit the region snugly rather than a whole zoom level out
+        )
+        fmap.get_root().title = _e(title)
+        if tiles:
+            folium.TileLayer(
+                "OpenStreetMap", name="Street map (needs internet)", overlay=True, show=False, control=True
+            ).add_to(fmap)
+
+        _areas_layer(card, areas, colours).add_to(fmap)
+        _lads_layer(lads).add_to(fmap)
+        if compare is not None:
+            _baseline_layer(compare, region, compare_name, tolerance).add_to(fmap)
+        _trusts_layer(card, region).add_to(fmap)
+        _practices_layer(card, region, compare_name).add_to(fmap)
+        if card.moved is not None:
+            _moved_layer(card, region, compare_name).add_to(fmap)
+        folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+        _FitBeside(_bounds_latlon(areas)).add_to(fmap)
+
+        root = fmap.get_root()
+        root.html.add_child(Element(_title_html(title)), name="boundaries_title")
+        root.html.add_child(Element(_panel_html(card, colours, compare_name)), name="boundaries_panel")
+        make_offline(fmap)
+        root.header.add_child(Element(f"<style>{_CSS}</style>"), name="boundaries_css")  # after Leaflet's
+        if path is not None:
+            write_atomic(Path(path), root.render())
+    return fmap
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and ``os.replace``: readers never see half a map."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide a published map from the web server
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def deterministic_ids() -> Iterator[None]:
+    """Give folium/branca elements created inside the block sequential ids instead of random ones.
+
+    branca names every element ``<kind>_<32 random hex>``, which makes two renders of the same plan differ.
+    Not thread-safe (it swaps a class attribute), which is fine for a map writer.
+    """
+    from branca.element import Element as BrancaElement
+
+    counter = itertools.count(1)
+    original = BrancaElement.__dict__["_generate_id"]
+    sequential = classmethod(lambda cls: f"{next(counter):05d}")
+    BrancaElement._generate_id = sequential  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BrancaElement._generate_id = original  # type: ignore[method-assign]
+
+
+def area_colours(areas: gpd.GeoDataFrame, graph: nx.Graph, labels: pd.Series) -> dict[str, str]:
+    """A colour per consortium from ``PALETTE`` such that neighbouring areas never share one.
+
+    Neighbours are areas that touch on the map (geometry) or that the region graph links without an island
+    link. Greedy colouring in descending-degree order, choosing the least-used allowed colour so the whole
+    palette is spread over the map; if some area sees every colour among its neighbours, networkx's DSATUR
+    colouring is used instead, with extra colours generated if even that needs more than the palette.
+    """
+    adjacency = nx.Graph()
+    adjacency.add_nodes_from(areas.index)
+    left, right = areas.sindex.query(areas.geometry, predicate="intersects")
+    for i, j in zip(left, right, strict=True):
+        if i < j:
+            adjacency.add_edge(areas.index[i], areas.index[j])
+    for u, v, data in graph.edges(data=True):
+        a, b = labels.get(str(u)), labels.get(str(v))
+        if a is not None and b is not None and a != b and not data.get("island", False):
+            adjacency.add_edge(a, b)
+
+    order = sorted(adjacency.nodes, key=lambda n: (-adjacency.degree(n), str(n)))
+    used = dict.fromkeys(PALETTE, 0)
+    colours: dict[str, str] = {}
+    for node in order:
+        taken = {colours.get(n) for n in adjacency.neighbors(node)}
+        allowed = [c for c in PALETTE if c not in taken]
+        if not allowed:
+            break
+        choice = min(allowed, key=lambda c: (used[c], PALETTE.index(c)))
+        colours[node] = choice
+        used[choice] += 1
+    else:
+        return colours
+    greedy = nx.greedy_color(adjacency, strategy="saturation_largest_first")
+    extra = [_hsl_hex(i * 137.508 % 360) for i in range(max(0, max(greedy.values()) + 1 - len(PALETTE)))]
+    palette = [*PALETTE, *extra]
+    return {node: palette[k] for node, k in greedy.items()}
+
+
+# ---------------------------------------------------------------------------------------------- layers
+
+
+def _areas_layer(card: Scorecard, areas: gpd.GeoDataFrame, colours: dict[str, str]) -> folium.GeoJson:
+    rows = card.consortia
+    features = []
+    for label, geom in _lonlat(areas.geometry).items():
+        style = {
+            "fillColor": colours[label],
+            "color": "#ffffff",
+            "weight": 1.2,
+            "fillOpacity": 0.62,
+            "opacity": 1,
+            "className": AREA_CLASS,
+        }
+        features.append(_feature(geom, {"tooltip": _area_tooltip(label, rows.loc[label]), "style": style}))
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=_e(f"Consortia ({len(features)})"),
+        on_each_feature=JsCode(
+            """function (feature, layer) {
+                layer.bindTooltip(feature.properties.tooltip, {sticky: true, className: 'area-tip'});
+                layer.on('mouseover', function (e) { e.target.setStyle({weight: 3, color: '#222'});
+                                                     e.target.bringToFront(); });
+                layer.on('mouseout', function (e) { e.target.setStyle({weight: 1.2, color: '#ffffff'}); });
+            }"""
+        ),
+    )
+
+
+def _lads_layer(lads: gpd.GeoDataFrame) -> folium.GeoJson:
+    style = {
+        "fill": False,
+        "color": "#3a3a3a",
+        "weight": 1.8,
+        "opacity": 0.9,
+        "interactive": False,
+        "className": "lad-outline",
+    }
+    features = [_feature(geom, {"style": style}) for geom in _lonlat(lads.geometry).values]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=_e(f"Local authorities ({len(features)})")
+    )
+
+
+def _baseline_layer(compare: Any, region: Region, name: str, tolerance: float) -> folium.GeoJson:
+    card = evaluate(compare, region)
+    areas, _ = simplified_layers(card.assignment, region, tolerance)
+    style = {
+        "fill": False,
+        "color": "#111111",
+        "weight": 3,
+        "opacity": 0.85,
+        "dashArray": "9 6",
+        "className": BASELINE_CLASS,
+    }
+    features = []
+    for label, geom in _lonlat(areas.geometry).items():
+        row = card.consortia.loc[label]
+        tip = f"<b>{_e(name)}: {_e(label)}</b><br>{row['patients']:,} patients · {row['practices']} practices"
+        features.append(_feature(geom, {"tooltip": tip, "style": style}))
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=_e(f"{name} ({len(features)})"),
+        on_each_feature=JsCode(
+            "function (f, layer) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }"
+        ),
+    )
+
+
+def _trusts_layer(card: Scorecard, region: Region) -> folium.GeoJson:
+    """Acute trusts that are the main trust of a practice or a consortium, at their site.
+
+    A GeoJson layer rather than folium.Marker + folium.Tooltip: folium pastes a Tooltip's text into a
+    JavaScript template literal, where a backtick in a trust name would break out; GeoJSON properties travel
+    as JSON.
+    """
+    wanted = set(region.practices["main_trust"].dropna().astype(str)) | set(
+        card.consortia["main_trust"].dropna().astype(str)
+    )
+    trusts = region.trusts[region.trusts.index.astype(str).isin(wanted)]
+    trusts = trusts[trusts.geometry.notna() & ~trusts.geometry.is_empty].sort_index()
+    features = []
+    for trust, point in _lonlat(trusts.geometry).items():
+        name = str(trusts.loc[trust, "name"]) if "name" in trusts else str(trust)
+        features.append(_feature(point, {"tooltip": f"<b>{_e(name)}</b><br>acute trust {_e(str(trust))}"}))
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=_e(f"Acute trusts ({len(features)})"),
+        marker=folium.Marker(
+            icon=folium.DivIcon(html="H", class_name="trust-site", icon_size=(18, 18), icon_anchor=(9, 9)),
+            z_index_offset=1000,
+        ),
+        on_each_feature=JsCode("function (f, layer) { layer.bindTooltip(f.properties.tooltip); }"),
+    )
+
+
+def _practices_layer(card: Scorecard, region: Region, compare_name: str) -> FastMarkerCluster:
+    practices = region.practices.loc[card.assignment.index]
+    points = _lonlat(practices.geometry)
+    moved = card.moved if card.moved is not None else pd.Series(False, index=practices.index)
+    rows = []
+    for code, point in points.items():
+        css = "practice-dot moved" if moved[code] else "practice-dot"
+        rows.append(
+            [
+                round(point.y, 5),
+                round(point.x, 5),
+                _practice_popup(code, practices.loc[code], card, compare_name),
+                css,
+                str(practices.loc[code, "name"]),
+            ]
+        )
+    return FastMarkerCluster(
+        rows,
+        name=_e(f"Practices ({len(rows)})"),
+        callback="""function (row) {
+            var marker = L.marker([row[0], row[1]], {
+                icon: L.divIcon({className: row[3], iconSize: [10, 10]}), title: row[4]});
+            marker.bindPopup(row[2], {maxWidth: 340});
+            return marker;
+        }""",
+        showCoverageOnHover=False,
+        maxClusterRadius=45,
+        disableClusteringAtZoom=13,
+        chunkedLoading=True,
+    )
+
+
+def _moved_layer(card: Scorecard, region: Region, compare_name: str) -> folium.GeoJson:
+    assert card.moved is not None
+    codes = card.moved.index[card.moved]
+    practices = region.practices.loc[codes]
+    features = [
+        _feature(point, {"popup": _practice_popup(code, practices.loc[code], card, compare_name)})
+        for code, point in _lonlat(practices.geometry).items()
+    ]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=_e(f"Practices changing consortium ({len(features)})"),
+        marker=folium.CircleMarker(radius=7, color="#c2007a", weight=2.5, fill=False),
+        on_each_feature=JsCode(
+            "function (f, layer) { layer.bindPopup(f.properties.popup, {maxWidth: 340}); }"
+        ),
+    )
+
+
+class _FitBeside(MacroElement):
+    """Fit the region in the window, leaving the left side to the summary panel on wide screens."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {
+            paddingTopLeft: [Math.min(500, window.innerWidth * 0.36), 50], paddingBottomRight: [10, 10]});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: tuple[float, float, float, float]):
+        super().__init__()
+        self._name = "FitBeside"
+        south, west, north, east = bounds
+        self.bounds = [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
+
+
+# ---------------------------------------------------------------------------------------------- texts
+
+
+def _area_tooltip(label: str, row: pd.Series) -> str:
+    lads = ", ".join(_e(n) for n in row["lad_names"])
+    split_codes = set(row["split_lads"])
+    split = [n for code, n in zip(row["lads"], row["lad_names"], strict=True) if code in split_codes]
+    split_text = f"<br>Splits: {', '.join(_e(n) for n in split)}" if split else ""
+    trust = (
+        f"{_e(str(row['main_trust_name']))} — main trust of {_pct(row['coherence'])} of patients"
+        if isinstance(row["main_trust"], str)
+        else "unknown"
+    )
+    return (
+        f"<b>{_e(label)}</b><br>"
+        f"{row['patients']:,} patients · {row['practices']} practices<br>"
+        f"Mean IMD 2019: {_num(row['imd_mean'])}<br>"
+        f"Local authorities ({row['n_lads']}): {lads}{split_text}<br>"
+        f"Main acute trust: {trust}"
+    )
+
+
+def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_name: str) -> str:
+    imd = _num(practice.get("imd", float("nan")))
+    if bool(practice.get("imd_imputed", False)):
+        imd += " (imputed)"
+    rule = str(practice.get("geocode", ""))
+    rows = [
+        ("ODS code", _e(str(code))),
+        ("List size", f"{int(practice['patients']):,} patients"),
+        ("IMD 2019", _e(imd)),
+        ("Placed at", _e(GEOCODE_RULES.get(rule, rule))),
+        ("Consortium", _e(str(card.assignment[code]))),
+    ]
+    detail = str(practice.get("geocode_detail", "") or "").strip()
+    if bool(practice.get("snapped", False)):
+        detail = f"{detail}; moved {float(practice.get('snap_m', 0)):,.0f} m into England".lstrip("; ")
+    if detail:
+        rows.append(("Note", _e(detail)))
+    if card.moved is not None and card.baseline is not None:
+        rows.append((_e(compare_name), _e(str(card.baseline[code]))))
+        if bool(card.moved[code]):
+            rows.append(("Change", "<b>changes consortium</b>"))
+    cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<div class='practice-popup'><b>{_e(str(practice['name']))}</b><table>{cells}</table></div>"
+
+
+def _title_html(title: str) -> str:
+    return f"<div class='map-title'>{_e(title)}</div>"
+
+
+def _panel_html(card: Scorecard, colours: dict[str, str], compare_name: str) -> str:
+    headlines = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in card.headlines())
+    has_moves = card.moved is not None
+    moved_by = card.moved.groupby(card.assignment).sum() if has_moves else None
+    head = [
+        "",
+        "Consortium",
+        "Patients",
+        "Practices",
+        "LADs (split)",
+        "Main trust (share)",
+        "IMD",
+        "km",
+        "Connected",
+    ]
+    if has_moves:
+        head += [f"≈ {compare_name}", "Moved"]
+    body = []
+    for label, row in card.consortia.iterrows():
+        connected = "island link" if row["island_link"] else ("yes" if row["connected"] else "<b>no</b>")
+        trust = (
+            f"{_e(str(row['main_trust_name']))} ({_pct(row['coherence'])})"
+            if isinstance(row["main_trust"], str)
+            else "—"
+        )
+        cells = [
+            f"<span class='swatch' style='background:{colours[label]}'></span>",
+            _e(label),
+            f"{row['patients']:,}",
+            str(row["practices"]),
+            f"{row['n_lads']} ({row['la_splits']})",
+            trust,
+            _num(row["imd_mean"]),
+            _num(row["compactness_km"]),
+            connected,
+        ]
+        if has_moves:
+            match = card.matching.get(label)
+            cells += [_e(match) if match is not None else "—", str(int(moved_by.get(label, 0)))]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    legend = [
+        "<span class='swatch' style='background:#4e79a7'></span> consortium area (neighbours differ)",
+        "<span class='line lad'></span> local authority boundary",
+        "<span class='dot'></span> GP practice (click for details; numbers are clusters)",
+        "<span class='trust-key'>H</span> acute trust (main trust of at least one practice)",
+    ]
+    if has_moves:
+        legend += [
+            f"<span class='line base'></span> {_e(compare_name)} boundary",
+            "<span class='ring'></span> practice that changes consortium",
+        ]
+    return (
+        "<div class='map-panel'>"
+        "<details open><summary>Plan summary</summary>"
+        f"<table class='headlines'>{headlines}</table></details>"
+        "<details><summary>Legend</summary><ul class='legend'>"
+        + "".join(f"<li>{item}</li>" for item in legend)
+        + "</ul></details>"
+        f"<details><summary>All consortia ({len(card.consortia)})</summary>"
+        "<div class='table-wrap'><table class='consortia'><thead><tr>"
+        + "".join(f"<th>{_e(h)}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table></div>"
+        + _TABLE_NOTE
+        + "</details></div>"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+_TABLE_NOTE = (
+    "<p class='note'>LADs: local authorities covered (of which split). Main trust: the acute trust that most "
+    "of its practices' admissions go to (share: of its patients whose own practice's main trust it is). IMD: "
+    "patient-weighted mean IMD 2019 score. km: patient-weighted mean distance to the consortium's centre.</p>"
+)
+
+
+def _lonlat(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """To WGS84 with coordinates rounded to 1e-5° (about 1 m): smaller files, identical shared vertices."""
+    out = geoms.to_crs(4326)
+    return gpd.GeoSeries(shapely.transform(out.values, lambda c: np.round(c, 5)), index=out.index, crs=4326)
+
+
+def _feature(geom: shapely.Geometry, properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": properties}
+
+
+def _bounds_latlon(areas: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    west, south, east, north = areas.to_crs(4326).total_bounds
+    return float(south), float(west), float(north), float(east)
+
+
+def _centre(areas: gpd.GeoDataFrame) -> list[float]:
+    south, west, north, east = _bounds_latlon(areas)
+    return [round((south + north) / 2, 5), round((west + east) / 2, 5)]
+
+
+def _plan_name(plan: Any, default: str) -> str:
+    backend = getattr(plan, "backend", None)
+    return f"{backend} plan" if backend and backend != "given" else default
+
+
+def _default_title(plan: Any, region: Region) -> str:
+    return f"{region.name}: {_plan_name(plan, 'consortium plan')}"
+
+
+def _hsl_hex(hue: float) -> str:
+    import colorsys
+
+    r, g, b = colorsys.hls_to_rgb(hue / 360, 0.62, 0.55)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.0f}%"
+
+
+def _num(value: float) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.1f}"
+
+
+_CSS = """
+html, body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; }
+.leaflet-container { background: #eef2f5; font: 13px/1.35 "DejaVu Sans", Arial, Helvetica, sans-serif; }
+.map-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
+  background: rgba(255,255,255,.94); padding: 6px 14px; border-radius: 6px; font-size: 17px;
+  font-weight: bold; box-shadow: 0 1px 5px rgba(0,0,0,.35); max-width: 50vw; text-align: center; }
+.map-panel { position: absolute; left: 10px; bottom: 48px; z-index: 1000; max-width: min(860px, 64vw);
+  max-height: calc(100vh - 140px); overflow: auto; background: rgba(255,255,255,.96); border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.35); padding: 6px 10px; font-size: 12px; }
+.map-panel summary { font-weight: bold; cursor: pointer; margin: 3px 0; font-size: 13px; }
+.map-panel table { border-collapse: collapse; }
+.map-panel th, .map-panel td { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; }
+.map-panel table.consortia td:nth-child(n+3) { text-align: right; }
+.map-panel table.consortia td { white-space: nowrap; }
+.map-panel table.consortia td:nth-child(6) { text-align: left; white-space: normal; min-width: 220px; }
+.map-panel table.consortia thead th { position: sticky; top: 0; background: #fff;
+  border-bottom: 1px solid #999; }
+.map-panel .table-wrap { max-height: 40vh; overflow: auto; }
+.map-panel .note { color: #555; margin: 4px 0; max-width: 700px; }
+.swatch { display: inline-block; width: 14px; height: 14px; border: 1px solid #555; vertical-align: middle; }
+.legend { list-style: none; padding: 0; margin: 2px 0; } .legend li { margin: 3px 0; }
+.line { display: inline-block; width: 26px; height: 0; vertical-align: middle; }
+.line.lad { border-top: 2px solid #3a3a3a; } .line.base { border-top: 3px dashed #111; }
+.dot, .practice-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+  background: #1d1d1d; border: 1.5px solid #fff; box-sizing: border-box; box-shadow: 0 0 2px #000; }
+.ring { display: inline-block; width: 14px; height: 14px; border-radius: 50%; border: 3px solid #c2007a;
+  box-sizing: border-box; vertical-align: middle; }
+.practice-dot.moved { background: #c2007a; }
+.trust-site, .trust-key { display: inline-block; background: #c62828; color: #fff; font-weight: bold;
+  font-size: 12px; line-height: 18px; text-align: center; border: 1.5px solid #fff; border-radius: 3px;
+  box-shadow: 0 0 3px #000; width: 18px; height: 18px; box-sizing: border-box; line-height: 15px; }
+.practice-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; }
+.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large { background-color: rgba(40,40,40,.35); }
+.marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div {
+  background-color: rgba(30,30,30,.82); color: #fff; }
+.leaflet-control-layers { font-size: 12px; }
+"""

@@ -1,0 +1,356 @@
+"""Consultation maps: offline, deterministic, escaped, the scorecard's numbers; opened in real Chromium."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pytest
+import shapely
+from synthetic import by_half, by_lad, make_region, real_region
+
+from boundaries import map_assets
+from boundaries.areas import simplified_layers
+from boundaries.map_assets import MissingAssetsError, make_offline
+from boundaries.maps import AREA_CLASS, BASELINE_CLASS, area_colours, render_map
+from boundaries.metrics import evaluate
+from boundaries.plan import Plan
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = os.environ.get("BOUNDARIES_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+XSS_PRACTICE = "<img src=x onerror=alert(1)>"
+XSS_LABEL = "<svg onload=alert(2)>"
+XSS_LAD = "</script><script>alert(3)</script>"
+XSS_TRUST = "`${alert(4)}` <b>Trust</b>"
+
+
+@pytest.fixture(scope="module")
+def region():
+    return make_region()
+
+
+@pytest.fixture(scope="module")
+def evil_region():
+    return make_region(names={"P00": XSS_PRACTICE}, lad_names={"E2": XSS_LAD}, trust_names={"TB": XSS_TRUST})
+
+
+def _evil_plan(region) -> pd.Series:
+    return by_lad(region).replace({"West": XSS_LABEL})
+
+
+# ------------------------------------------------------------------------------------------- file checks
+
+
+def test_map_is_offline_and_byte_identical(region, tmp_path):
+    first, second = tmp_path / "a" / "map.html", tmp_path / "b" / "map.html"
+    fmap = render_map(by_lad(region), region, path=first, compare=by_half(region), title="Test map")
+    render_map(by_lad(region), region, path=second, compare=by_half(region), title="Test map")
+    assert isinstance(fmap, folium.Map)
+    text = first.read_text(encoding="utf-8")
+    assert first.read_bytes() == second.read_bytes()
+    assert not re.search(r"<script[^>]+src=", text), "scripts must be inline"
+    assert not re.search(r"<link[^>]+href=", text), "stylesheets must be inline"
+    assert 't.version="1.9.4"' in text  # Leaflet itself is in the file
+    assert "L.markerClusterGroup" in text and "MarkerClusterGroup=" in text
+    assert "sourceMappingURL" not in text
+    assert not re.search(r"[0-9a-f]{32}", text), "folium's random element ids must be replaced"
+    assert sorted(p.name for p in first.parent.iterdir()) == ["map.html"]  # no temp file left behind
+    assert first.stat().st_mode & 0o044  # readable by others, unlike mkstemp's default
+
+
+def test_atomic_write_keeps_old_file_on_failure(region, tmp_path, monkeypatch):
+    target = tmp_path / "map.html"
+    target.write_text("old map")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        render_map(by_lad(region), region, path=target)
+    assert target.read_text() == "old map"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+
+
+def test_map_shows_the_scorecard_numbers(region, tmp_path):
+    path = tmp_path / "map.html"
+    render_map(by_lad(region), region, path=path, compare=by_half(region))
+    text = path.read_text(encoding="utf-8")
+    card = evaluate(by_lad(region), region, baseline=by_half(region))
+    for name, value in card.headlines():
+        assert f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>" in text
+    for label, row in card.consortia.iterrows():
+        assert f"<td>{label}</td><td>{row['patients']:,}</td><td>{row['practices']}</td>" in text
+    assert "Practices changing consortium (24)" in text
+    assert "Consortia (3)" in text and "Local authorities (3)" in text
+
+
+def test_input_text_is_escaped_everywhere(evil_region, tmp_path):
+    path = tmp_path / "map.html"
+    render_map(
+        _evil_plan(evil_region),
+        evil_region,
+        path=path,
+        compare=by_half(evil_region),
+        compare_name="CCGs <2013>",
+        title="Plan <i>draft</i>",
+    )
+    text = path.read_text(encoding="utf-8")
+    for raw in (XSS_PRACTICE, XSS_LABEL, XSS_LAD, "<b>Trust</b>", "CCGs <2013>", "<i>draft</i>"):
+        assert raw not in text, f"unescaped input in the page: {raw}"
+    # in HTML (panel, title) the escaped text is there; inside script data it is JSON-escaped as well
+    assert html.escape(XSS_LABEL) in text
+    assert "<title>Plan &lt;i&gt;draft&lt;/i&gt;</title>" in text
+    assert html.escape(XSS_PRACTICE).replace("&", "\\u0026") in text
+    assert html.escape(XSS_LAD).replace("&", "\\u0026") in text or html.escape(XSS_LAD) in text
+
+
+def test_neighbouring_areas_never_share_a_colour(region):
+    labels = pd.Series(region.practices.index, index=region.practices.index)  # every practice alone
+    areas, _ = simplified_layers(labels, region)
+    colours = area_colours(areas, region.graph, labels)
+    for u, v, data in region.graph.edges(data=True):
+        if not data["island"]:
+            assert colours[u] != colours[v]
+    touching = areas.sindex.query(areas.geometry, predicate="intersects")
+    for i, j in zip(*touching, strict=True):
+        if i != j:
+            assert colours[areas.index[i]] != colours[areas.index[j]]
+    assert len(set(colours.values())) >= 6  # the palette is spread, not just four colours
+
+
+def test_colouring_falls_back_beyond_the_palette():
+    names = [f"c{i:02d}" for i in range(14)]
+    areas = gpd.GeoDataFrame(
+        geometry=[shapely.box(i * 10, 0, i * 10 + 1, 1) for i in range(14)], index=pd.Index(names), crs=27700
+    )
+    clique = nx.complete_graph(names)  # 14 areas all neighbours of each other: needs 14 colours
+    colours = area_colours(areas, clique, pd.Series(names, index=names))
+    assert len(set(colours.values())) == 14
+
+
+def test_missing_assets_say_how_to_get_them(region, monkeypatch, tmp_path):
+    monkeypatch.setenv(map_assets.ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(map_assets, "FOLDER", "no-such-folder")
+    with pytest.raises(MissingAssetsError, match=r"bash scripts/fetch_assets\.sh"):
+        render_map(by_lad(region), region)
+
+
+def test_unknown_cdn_resource_is_an_error():
+    from folium.plugins import Fullscreen
+
+    fmap = folium.Map(tiles=None)
+    Fullscreen().add_to(fmap)
+    with pytest.raises(MissingAssetsError, match="no offline copy"):
+        make_offline(fmap)
+
+
+def test_plan_object_and_default_title(region, tmp_path):
+    plan = Plan.from_assignment(by_half(region), region=region, source="cpsat")
+    path = tmp_path / "plan.html"
+    render_map(plan, region, path=path)
+    assert "<title>Synthetic: cpsat plan</title>" in path.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    message = (
+        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium) and the "
+        "playwright Python package (pip install playwright; never `playwright install`)"
+    )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Opened:
+    """A map opened from file:// with every network request blocked and recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector(f"path.{AREA_CLASS}", state="attached", timeout=20_000)
+        self.page.wait_for_timeout(300)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def shapes(self, css_class: str) -> int:
+        return self.page.locator(f"path.{css_class}").count()
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        out = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(out))
+        return out
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], f"JavaScript errors: {self.errors}"
+        assert self.dialogs == [], f"a dialog fired: {self.dialogs}"
+        assert self.requests == [], f"the map tried the network: {self.requests[:5]}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+OPEN_PRACTICE_POPUP = """code => new Promise((resolve, reject) => {
+    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
+    for (const group of groups) {
+        const marker = group.getLayers().find(m => m.getPopup() && m.getPopup().getContent().includes(code));
+        if (marker) { group.zoomToShowLayer(marker, () => { marker.openPopup(); resolve(true); }); return; }
+    }
+    reject(new Error('no marker for ' + code));
+})"""
+
+OPEN_AREA_TOOLTIPS = """() => {
+    let count = 0;
+    Object.values(window).filter(v => v instanceof L.GeoJSON).forEach(g => g.eachLayer(l => {
+        if (l.options.className === 'AREA') { l.openTooltip(l.getBounds().getCenter()); count += 1; }
+    }));
+    return count;
+}""".replace("AREA", AREA_CLASS)
+
+
+@pytest.mark.browser
+def test_browser_synthetic_map(browser, region, tmp_path):
+    path = tmp_path / "synthetic.html"
+    render_map(by_lad(region), region, path=path, title="Synthetic plan by local authority")
+    opened = Opened(browser, path)
+    try:
+        assert opened.shapes(AREA_CLASS) == 3
+        assert opened.shapes(BASELINE_CLASS) == 0
+        assert opened.page.locator(".practice-dot, .marker-cluster").count() > 0
+        assert opened.page.locator(".trust-site").count() == 2
+        opened.screenshot("map-synthetic")
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+@pytest.mark.browser
+def test_browser_xss_names_show_as_text(browser, evil_region, tmp_path):
+    path = tmp_path / "evil.html"
+    render_map(
+        _evil_plan(evil_region),
+        evil_region,
+        path=path,
+        compare=by_half(evil_region),
+        compare_name="CCGs <2013>",
+    )
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        assert opened.shapes(AREA_CLASS) == 3
+        assert opened.shapes(BASELINE_CLASS) == 2
+        page.evaluate(OPEN_PRACTICE_POPUP, "P00")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert XSS_PRACTICE in popup.inner_text()
+        assert popup.locator("img").count() == 0
+        assert page.evaluate(OPEN_AREA_TOOLTIPS) == 3
+        tooltips = "\n".join(page.locator(".leaflet-tooltip").all_inner_texts())
+        for raw in (XSS_LABEL, XSS_LAD, XSS_TRUST):
+            assert raw in tooltips
+        panel = page.locator(".map-panel")
+        page.locator(".map-panel summary", has_text="All consortia").click()
+        assert XSS_LABEL in panel.inner_text()
+        assert "CCGs <2013>" in page.locator(".leaflet-control-layers").inner_text()
+        page.wait_for_timeout(300)
+        opened.screenshot("map-xss")
+        assert page.locator("img[src='x'], svg[onload], .map-panel b:text('Trust')").count() == 0
+        assert page.evaluate("document.querySelectorAll('script').length") == page.evaluate(
+            "document.querySelectorAll('head script, body > script').length"
+        )
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+@pytest.mark.browser
+def test_browser_real_region_with_ccg_comparison(browser, tmp_path):
+    region = real_region("North East")
+    ccg = region.ccg_assignment()
+    by_district = region.practices["lad"].astype(str)
+    path = tmp_path / "north-east.html"
+    render_map(
+        by_district,
+        region,
+        path=path,
+        compare=ccg,
+        compare_name="2013 CCGs",
+        title="North East: consortia by local authority vs the 2013 CCGs",
+    )
+    size = path.stat().st_size
+    assert size < 5_000_000, f"{size:,} bytes"
+    opened = Opened(browser, path)
+    try:
+        assert opened.shapes(AREA_CLASS) == by_district.nunique()
+        assert opened.shapes(BASELINE_CLASS) == ccg.nunique()
+        opened.screenshot("map-north-east")
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+def test_tiles_are_optional_and_off_by_default(region, tmp_path):
+    plain, tiled = tmp_path / "plain.html", tmp_path / "tiled.html"
+    render_map(by_lad(region), region, path=plain)
+    render_map(by_lad(region), region, path=tiled, tiles=True)
+    assert "openstreetmap" not in plain.read_text(encoding="utf-8").lower()
+    text = tiled.read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in text
+    layer = re.search(r"var (tile_layer_\w+) = L\.tileLayer", text).group(1)
+    assert f"{layer}.addTo(" not in text  # switchable in the layer control, never loaded unless asked
+
+
+def test_north_west_map_stays_light(tmp_path):
+    region = real_region("North West")  # the largest region the issue names: about 1,200 practices
+    path = tmp_path / "north-west.html"
+    render_map(region.ccg_assignment(), region, path=path, compare=region.practices["lad"].astype(str))
+    size = path.stat().st_size
+    assert size < 5_000_000, f"North West map is {size:,} bytes"

@@ -1,0 +1,200 @@
+"""The scorecard: exact values on the synthetic grid (tests/synthetic.py), sane values on a real region."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic import SIZE, X0, Y0, by_half, by_lad, make_region, real_region
+
+from boundaries.metrics import AssignmentError, evaluate, match_consortia
+from boundaries.plan import Plan
+
+
+@pytest.fixture(scope="module")
+def region():
+    return make_region()
+
+
+def _centre(row: int, col: int) -> tuple[float, float]:
+    return X0 + (col + 0.5) * SIZE, Y0 - (row + 0.5) * SIZE
+
+
+def _compactness_by_hand(cells: list[tuple[int, int]], weights: list[float]) -> float:
+    xy = np.array([_centre(r, c) for r, c in cells])
+    w = np.array(weights, dtype=float)
+    centre = (xy * w[:, None]).sum(axis=0) / w.sum()
+    return float((np.hypot(*(xy - centre).T) * w).sum() / w.sum() / 1000)
+
+
+def test_by_lad_exact(region):
+    card = evaluate(by_lad(region), region)
+    c = card.consortia
+    assert list(c.index) == ["East", "Middle", "West"]
+    assert c.loc["West", "patients"] == 18_000
+    assert c.loc["Middle", "patients"] == 42_000
+    assert c.loc["East", "patients"] == 66_500
+    assert list(c["practices"]) == [13, 12, 12]
+    assert c["coterminous"].all() and (c["la_splits"] == 0).all()
+    assert c.loc["East", "lads"] == ("E3",) and c.loc["East", "lad_names"] == ("Gammaford",)
+
+    # main trust: patient-weighted admissions. Middle: TA 6*3000*.7 + 6*4000*.1 = 15,000; TB 27,000.
+    assert c.loc["West", "main_trust"] == "TA" and c.loc["Middle", "main_trust"] == "TB"
+    assert c.loc["Middle", "main_trust_name"] == "Beta Acute NHS Trust"
+    assert c.loc["Middle", "main_trust_flow_share"] == pytest.approx(27_000 / 42_000)
+    assert c.loc["Middle", "coherence"] == pytest.approx(24_000 / 42_000)  # column 3's practices
+    assert c.loc["West", "coherence"] == 1.0
+
+    assert c.loc["West", "imd_mean"] == pytest.approx((6_000 * 10 + 12_000 * 20) / 18_000)
+    assert c.loc["East", "imd_mean"] == pytest.approx((30_000 * 50 + 36_000 * 60 + 500 * 60) / 66_500)
+    assert c.loc["East", "imd_imputed_practices"] == 1
+
+    west = [(r, col) for r in range(6) for col in (0, 1)]
+    assert c.loc["West", "compactness_km"] == pytest.approx(
+        _compactness_by_hand(west, [1000 * (col + 1) for _, col in west])
+    )
+
+    assert c["connected"].all()
+    assert c.loc["East", "island_link"] and not c.loc["West", "island_link"]
+    assert not c["over_board_limit"].any()
+
+    s = card.summary
+    assert s["consortia"] == 3 and s["practices"] == 37 and s["patients"] == 126_500
+    assert (s["population_min"], s["population_median"], s["population_max"]) == (18_000, 42_000, 66_500)
+    # hub 30k-210k: West out; consortium 100k-750k and locality 70k-150k: all out; small 50k-100k: East in
+    assert s["outside_presets"] == {"hub": 1, "consortium": 3, "locality": 3, "small": 2}
+    assert (s["non_coterminous"], s["la_split_pairs"], s["lads_divided"], s["lads"]) == (0, 0, 0, 3)
+    assert s["coherence"] == pytest.approx((18_000 + 24_000 + 66_500) / 126_500)
+    assert s["imd_spread"] == pytest.approx(s["imd_max"] - s["imd_min"])
+    means = c["imd_mean"].to_numpy()
+    w = c["patients"].to_numpy()
+    centre = (means * w).sum() / w.sum()
+    assert s["imd_std"] == pytest.approx(np.sqrt(((means - centre) ** 2 * w).sum() / w.sum()))
+    assert s["compactness_km"] == pytest.approx((c["compactness_km"] * w).sum() / w.sum())
+    assert (s["disconnected"], s["island_linked"]) == (0, 1)
+    assert (s["practices_max"], s["over_board_limit"], s["board_limit"]) == (13, 0, 30)
+    assert "moved_practices" not in s
+
+
+def test_la_splits_and_divided_lads(region):
+    halves = evaluate(by_half(region), region)
+    assert halves.consortia["la_splits"].tolist() == [3, 3]
+    assert halves.summary["la_split_pairs"] == 6
+    assert halves.summary["lads_divided"] == 3
+    assert halves.summary["non_coterminous"] == 2
+
+    # whole E1 plus column 2 of E2 | column 3 of E2 plus whole E3: each splits E2 once
+    col = {c: (int(c[2]) if c != "ISL" else 5) for c in region.practices.index}
+    labels = pd.Series({c: "A" if k <= 2 else "B" for c, k in col.items()})
+    card = evaluate(labels, region)
+    assert card.consortia.loc["A", "split_lads"] == ("E2",)
+    assert card.consortia.loc["A", "whole_lads"] == 1
+    assert (card.summary["la_split_pairs"], card.summary["lads_divided"]) == (2, 1)
+
+    # E1 cut in two pieces that both stay inside it: nested, so coterminous and no split
+    row = {c: (int(c[1]) if c != "ISL" else 5) for c in region.practices.index}
+    nested = by_lad(region).copy()
+    for c in nested.index:
+        if nested[c] == "West":
+            nested[c] = "West-N" if row[c] <= 2 else "West-S"
+    card = evaluate(nested, region)
+    assert card.consortia["coterminous"].all()
+    assert (card.summary["la_split_pairs"], card.summary["lads_divided"]) == (0, 1)
+
+
+def test_disconnected_and_board_limit(region):
+    labels = by_lad(region).copy()
+    labels[["P00", "P02"]] = "Scattered"  # not neighbours: P01 lies between them
+    card = evaluate(labels, region)
+    assert not card.consortia.loc["Scattered", "connected"]
+    assert card.consortia.loc["Scattered", "components"] == 2
+    assert card.summary["disconnected"] == 1
+
+    one = pd.Series("All", index=region.practices.index)
+    card = evaluate(one, region)
+    assert card.summary["practices_max"] == 37 and card.summary["over_board_limit"] == 1
+    assert card.consortia.loc["All", "over_board_limit"]
+
+
+def test_moves_from_baseline(region):
+    card = evaluate(by_lad(region), region, baseline=by_half(region))
+    # East<->South overlap 33,500 beats 33,000; then Middle<->North (21,000); West stays unmatched
+    assert card.matching == {"East": "South", "Middle": "North", "West": None}
+    assert card.summary["moved_practices"] == 6 + 6 + 12
+    assert card.summary["moved_patients"] == 33_000 + 21_000 + 18_000
+    assert card.summary["baseline_consortia"] == 2
+    assert bool(card.moved["P00"]) and not bool(card.moved["ISL"])
+
+    renamed = by_lad(region).map({"West": "w", "Middle": "m", "East": "e"})
+    same = evaluate(by_lad(region), region, baseline=renamed)
+    assert same.summary["moved_practices"] == 0
+    assert same.matching == {"East": "e", "Middle": "m", "West": "w"}
+
+
+def test_match_consortia_is_one_to_one():
+    labels = pd.Series(["a", "a", "b", "b"], index=list("wxyz"))
+    baseline = pd.Series(["X", "X", "X", "Y"], index=list("wxyz"))
+    weights = pd.Series([10.0, 10.0, 8.0, 1.0], index=list("wxyz"))
+    assert match_consortia(labels, baseline, weights) == {"a": "X", "b": "Y"}
+
+
+def test_inputs_and_errors(region):
+    labels = by_lad(region)
+    plan = Plan.from_assignment(labels, region=region, source="test")
+    assert evaluate(plan, region).summary == evaluate(labels.to_dict(), region).summary
+    with pytest.raises(AssignmentError, match="not in region Synthetic: NOPE"):
+        evaluate({**labels.to_dict(), "NOPE": "West"}, region)
+    with pytest.raises(AssignmentError, match="unassigned: ISL"):
+        evaluate(labels.drop("ISL"), region)
+    with pytest.raises(AssignmentError, match="^baseline plan: .*unassigned: P00"):
+        evaluate(labels, region, baseline=labels.drop("P00"))
+
+
+def test_to_dict_is_json_and_text_is_readable(region):
+    card = evaluate(by_lad(region), region, baseline=by_half(region))
+    data = json.loads(json.dumps(card.to_dict(), allow_nan=False))
+    assert data["summary"]["moved_practices"] == 24
+    assert data["consortia"][0]["consortium"] == "East"
+    assert data["consortia"][0]["lads"] == ["E3"]
+    assert len(data["moved"]) == 24
+    text = card.text(table=True)
+    assert "Consortia                 3 (37 practices, 126,500 patients)" in text
+    assert "0 consortia not coterminous, 0 LA splits, 0 of 3 LADs divided" in text
+    assert "Moves from baseline       24 practices (72,000 patients)" in text
+    assert str(card) == card.text()
+
+
+def test_missing_imd_and_shares_do_not_break(region):
+    practices = region.practices.copy()
+    practices.loc["P00", "imd"] = np.nan
+    shares = region.trust_shares[region.trust_shares["practice"] != "P01"]
+    from dataclasses import replace
+
+    sparse = replace(region, practices=practices, trust_shares=shares)
+    card = evaluate(by_lad(sparse), sparse)
+    assert card.consortia.loc["West", "imd_mean"] == pytest.approx((5_000 * 10 + 12_000 * 20) / 17_000)
+    assert card.consortia.loc["West", "main_trust"] == "TA"
+
+
+# ------------------------------------------------------------------------------------------- real data
+
+
+def test_real_ccg_map_scores_sensibly():
+    region = real_region("North East")
+    card = evaluate(region.ccg_assignment(), region)
+    s = card.summary
+    assert 10 <= s["consortia"] <= 14  # the North East had 12 CCGs in April 2013
+    assert s["patients"] == region.population
+    assert s["practices"] == len(region.practices)
+    assert 0.5 < s["coherence"] <= 1.0
+    assert 0 < s["compactness_km"] < 40
+    assert s["imd_min"] < s["imd_max"]
+    assert s["practices_max"] >= s["patients"] / s["consortia"] / 20_000
+    assert card.consortia["main_trust"].notna().all()
+    assert (
+        evaluate(region.ccg_assignment(), region, baseline=region.ccg_assignment()).summary["moved_practices"]
+        == 0
+    )
+    json.dumps(card.to_dict(), allow_nan=False)
