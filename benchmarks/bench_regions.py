@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'all ten, cold':<28} {sum(s[0] for s in sizes.values()):>9} {'':>6} {total:>7.2f}")
     print(f"slowest cached load: {worst:.2f} s")
     ok = total < COLD_TARGET_S and worst < CACHED_TARGET_S
-    print(f"targets: cold total < {COLD_TARGET_S:.0f} s, cached < {CACHED_TARGET_S:.0f} s: "
-          f"{'met' if ok else 'MISSED'} (cpus: {os.cpu_count()})")
+    print(
+        f"targets: cold total < {COLD_TARGET_S:.0f} s, cached < {CACHED_TARGET_S:.0f} s: "
+        f"{'met' if ok else 'MISSED'} (cpus: {os.cpu_count()})"
+    )
     return 0 if ok else 1
 
 

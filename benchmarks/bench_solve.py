@@ -14,12 +14,14 @@ import platform
 import random
 import time
 
+import networkx as nx
+
 from boundaries.batch import SHA_NAMES
 from boundaries.config import load_config
 from boundaries.metrics import evaluate
 from boundaries.problem import Problem
 from boundaries.region import load_region
-from boundaries.solve import solve
+from boundaries.solver import solve
 
 
 def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):
@@ -32,27 +34,31 @@ def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):
     from gerrychain.tree import recursive_tree_part
 
     random.seed(seed)
-    graph = Graph(region.graph.copy())
     pop = problem.units["population"].to_dict()
-    for node in graph.nodes:
-        graph.nodes[node]["population"] = int(pop[node])
+    # GerryChain 1.0 works on integer node ids internally: label practices 0..n-1 and map back at the end
+    codes = sorted(region.graph.nodes)
+    plain = nx.relabel_nodes(region.graph, {c: k for k, c in enumerate(codes)})
+    for node in plain.nodes:
+        plain.nodes[node]["population"] = int(pop[codes[node]])
+    graph = Graph.from_networkx(plain)
     total = sum(pop.values())
     ideal = total / k
-    epsilon = min(0.99, max((problem.max_population - ideal) / ideal, (ideal - problem.min_population) / ideal))
+    # the tighter of the two sides, so that ReCom's balance rule implies our bounds
+    epsilon = min(0.99, (problem.max_population - ideal) / ideal, (ideal - problem.min_population) / ideal)
     started = time.perf_counter()
     try:
         seed_plan = recursive_tree_part(graph, range(k), ideal, "population", epsilon)
     except Exception as err:  # ReCom cannot always seed a plan within the bounds
         return None, f"no seed plan: {err}"
     partition = Partition(graph, seed_plan, {"population": updaters.Tally("population", alias="population")})
-    proposal = partial(recom_step, pop_col="population", pop_target=ideal, epsilon=epsilon, node_repeats=2)
+    proposal = partial(recom_step, pop_col="population", pop_target=ideal, epsilon=epsilon)
     within = constraints.within_percent_of_ideal_population(partition, epsilon)
     chain = MarkovChain(proposal, [within], accept.always_accept, partition, total_steps=10**9)
     best, best_score = None, float("inf")
     for step in chain:
         pops = step["population"].values()
         if min(pops) >= problem.min_population and max(pops) <= problem.max_population:
-            card = evaluate({n: str(step.assignment[n]) for n in graph.nodes}, region)
+            card = evaluate({codes[int(n)]: str(d) for n, d in dict(step.assignment).items()}, region)
             if card.summary["compactness_km"] < best_score:
                 best, best_score = card, card.summary["compactness_km"]
         if time.perf_counter() - started > seconds:
@@ -103,7 +109,8 @@ def main() -> None:
             "status": final.status,
             "first_plan_s": round(first.seconds, 1) if first.feasible else None,
             "to_1pct_s": round((first if (first.gap or 1) <= 0.01 else final).seconds, 1)
-            if (final.gap is not None and final.gap <= 0.01) else None,
+            if (final.gap is not None and final.gap <= 0.01)
+            else None,
             "final_gap": final.gap,
             "valid": bool(final.details.get("validation")) if final.feasible else None,
             "explanation": final.explanation,
@@ -124,18 +131,24 @@ def main() -> None:
     for e in results:
         gap = f"{e['final_gap']:.2%}" if e["final_gap"] is not None else "-"
         n = e.get("ours", {}).get("consortia", "-")
-        print(f"| {e['region']} | {e['practices']} | {n} | {e['first_plan_s'] or '-'} | {e['to_1pct_s'] or '-'} "
-              f"| {gap} | {e['valid']} |")
-    print("\n| region | plan | consortia | outside hub bounds | not coterminous | LA splits | same main trust "
-          "| IMD spread | mean km to centre | disconnected |")
+        print(
+            f"| {e['region']} | {e['practices']} | {n} | {e['first_plan_s'] or '-'} | {e['to_1pct_s'] or '-'} "
+            f"| {gap} | {e['valid']} |"
+        )
+    print(
+        "\n| region | plan | consortia | outside hub bounds | not coterminous | LA splits | same main trust "
+        "| IMD spread | mean km to centre | disconnected |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for e in results:
         for label in ("ours", "ccg2013", "recom"):
             r = e.get(label)
             if r:
-                print(f"| {e['region']} | {label} | {r['consortia']} | {r['outside_hub']} | {r['not_coterminous']} "
-                      f"| {r['la_splits']} | {r['coherence']:.1%} | {r['imd_spread']} | {r['compactness_km']} "
-                      f"| {r['disconnected']} |")
+                print(
+                    f"| {e['region']} | {label} | {r['consortia']} | {r['outside_hub']} | {r['not_coterminous']} "
+                    f"| {r['la_splits']} | {r['coherence']:.1%} | {r['imd_spread']} | {r['compactness_km']} "
+                    f"| {r['disconnected']} |"
+                )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2, default=str)

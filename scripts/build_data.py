@@ -21,10 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data",
-                        help="the shared/data folder with the raw files (default: ../shared/data)")
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "geo",
-                        help="bundle folder (default: data/geo)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=ROOT.parent / "shared" / "data",
+        help="the shared/data folder with the raw files (default: ../shared/data)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "data" / "geo", help="bundle folder (default: data/geo)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -34,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pr = report["practices"]
     print(f"bundle written to {args.out} in {time.perf_counter() - started:.1f} s")
-    print(f"practices {pr['kept']:,}/{pr['listed']:,}, "
-          f"patients {pr['kept_patients']:,}/{pr['listed_patients']:,}, left out {len(pr['left_out'])}")
+    print(
+        f"practices {pr['kept']:,}/{pr['listed']:,}, "
+        f"patients {pr['kept_patients']:,}/{pr['listed_patients']:,}, left out {len(pr['left_out'])}"
+    )
     rules = ", ".join(f"{k} {v['practices']}" for k, v in report["geocode"]["rules"].items())
     print(f"geocode: {rules}")
     print(f"snapped: {len(report['snapped']['practices'])}, IMD imputed: {report['imd']['imputed']}")

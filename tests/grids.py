@@ -9,7 +9,9 @@ import pandas as pd
 from boundaries.problem import Problem, Weights
 
 
-def grid_units(rows: int, cols: int, seed: int = 1, lads: int = 1, cell_m: float = 2000.0) -> tuple[pd.DataFrame, nx.Graph]:
+def grid_units(
+    rows: int, cols: int, seed: int = 1, lads: int = 1, cell_m: float = 2000.0
+) -> tuple[pd.DataFrame, nx.Graph]:
     """A rows x cols grid of practices 2 km apart; LADs are vertical strips; deterministic populations."""
     rng = np.random.default_rng(seed)
     records = {}

@@ -89,16 +89,20 @@ def test_split_shared_is_an_exact_partition():
 
 
 def _toy(points: dict[str, tuple[float, float, str]], lads: dict[str, shapely.Geometry]):
-    practices = pd.DataFrame([(c, x, y, lad) for c, (x, y, lad) in points.items()],
-                             columns=["code", "x", "y", "lad"]).set_index("code")
+    practices = pd.DataFrame(
+        [(c, x, y, lad) for c, (x, y, lad) in points.items()], columns=["code", "x", "y", "lad"]
+    ).set_index("code")
     frame = gpd.GeoDataFrame({"lad": list(lads)}, geometry=list(lads.values()), crs="EPSG:27700")
     return practices, frame.set_index("lad")
 
 
 def test_toy_cells_with_a_shared_site_and_an_empty_lad():
     sites = {"B": (10, 10, "L1"), "A": (10, 10, "L1"), "C": (80, 50, "L1"), "D": (150, 50, "L2")}
-    squares = {"L1": shapely.box(0, 0, 100, 100), "L2": shapely.box(100, 0, 200, 100),
-               "L3": shapely.box(200, 0, 300, 100)}
+    squares = {
+        "L1": shapely.box(0, 0, 100, 100),
+        "L2": shapely.box(100, 0, 200, 100),
+        "L3": shapely.box(200, 0, 300, 100),
+    }
     practices, lads = _toy(sites, squares)
     result = build_cells(practices, lads)
     assert result.empty_lads == ["L3"] and result.shared_positions == 1

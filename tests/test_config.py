@@ -26,9 +26,9 @@ def test_command_line_overrides_win():
     [
         ('[run]\npreset = "huge"\n', "[run] preset"),
         ('[run]\nnesting = "loose"\n', "[run] nesting"),
-        ('[run]\ntime_limit = -3\n', "[run] time_limit"),
+        ("[run]\ntime_limit = -3\n", "[run] time_limit"),
         ('[run]\ncolour = "red"\n', "[run]"),
-        ('[weights]\nbeauty = 1\n', "[run.weights]"),
+        ("[weights]\nbeauty = 1\n", "[run.weights]"),
         ('[regions."London"]\nlad_groups = [{ lad = "E09000001" }]\n', '[regions."London"] lad_groups'),
     ],
 )

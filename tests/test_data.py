@@ -44,6 +44,7 @@ def report():
 
 # --- counts and report --------------------------------------------------------------------------------------
 
+
 def test_every_listed_practice_is_kept(practices, report):
     assert len(practices) == PRACTICES
     assert practices.index.is_unique
@@ -191,27 +192,32 @@ def _assert_names(err: pytest.ExceptionInfo, path: Path, row: int | None, field:
 
 
 def test_missing_column(tmp_path):
-    path = _write(tmp_path / "list.csv",
-                  "GP_PRACTICE_CODE,POSTCODE,CCG_CODE,NHSE_AREA_TEAM_CODE\nA1,X,00K,Q1\n")
+    path = _write(
+        tmp_path / "list.csv", "GP_PRACTICE_CODE,POSTCODE,CCG_CODE,NHSE_AREA_TEAM_CODE\nA1,X,00K,Q1\n"
+    )
     with pytest.raises(InputError, match="missing column") as err:
         raw.load_list_sizes(path)
     _assert_names(err, path, 1, "TOTAL_ALL")
 
 
-@pytest.mark.parametrize("value, words", [("12x", "expected a list size"), ("-5", "negative"),
-                                          ("", "empty"), ("3.5", "whole number")])
+@pytest.mark.parametrize(
+    "value, words",
+    [("12x", "expected a list size"), ("-5", "negative"), ("", "empty"), ("3.5", "whole number")],
+)
 def test_bad_list_size(tmp_path, value, words):
-    path = _write(tmp_path / "list.csv",
-                  f"{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,TS1 1AB,00K,Q1,Y1,{value}\n")
+    path = _write(
+        tmp_path / "list.csv", f"{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,TS1 1AB,00K,Q1,Y1,{value}\n"
+    )
     with pytest.raises(InputError, match=words) as err:
         raw.load_list_sizes(path)
     _assert_names(err, path, 3, "TOTAL_ALL")
 
 
 def test_duplicate_practice_code(tmp_path):
-    path = _write(tmp_path / "list.csv",
-                  f"{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,TS1 1AB,00K,Q1,Y1,5\n"
-                  "A1,TS1 1AA,00K,Q1,Y1,7\n")
+    path = _write(
+        tmp_path / "list.csv",
+        f"{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,TS1 1AB,00K,Q1,Y1,5\nA1,TS1 1AA,00K,Q1,Y1,7\n",
+    )
     with pytest.raises(InputError, match=r"duplicate practice code 'A1' \(first seen at row 2\)") as err:
         raw.load_list_sizes(path)
     _assert_names(err, path, 4, "GP_PRACTICE_CODE")
@@ -235,8 +241,9 @@ def test_truncated_choices_file(tmp_path):
 
 
 def test_file_ending_inside_a_quote(tmp_path):
-    path = _write(tmp_path / "list.csv",
-                  f'{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,"TS1 1AB,00K,Q1,Y1,5\n')
+    path = _write(
+        tmp_path / "list.csv", f'{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,"TS1 1AB,00K,Q1,Y1,5\n'
+    )
     with pytest.raises(InputError, match="truncated file") as err:
         read_delimited(path)
     _assert_names(err, path, 3, "POSTCODE")
@@ -253,24 +260,32 @@ def test_non_numeric_coordinate(tmp_path):
 
 def test_coordinates_outside_england(tmp_path, lads):
     header = "\u00ac".join(raw.GP_COLUMNS)
-    rows = ["\u00ac".join(["1", "A1", "Surgery", "TS18 1HU", "54.5616", "-1.3195", "A1", "Surgery"]),
-            "\u00ac".join(["2", "A2", "Lost", "TS18 2AW", "40.0", "10.0", "A2", "Lost"])]
+    rows = [
+        "\u00ac".join(["1", "A1", "Surgery", "TS18 1HU", "54.5616", "-1.3195", "A1", "Surgery"]),
+        "\u00ac".join(["2", "A2", "Lost", "TS18 2AW", "40.0", "10.0", "A2", "Lost"]),
+    ]
     sites_path = _write(tmp_path / "GP.csv", "\n".join([header, *rows]) + "\n", encoding="latin-1")
-    list_path = _write(tmp_path / "list.csv",
-                       f"{LIST_HEADER}\nA1,TS18 1HU,00K,Q1,Y1,100\nA2,TS18 2AW,00K,Q1,Y1,5\n")
+    list_path = _write(
+        tmp_path / "list.csv", f"{LIST_HEADER}\nA1,TS18 1HU,00K,Q1,Y1,100\nA2,TS18 2AW,00K,Q1,Y1,5\n"
+    )
     listed = raw.load_list_sizes(list_path)
-    positions = geocode.choose_positions(listed, raw.load_gp_sites(sites_path), list_path=list_path,
-                                         sites_path=sites_path)
+    positions = geocode.choose_positions(
+        listed, raw.load_gp_sites(sites_path), list_path=list_path, sites_path=sites_path
+    )
     with pytest.raises(InputError, match="coordinates outside England: practice A2") as err:
-        geocode.place_in_lads(positions, lads.reset_index(), listed, list_path=list_path,
-                              sites_path=sites_path)
+        geocode.place_in_lads(
+            positions, lads.reset_index(), listed, list_path=list_path, sites_path=sites_path
+        )
     _assert_names(err, sites_path, 3, "Latitude")
 
 
 def test_unknown_lad_code(tmp_path, lads):
-    path = _write(tmp_path / "sha.csv", "LAD13CD,LAD13NM,RGN11CD,RGN11NM,SHA_CODE,SHA_NAME\n"
-                                        "E06000001,Hartlepool,E12000001,North East,Q30,North East\n"
-                                        "E06999999,Atlantis,E12000001,North East,Q30,North East\n")
+    path = _write(
+        tmp_path / "sha.csv",
+        "LAD13CD,LAD13NM,RGN11CD,RGN11NM,SHA_CODE,SHA_NAME\n"
+        "E06000001,Hartlepool,E12000001,North East,Q30,North East\n"
+        "E06999999,Atlantis,E12000001,North East,Q30,North East\n",
+    )
     lookup = raw.load_sha_lookup(path)
     polygons = lads.reset_index()[["lad", "geometry"]].assign(_row=np.arange(1, len(lads) + 1))
     with pytest.raises(InputError, match="unknown LAD code 'E06999999'") as err:
@@ -279,8 +294,9 @@ def test_unknown_lad_code(tmp_path, lads):
 
 
 def test_unknown_sha_code(tmp_path):
-    path = _write(tmp_path / "sha.csv",
-                  "LAD13CD,LAD13NM,SHA_CODE,SHA_NAME\nE06000001,Hartlepool,Q99,Nowhere\n")
+    path = _write(
+        tmp_path / "sha.csv", "LAD13CD,LAD13NM,SHA_CODE,SHA_NAME\nE06000001,Hartlepool,Q99,Nowhere\n"
+    )
     with pytest.raises(InputError, match="unknown SHA code 'Q99'") as err:
         raw.load_sha_lookup(path)
     _assert_names(err, path, 2, "SHA_CODE")

@@ -1,8 +1,9 @@
 """Infeasible requests are explained in a planner's words."""
 
-from boundaries.explain import precheck
-from boundaries.solve import solve
 from grids import grid_problem
+
+from boundaries.explain import precheck
+from boundaries.solver import solve
 
 
 def test_an_island_too_small_is_named():

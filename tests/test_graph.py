@@ -54,7 +54,7 @@ def test_island_links(regions):
     assert {code for code, edges in found.items() if edges} == {"Q38", "Q39"}
     for code, lad in (("Q38", ISLE_OF_WIGHT), ("Q39", ISLES_OF_SCILLY)):
         region = regions[code]
-        (a, b), = found[code]
+        ((a, b),) = found[code]
         lads = {region.practices.loc[a, "lad"], region.practices.loc[b, "lad"]}
         assert lad in lads and len(lads) == 2  # island to mainland
         mainland = region.graph.copy()
@@ -70,33 +70,50 @@ def test_colocated_practices_are_mutual_neighbours(regions):
     for _, group in region.practices.groupby(["x", "y"]):
         codes = list(group.index)
         for i, a in enumerate(codes):
-            for b in codes[i + 1:]:
+            for b in codes[i + 1 :]:
                 assert region.graph.has_edge(a, b)
                 assert region.graph.edges[a, b]["colocated"]
 
 
 def _grid():
     """A 2 x 2 grid of unit squares (100 m): diagonal neighbours touch at a point only."""
-    boxes = {"A": shapely.box(0, 0, 100, 100), "B": shapely.box(100, 0, 200, 100),
-             "C": shapely.box(0, 100, 100, 200), "D": shapely.box(100, 100, 200, 200)}
-    cells = gpd.GeoDataFrame({"lad": ["L"] * 4}, geometry=list(boxes.values()), index=list(boxes),
-                             crs="EPSG:27700")
+    boxes = {
+        "A": shapely.box(0, 0, 100, 100),
+        "B": shapely.box(100, 0, 200, 100),
+        "C": shapely.box(0, 100, 100, 200),
+        "D": shapely.box(100, 100, 200, 200),
+    }
+    cells = gpd.GeoDataFrame(
+        {"lad": ["L"] * 4}, geometry=list(boxes.values()), index=list(boxes), crs="EPSG:27700"
+    )
     return cells
 
 
 def test_points_touching_do_not_count():
     pairs = shared_boundaries(_grid())
     assert [(a, b) for a, b in zip(pairs["a"], pairs["b"], strict=True)] == [
-        ("A", "B"), ("A", "C"), ("B", "D"), ("C", "D")]
+        ("A", "B"),
+        ("A", "C"),
+        ("B", "D"),
+        ("C", "D"),
+    ]
     assert pairs["length"].tolist() == [100.0] * 4
 
 
 def test_islands_are_linked_to_the_nearest_practice():
     cells = _grid()
     cells.loc["E"] = ["L", shapely.box(1000, 0, 1100, 100)]
-    practices = pd.DataFrame({"x": [50, 150, 50, 150, 1050], "y": [50, 50, 150, 150, 50],
-                              "lad": ["L"] * 5, "patients": [1] * 5, "imd": [10.0] * 5,
-                              "main_trust": ["T"] * 5}, index=list("ABCDE"))
+    practices = pd.DataFrame(
+        {
+            "x": [50, 150, 50, 150, 1050],
+            "y": [50, 50, 150, 150, 50],
+            "lad": ["L"] * 5,
+            "patients": [1] * 5,
+            "imd": [10.0] * 5,
+            "main_trust": ["T"] * 5,
+        },
+        index=list("ABCDE"),
+    )
     graph = build_graph(practices, cells)
     assert nx.is_connected(graph)
     assert island_edges(graph) == [("B", "E")]

@@ -3,11 +3,11 @@
 import networkx as nx
 import pandas as pd
 import pytest
+from grids import grid_problem
 
 from boundaries.model import build_model, candidate_pairs, population_reach
 from boundaries.problem import Problem, Weights
-from boundaries.solve import solve, solve_single
-from grids import grid_problem
+from boundaries.solver import solve, solve_single
 
 ONLY_DISTANCE = Weights(health=0, deprivation=0)
 
@@ -18,8 +18,15 @@ def path_problem(pops, lo, hi, **settings):
         index=[f"U{k}" for k in range(len(pops))],
     )
     graph = nx.path_graph(list(units.index))
-    return Problem(units=units, graph=graph, min_population=lo, max_population=hi, nesting="off",
-                   weights=ONLY_DISTANCE, **settings)
+    return Problem(
+        units=units,
+        graph=graph,
+        min_population=lo,
+        max_population=hi,
+        nesting="off",
+        weights=ONLY_DISTANCE,
+        **settings,
+    )
 
 
 @pytest.mark.parametrize("backend", ["cpsat", "highs"])
@@ -60,13 +67,23 @@ def test_contiguity_cuts_reconnect_a_horseshoe():
     # a U-shaped chain: the two tips are 1 km apart in space but 8 steps apart in the graph
     coords = [(0, 4), (0, 3), (0, 2), (0, 1), (0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (2, 3), (1.2, 4)]
     units = pd.DataFrame(
-        {"population": [10_000] * len(coords), "x": [1000.0 * x for x, _ in coords],
-         "y": [1000.0 * y for _, y in coords]},
+        {
+            "population": [10_000] * len(coords),
+            "x": [1000.0 * x for x, _ in coords],
+            "y": [1000.0 * y for _, y in coords],
+        },
         index=[f"H{k:02d}" for k in range(len(coords))],
     )
     graph = nx.path_graph(list(units.index))
-    problem = Problem(units=units, graph=graph, min_population=20_000, max_population=40_000,
-                      n_consortia=4, nesting="off", weights=ONLY_DISTANCE)
+    problem = Problem(
+        units=units,
+        graph=graph,
+        min_population=20_000,
+        max_population=40_000,
+        n_consortia=4,
+        nesting="off",
+        weights=ONLY_DISTANCE,
+    )
     model = build_model(problem)
     outcome = solve_single(problem, "cpsat", 20, 0)
     assert outcome.status == "optimal"

@@ -12,11 +12,36 @@ from boundaries.errors import InputError
 from boundaries.io import cache as region_cache
 from boundaries.region import Region, load_region, sha_regions
 
-SHA = {"Q30": "North East", "Q31": "North West", "Q32": "Yorkshire and the Humber", "Q33": "East Midlands",
-       "Q34": "West Midlands", "Q35": "East of England", "Q36": "London", "Q37": "South East Coast",
-       "Q38": "South Central", "Q39": "South West"}
-PRACTICE_COLUMNS = ["name", "postcode", "lon", "lat", "geocode", "patients", "lad", "lad_name", "sha_code",
-                    "sha_name", "ccg13", "ccg13_name", "imd", "imd_imputed", "main_trust", "main_trust_share"]
+SHA = {
+    "Q30": "North East",
+    "Q31": "North West",
+    "Q32": "Yorkshire and the Humber",
+    "Q33": "East Midlands",
+    "Q34": "West Midlands",
+    "Q35": "East of England",
+    "Q36": "London",
+    "Q37": "South East Coast",
+    "Q38": "South Central",
+    "Q39": "South West",
+}
+PRACTICE_COLUMNS = [
+    "name",
+    "postcode",
+    "lon",
+    "lat",
+    "geocode",
+    "patients",
+    "lad",
+    "lad_name",
+    "sha_code",
+    "sha_name",
+    "ccg13",
+    "ccg13_name",
+    "imd",
+    "imd_imputed",
+    "main_trust",
+    "main_trust_share",
+]
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +116,8 @@ def test_ccg_list_spec(spec):
     region = load_region(spec)
     practices = data.load_practices()
     wanted = {s.upper() for s in spec if len(s) == 3} | set(
-        practices.loc[practices["ccg13_cd"].isin(spec), "ccg13"])
+        practices.loc[practices["ccg13_cd"].isin(spec), "ccg13"]
+    )
     assert set(region.practices["ccg13"]) == wanted
     expected = practices[practices["ccg13"].isin(wanted)]
     assert len(region.practices) == len(expected) and region.population == int(expected["patients"].sum())
@@ -100,8 +126,15 @@ def test_ccg_list_spec(spec):
     assert any("territory" in note for note in region.notes)
 
 
-@pytest.mark.parametrize("spec, row, field", [("Narnia", None, "sha"), (["E08000003", "E99999999"], 2, "lad"),
-                                              (["00W", "ZZZ"], 2, "ccg13"), ([], None, None)])
+@pytest.mark.parametrize(
+    "spec, row, field",
+    [
+        ("Narnia", None, "sha"),
+        (["E08000003", "E99999999"], 2, "lad"),
+        (["00W", "ZZZ"], 2, "ccg13"),
+        ([], None, None),
+    ],
+)
 def test_unknown_region(spec, row, field):
     with pytest.raises(InputError, match="unknown region") as err:
         load_region(spec, cache=False)

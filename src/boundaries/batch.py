@@ -17,8 +17,16 @@ from .config import ConfigFile
 from .runner import is_done, run_region
 
 SHA_NAMES = (
-    "North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
-    "East of England", "London", "South East Coast", "South Central", "South West",
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East Coast",
+    "South Central",
+    "South West",
 )
 
 
@@ -37,6 +45,7 @@ def run_batch(
     """Solve every region not yet done; returns one summary per region (skipped ones say so)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
+    regions = list(regions)  # read twice: once to run, once to order the results
     out_dir = Path(out_dir)
     results: list[dict[str, Any]] = []
     todo = []
@@ -54,13 +63,21 @@ def run_batch(
         if scheduler:
             client = Client(scheduler)
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             client = Client(cluster)
         try:
             futures = {
-                client.submit(run_region, name, config.for_region(name, **(overrides or {})), str(out_dir),
-                              data_dir, key=f"region-{slug(name)}", pure=False): name
+                client.submit(
+                    run_region,
+                    name,
+                    config.for_region(name, **(overrides or {})),
+                    str(out_dir),
+                    data_dir,
+                    key=f"region-{slug(name)}",
+                    pure=False,
+                ): name
                 for name in todo
             }
             for future in as_completed(futures):
@@ -76,7 +93,7 @@ def run_batch(
             client.close()
             if cluster is not None:
                 cluster.close()
-    order = {name: k for k, name in enumerate(regions if isinstance(regions, list) else SHA_NAMES)}
+    order = {name: k for k, name in enumerate(regions)}
     results.sort(key=lambda r: order.get(r["region"], len(order)))
     write_index(results, out_dir)
     return results
@@ -84,14 +101,18 @@ def run_batch(
 
 def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
     """``batch.json`` and an ``index.html`` linking every region's map (names escaped)."""
-    slim = [{k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")}
-            for r in results]
+    slim = [
+        {k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")}
+        for r in results
+    ]
     write_text(out_dir / "batch.json", json.dumps(slim, indent=2, default=str) + "\n")
     rows = []
     for r in results:
         name = html.escape(str(r["region"]))
         folder = slug(str(r["region"]))
-        link = f'<a href="{folder}/map.html">{name}</a>' if r.get("status") in ("optimal", "feasible") else name
+        link = (
+            f'<a href="{folder}/map.html">{name}</a>' if r.get("status") in ("optimal", "feasible") else name
+        )
         detail = html.escape(str(r.get("error") or r.get("explanation") or ""))
         rows.append(
             f"<tr><td>{link}</td><td>{html.escape(str(r.get('status')))}</td>"

@@ -77,8 +77,9 @@ def sectors(site: tuple[float, float], n: int, radius: float) -> list[shapely.Po
 def split_shared(cell: shapely.Geometry, site: tuple[float, float], n: int) -> list[shapely.Geometry]:
     """Cut the cell of a shared site into ``n`` sector pieces (in bearing order)."""
     xmin, ymin, xmax, ymax = cell.bounds
-    radius = float(np.hypot(max(abs(xmin - site[0]), abs(xmax - site[0])),
-                            max(abs(ymin - site[1]), abs(ymax - site[1]))))
+    radius = float(
+        np.hypot(max(abs(xmin - site[0]), abs(xmax - site[0])), max(abs(ymin - site[1]), abs(ymax - site[1])))
+    )
     wedges = sectors(site, n, radius)
     return [_polygonal(g) for g in shapely.intersection(cell, np.array(wedges, dtype=object))]
 
@@ -127,6 +128,7 @@ def build_cells(practices: pd.DataFrame, lads: gpd.GeoDataFrame) -> CellResult:
     missing = [c for c, g in zip(codes, geom_out, strict=True) if g is None]
     if missing:
         raise ValueError(f"practices outside the given LADs: {', '.join(map(str, missing[:5]))}")
-    cells = gpd.GeoDataFrame({"lad": practices["lad"].to_numpy()}, geometry=list(geom_out), crs=BNG,
-                             index=practices.index.copy())
+    cells = gpd.GeoDataFrame(
+        {"lad": practices["lad"].to_numpy()}, geometry=list(geom_out), crs=BNG, index=practices.index.copy()
+    )
     return CellResult(cells=cells, empty_lads=empty, shared_positions=shared)

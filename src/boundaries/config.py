@@ -1,16 +1,18 @@
 """Run settings from the TOML files in ``solvers/``: presets, weights and per-region exceptions.
 
-A file may start from another (``extends = "default.toml"``), then has ``[run]`` settings, an optional ``[weights]`` table, and ``[regions."<SHA name>"]`` tables that
-override settings for one region. Nesting exceptions are written as ``lad_groups`` with a ``reason`` each, so
-every split of the strict-nesting rule is justified in the file that asks for it.
+A file may start from another (``extends = "default.toml"``), then has ``[run]`` settings, an optional
+``[weights]`` table, and ``[regions."<SHA name>"]`` tables that override settings for one region. Nesting
+exceptions are written as ``lad_groups`` with a ``reason`` each, so every split of the strict-nesting rule is
+justified in the file that asks for it.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from .errors import InputError
 from .presets import PRESETS
@@ -72,15 +74,23 @@ _WEIGHT_KEYS = {f.name for f in fields(Weights)}
 def _check(path: str, table: str, settings: dict[str, Any]) -> dict[str, Any]:
     unknown = set(settings) - _RUN_KEYS - {"weights", "lad_groups"}
     if unknown:
-        raise InputError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(_RUN_KEYS)}", file=path,
-                         field=f"[{table}]")
+        raise InputError(
+            f"unknown setting(s) {sorted(unknown)}; known: {sorted(_RUN_KEYS)}", file=path, field=f"[{table}]"
+        )
     if "preset" in settings and settings["preset"] not in PRESETS:
-        raise InputError(f"{settings['preset']!r} is not a preset; choose one of {sorted(PRESETS)}", file=path,
-                         field=f"[{table}] preset")
+        raise InputError(
+            f"{settings['preset']!r} is not a preset; choose one of {sorted(PRESETS)}",
+            file=path,
+            field=f"[{table}] preset",
+        )
     if "nesting" in settings and settings["nesting"] not in NESTINGS:
-        raise InputError(f"{settings['nesting']!r}: choose one of {NESTINGS}", file=path, field=f"[{table}] nesting")
+        raise InputError(
+            f"{settings['nesting']!r}: choose one of {NESTINGS}", file=path, field=f"[{table}] nesting"
+        )
     if "backend" in settings and settings["backend"] not in ("cpsat", "highs"):
-        raise InputError(f"{settings['backend']!r}: choose cpsat or highs", file=path, field=f"[{table}] backend")
+        raise InputError(
+            f"{settings['backend']!r}: choose cpsat or highs", file=path, field=f"[{table}] backend"
+        )
     for key in ("time_limit", "min_population", "max_population", "max_practices", "max_moves"):
         value = settings.get(key)
         if value is not None and (not isinstance(value, int | float) or value < 0):
@@ -88,13 +98,18 @@ def _check(path: str, table: str, settings: dict[str, Any]) -> dict[str, Any]:
     weights = settings.get("weights", {})
     bad = set(weights) - _WEIGHT_KEYS
     if bad:
-        raise InputError(f"unknown weight(s) {sorted(bad)}; known: {sorted(_WEIGHT_KEYS)}", file=path,
-                         field=f"[{table}.weights]")
+        raise InputError(
+            f"unknown weight(s) {sorted(bad)}; known: {sorted(_WEIGHT_KEYS)}",
+            file=path,
+            field=f"[{table}.weights]",
+        )
     groups = settings.get("lad_groups", [])
     for k, group in enumerate(groups):
         missing = {"lad", "joins", "reason"} - set(group)
         if missing:
-            raise InputError(f"entry {k + 1} lacks {sorted(missing)}", file=path, field=f"[{table}] lad_groups")
+            raise InputError(
+                f"entry {k + 1} lacks {sorted(missing)}", file=path, field=f"[{table}] lad_groups"
+            )
     return settings
 
 
@@ -103,7 +118,9 @@ def _apply(base: RunConfig, settings: dict[str, Any]) -> RunConfig:
     if "weights" in settings:
         plain["weights"] = replace(base.weights, **settings["weights"])
     if "lad_groups" in settings:
-        plain["lad_groups"] = tuple(LadGroup(g["lad"], g["joins"], g["reason"]) for g in settings["lad_groups"])
+        plain["lad_groups"] = tuple(
+            LadGroup(g["lad"], g["joins"], g["reason"]) for g in settings["lad_groups"]
+        )
     return replace(base, **plain)
 
 
@@ -123,8 +140,10 @@ class ConfigFile:
 
 def load_config(path: str | Path | None = None) -> ConfigFile:
     """Read a settings file; errors name the file and the table."""
+    if path and not Path(path).is_file():  # a file asked for by name (or extended) must exist
+        raise InputError("no such settings file", file=path)
     path = Path(path) if path else DEFAULT_CONFIG
-    if not path.exists():
+    if not path.exists():  # an install without solvers/: the built-in defaults
         return ConfigFile(str(path), RunConfig(), {})
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -139,5 +158,8 @@ def load_config(path: str | Path | None = None) -> ConfigFile:
     run_config = _apply(parent.run, _check(str(path), "run", run))
     regions = dict(parent.regions)
     for name, table in data.get("regions", {}).items():
-        regions[name.lower()] = {**regions.get(name.lower(), {}), **_check(str(path), f'regions."{name}"', dict(table))}
+        regions[name.lower()] = {
+            **regions.get(name.lower(), {}),
+            **_check(str(path), f'regions."{name}"', dict(table)),
+        }
     return ConfigFile(str(path), run_config, regions)

@@ -27,15 +27,47 @@ LADS_CSV = "lads.csv"
 REPORT_JSON = "build_report.json"
 REPORT_MD = "build_report.md"
 LEFT_OUT_CSV = "left_out.csv"
-BUNDLE_FILES = (GPKG, PRACTICES_CSV, TRUST_SHARES_CSV, TRUSTS_CSV, SHA_CSV, LADS_CSV, LEFT_OUT_CSV,
-                REPORT_JSON, REPORT_MD)
+BUNDLE_FILES = (
+    GPKG,
+    PRACTICES_CSV,
+    TRUST_SHARES_CSV,
+    TRUSTS_CSV,
+    SHA_CSV,
+    LADS_CSV,
+    LEFT_OUT_CSV,
+    REPORT_JSON,
+    REPORT_MD,
+)
 #: the files a region is built from; their bytes make the cache key
 HASHED_FILES = (GPKG, TRUST_SHARES_CSV)
 
 PRACTICE_COLUMNS = [
-    "code", "name", "postcode", "lon", "lat", "x", "y", "geocode", "geocode_detail", "sites", "snapped",
-    "snap_m", "patients", "lad", "lad_name", "sha_code", "sha_name", "ccg13", "ccg13_name", "ccg13_cd",
-    "area_team", "imd", "imd_imputed", "main_trust", "main_trust_name", "main_trust_share",
+    "code",
+    "name",
+    "postcode",
+    "lon",
+    "lat",
+    "x",
+    "y",
+    "geocode",
+    "geocode_detail",
+    "sites",
+    "snapped",
+    "snap_m",
+    "patients",
+    "lad",
+    "lad_name",
+    "sha_code",
+    "sha_name",
+    "ccg13",
+    "ccg13_name",
+    "ccg13_cd",
+    "area_team",
+    "imd",
+    "imd_imputed",
+    "main_trust",
+    "main_trust_name",
+    "main_trust_share",
 ]
 
 

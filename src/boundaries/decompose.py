@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
@@ -22,7 +22,7 @@ from .backends import solve_model
 from .linear import LinearModel
 from .model import SCALE
 from .problem import Problem
-from .solve import Outcome, solve_single
+from .solver import Outcome, solve_single
 
 MAX_UNION_COLUMNS = 20_000
 
@@ -114,9 +114,33 @@ def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[i
     return [first], sorted(set(near)), rest
 
 
+@dataclass
+class Column:
+    """One way to cover some authorities: "g divided into k" or "g1+g2+... as one consortium"."""
+
+    lads: tuple[str, ...]
+    consortia: int
+    cost: float
+    bound: float
+    centres: dict[str, str] | None  # None for a stand-in: a count not tried, priced at its lower bound
+    proven: bool
+
+
+@dataclass
+class Choice:
+    columns: list[Column]
+    objective: float
+    bound: float
+    open_jobs: list[tuple[str, int]]  # divisions the lower bound still relies on without proof
+
+    @property
+    def proven(self) -> bool:
+        return not self.open_jobs and self.bound >= self.objective * (1 - 1e-9)
+
+
 def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: int, threads: int) -> Outcome:
-    """Phases: a first plan (each authority at its fair-share count), then the neighbouring counts, then the
-    time left improves divisions not yet proven optimal; every count that fits only if no plan was found."""
+    """A first plan from each authority's fair-share count and its neighbours; then, guided by the lower
+    bound, only the divisions that could still beat the plan are solved, until the bound proves it."""
     started = time.perf_counter()
     units = problem.units
     if problem.imd_reference is None and "imd" in units:
@@ -133,19 +157,27 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
     size = problem.total_population / ((k_lo + k_hi) / 2)
     log = [f"decomposition: {len(lad_pop)} authorities, target about {size:,.0f} patients a consortium"]
 
-    # columns: (authorities, consortia, cost, lower bound, unit -> centre, status)
-    columns: list[tuple[tuple[str, ...], int, float, float, dict[str, str], str]] = []
+    unions = []
     for union in _union_columns(problem, lad_pop, lad_graph):
         members = [u for g in union for u in lad_members[g]]
         priced = _price_single(problem, members)
         if priced:
-            cost, centre = priced
-            columns.append((union, 1, cost, cost, dict.fromkeys(members, centre), "optimal"))
-    log.append(f"{len(columns)} unions of whole authorities fit the bounds")
+            unions.append(Column(union, 1, priced[0], priced[0], dict.fromkeys(members, priced[1]), True))
+    log.append(f"{len(unions)} unions of whole authorities fit the bounds")
 
-    counts = {g: _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
-              for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g))}
+    counts: dict[str, tuple[list[int], list[int], list[int]]] = {}
+    for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
+        # the others need at least ceil(P/max) consortia and hold at most floor(P/min): prune counts that
+        # could never meet the region's count
+        others = problem.total_population - lad_pop[g]
+        k_max = k_hi - math.ceil(others / problem.max_population)
+        k_min = k_lo - (others // problem.min_population if problem.min_population else k_lo)
+        counts[g] = tuple(
+            [k for k in ks if k_min <= k <= k_max]
+            for ks in _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
+        )
     results: dict[tuple[str, int], Outcome] = {}
+    floor: dict[tuple[str, int], float] = defaultdict(float)  # lower bounds of divisions without a plan
 
     def run(jobs: list[tuple[str, int]], until: float, must: bool = False) -> None:
         """Solve jobs with budgets in proportion to their size, sharing the time up to ``until`` x limit;
@@ -159,62 +191,101 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
                 break
             budget = max(1.0, spare * weight[job] / max(left, 1))
             left -= weight[job]
-            out = _divide(problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job))
+            out = _divide(
+                problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job)
+            )
             results[job] = out
-            log.append(f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
+            if out.centres is None and out.bound is not None:
+                floor[job] = max(floor[job], out.bound)
+            log.append(
+                f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s"
+            )
 
-    def columns_now() -> list:
-        cols = list(columns)
-        for (g, k), out in sorted(results.items()):
-            if out.centres is not None:
-                lb = out.bound if out.bound is not None else 0.0
-                cols.append(((g,), k, out.objective, min(lb, out.objective), out.centres, out.status))
-        return cols
-
-    run([(g, c[0][0]) for g, c in counts.items() if c[0]], 0.35, must=True)
-    run([(g, k) for g, c in counts.items() for k in c[1]], 0.55)
-    # every count not tried yet is bounded below by the authority's best division with the count left free
-    floor: dict[str, float] = {}
-    for g, (first, near, rest) in counts.items():
-        if rest:
+    def bound_free_counts() -> None:
+        """Every count of an authority is bounded below by its best division with the count left free."""
+        for g, (first, near, rest) in counts.items():
+            if not rest:
+                continue
             k_all = first + near + rest
-            spare = (time_limit * 0.7 - (time.perf_counter() - started)) / max(1, len(counts))
+            spare = (time_limit * 0.6 - (time.perf_counter() - started)) / max(1, len(counts))
             if spare < 0.5:
                 continue
             sub = problem.subproblem(lad_members[g], n_consortia=(min(k_all), max(k_all)))
             out = solve_single(sub, backend, spare, seed, threads)
-            floor[g] = out.bound if out.bound is not None else 0.0
+            for k in k_all:
+                floor[(g, k)] = max(floor[(g, k)], out.bound or 0.0)
             if out.centres is not None:
                 job = (g, len(set(out.centres.values())))
-                if job not in results or results[job].objective is None or results[job].objective > out.objective:
-                    # the free-count bound holds for this count too
-                    known = results[job].bound if job in results else None
-                    results[job] = replace(out, bound=max(b for b in (out.bound, known, 0.0) if b is not None))
-            log.append(f"{g} with a free count: bound {floor[g]}")
-    rest_jobs = sorted(((g, k) for g, c in counts.items() for k in c[2] if (g, k) not in results),
-                       key=lambda job: (abs(job[1] - lad_pop[job[0]] / size), job))
-    run(rest_jobs, 0.85)
-    run([job for job, out in results.items() if out.status != "optimal" and job[1] > 1], 0.95)
+                earlier = results.get(job)
+                if earlier is None or earlier.objective is None or earlier.objective > out.objective:
+                    results[job] = out
+            log.append(f"{g} with a free count: bound {out.bound}")
 
-    untried = [((g,), k, floor.get(g, 0.0)) for g, c in counts.items() for k in sum(c, [])
-               if (g, k) not in results]
-    chosen = _choose(columns_now(), untried, lad_pop, problem, backend, seed, threads, log)
+    def columns() -> list[Column]:
+        cols = list(unions)
+        for g, ks in counts.items():
+            for k in sorted(set(sum(ks, []))):
+                out = results.get((g, k))
+                if out is not None and out.centres is not None:
+                    lb = max(out.bound if out.bound is not None else 0.0, floor[(g, k)])
+                    cols.append(
+                        Column(
+                            (g,),
+                            k,
+                            out.objective,
+                            min(lb, out.objective),
+                            out.centres,
+                            out.status == "optimal",
+                        )
+                    )
+                else:
+                    cols.append(Column((g,), k, math.inf, floor[(g, k)], None, False))
+        return cols
+
+    run([(g, c[0][0]) for g, c in counts.items() if c[0]], 0.3, must=True)
+    run([(g, k) for g, c in counts.items() for k in c[1]], 0.45)
+    bound_free_counts()
+    # Refine where the bound says it matters: the lower-bound choice names the divisions that could still beat
+    # the plan (counts not tried, or not proven optimal); solve those and stop when it names none.
+    chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+    attempts: dict[tuple[str, int], int] = defaultdict(int)
+    while chosen is not None and not chosen.proven and time.perf_counter() - started < time_limit * 0.95:
+        jobs = [job for job in chosen.open_jobs if attempts[job] < 2]
+        if not jobs:
+            break
+        for job in jobs:
+            attempts[job] += 1
+        run(jobs, 0.95)
+        chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+    if chosen is None:
+        log.append("no plan from the counts near each fair share: trying every count that fits")
+        run([(g, k) for g, c in counts.items() for k in c[2] if (g, k) not in results], 1.0)
+        chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
     seconds = time.perf_counter() - started
     if chosen is None:
         unproven = any(out.status == "timed_out" for out in results.values())
         return Outcome("timed_out" if unproven else "infeasible", None, None, None, seconds, log)
-    cols = columns_now()
-    picks, top_status, objective, bound = chosen
     centres: dict[str, str] = {}
-    for k in picks:
-        centres.update(cols[k][4])
-    exact = top_status == "optimal" and bound is not None and bound >= objective * (1 - 1e-9)
-    log.append(f"plan: objective {objective}, lower bound {bound} ({len(untried)} counts bounded, not tried)")
-    return Outcome("optimal" if exact else "feasible", centres, objective, bound, seconds, log)
+    for column in chosen.columns:
+        centres.update(column.centres)
+    log.append(
+        f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}"
+    )
+    return Outcome(
+        "optimal" if chosen.proven else "feasible", centres, chosen.objective, chosen.bound, seconds, log
+    )
 
 
-def _divide(problem: Problem, members: list[str], k: int, backend: str, budget: float, seed: int, threads: int,
-            earlier: Outcome | None) -> Outcome:
+def _divide(
+    problem: Problem,
+    members: list[str],
+    k: int,
+    backend: str,
+    budget: float,
+    seed: int,
+    threads: int,
+    earlier: Outcome | None,
+) -> Outcome:
     """One authority divided into k consortia (k = 1 is priced directly)."""
     if k == 1:
         priced = _price_single(problem, members)
@@ -224,40 +295,48 @@ def _divide(problem: Problem, members: list[str], k: int, backend: str, budget: 
     sub = problem.subproblem(members, n_consortia=k)
     hint = earlier.centres if earlier is not None else None
     out = solve_single(sub, backend, budget, seed, threads, hint=hint)
-    if earlier is not None and earlier.centres is not None and (out.objective is None or
-                                                                 out.objective > earlier.objective):
+    if (
+        earlier is not None
+        and earlier.centres is not None
+        and (out.objective is None or out.objective > earlier.objective)
+    ):
         return replace(earlier, bound=max(filter(None, [earlier.bound, out.bound]), default=None))
     return out
 
 
-def _choose(columns, untried, lad_pop, problem, backend, seed, threads, log):
-    """Pick columns covering every authority once: (picks, status, objective, lower bound) or None.
-
-    The lower bound re-solves the choice with every column at its own lower bound plus, for each count not
-    tried, a stand-in column priced at that authority's free-count bound, so it holds for every plan."""
-    if not columns:
-        return None
+def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log) -> Choice | None:
+    """The best set of real columns covering every authority once under the region's count, and a lower bound
+    for every plan: the same choice with each column at its lower bound (stand-ins included)."""
     k_lo, k_hi = problem.count_range
 
-    def top(cols):
+    def top(cols: list[Column], price) -> tuple[list[int], float, float] | None:
         lp = LinearModel(scale=SCALE)
         covers = defaultdict(list)
-        for k, (lads, n, cost) in enumerate(cols):
-            lp.var(f"use[{'+'.join(lads)}x{n}#{k}]", cost=round(SCALE * cost))
-            for g in lads:
+        for k, col in enumerate(cols):
+            lp.var(f"use[{'+'.join(col.lads)}x{col.consortia}#{k}]", cost=round(SCALE * price(col)))
+            for g in col.lads:
                 covers[g].append(k)
         for g in sorted(lad_pop):
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
-        lp.row(list(range(len(cols))), [n for _, n, _ in cols], k_lo, k_hi)
-        return solve_model(lp, backend, time_limit=60, seed=seed, threads=threads)
+        lp.row(list(range(len(cols))), [c.consortia for c in cols], k_lo, k_hi)
+        result = solve_model(lp, backend, time_limit=60, seed=seed, threads=threads)
+        if not result.has_solution:
+            return None
+        picks = [k for k, v in enumerate(result.values) if v]
+        bound = result.bound if result.status == "optimal" or result.bound is None else result.bound
+        return picks, result.objective, bound if bound is not None else 0.0
 
-    if any(not any(g in c[0] for c in columns) for g in lad_pop):
+    real = [c for c in columns if c.centres is not None]
+    if any(not any(g in c.lads for c in real) for g in lad_pop):
         return None
-    best = top([(c[0], c[1], c[2]) for c in columns])
-    log.append(f"choice of columns: {best.status} {best.objective}")
-    if not best.has_solution:
+    best = top(real, lambda c: c.cost)
+    if best is None:
         return None
-    picks = [k for k, v in enumerate(best.values) if v]
-    relaxed = top([(c[0], c[1], c[3]) for c in columns] + list(untried))
-    bound = relaxed.bound if relaxed.bound is not None else relaxed.objective
-    return picks, best.status, best.objective, bound
+    relaxed = top(columns, lambda c: c.bound)
+    picks, objective, _ = best
+    if relaxed is None:
+        return Choice([real[k] for k in picks], objective, objective, [])
+    rpicks, _, bound = relaxed
+    open_jobs = [(columns[k].lads[0], columns[k].consortia) for k in rpicks if not columns[k].proven]
+    log.append(f"choice of columns: {objective:.2f}, lower bound {bound:.2f}, open {open_jobs}")
+    return Choice([real[k] for k in picks], objective, min(bound, objective), open_jobs)

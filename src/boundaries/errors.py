@@ -16,8 +16,14 @@ class InputError(ValueError):
     TopoJSON file it is the 1-based feature number). ``field`` is the column or property name.
     """
 
-    def __init__(self, problem: str, *, file: str | Path | None = None, row: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
         self.problem = problem
         self.file = str(file) if file is not None else None
         self.row = row

@@ -60,7 +60,9 @@ def precheck(problem: Problem) -> list[str]:
     for group in problem.together:
         size = int(pop[list(group)].sum())
         if size > hi:
-            reasons.append(f"practices kept together ({', '.join(group[:4])}...) hold {size:,} patients, above {hi:,}")
+            reasons.append(
+                f"practices kept together ({', '.join(group[:4])}...) hold {size:,} patients, above {hi:,}"
+            )
     together_pairs = {frozenset(p) for g in problem.together for p in zip(g, g[1:])}
     for a, b in problem.apart:
         if frozenset((a, b)) in together_pairs:
@@ -110,7 +112,7 @@ def _strict_nesting_reasons(problem: Problem, graph: nx.Graph) -> list[str]:
 def explain_infeasible(problem: Problem) -> list[str]:
     """Name the optional rules whose removal makes a plan possible (short CP-SAT feasibility checks)."""
     from .decompose import can_decompose, solve_decomposed
-    from .solve import solve_single
+    from .solver import solve_single
 
     candidates = {
         "the health-community floor": dict(health_floor=None),
@@ -136,7 +138,9 @@ def explain_infeasible(problem: Problem) -> list[str]:
         if outcome.centres is not None:
             blamed.append(name)
     if blamed:
-        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
+        return [
+            f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"
+        ]
     return [
         "no plan meets every rule at once: the population bounds, connected areas"
         + (" and whole local authorities" if problem.nesting == "strict" else "")

@@ -77,8 +77,15 @@ def link_islands(graph: nx.Graph, practices: pd.DataFrame) -> list[tuple[str, st
         dist, idx = tree.query(xy.loc[island].to_numpy(), k=1)
         best = int(np.lexsort((np.arange(len(island)), dist))[0])
         a, b, d = island[best], rest[int(idx[best])], float(dist[best])
-        graph.add_edge(a, b, length=0.0, island=True, colocated=False,
-                       cross_lad=practices.at[a, "lad"] != practices.at[b, "lad"], distance=round(d, 1))
+        graph.add_edge(
+            a,
+            b,
+            length=0.0,
+            island=True,
+            colocated=False,
+            cross_lad=practices.at[a, "lad"] != practices.at[b, "lad"],
+            distance=round(d, 1),
+        )
         added.append((a, b, round(d, 1)))
 
 
@@ -96,7 +103,7 @@ def build_graph(practices: pd.DataFrame, cells: gpd.GeoDataFrame) -> nx.Graph:
         graph.add_edge(a, b, length=float(length), island=False, colocated=False, cross_lad=lad[a] != lad[b])
     for group in _colocated_groups(practices):
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
+            for b in group[i + 1 :]:
                 if graph.has_edge(a, b):
                     graph.edges[a, b]["colocated"] = True
                 else:

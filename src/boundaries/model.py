@@ -157,8 +157,10 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
     imd = problem.units["imd"].to_numpy(float) if "imd" in problem.units else None
     imd_mean = None
     if imd is not None:
-        imd_mean = problem.imd_reference if problem.imd_reference is not None else float(
-            np.average(imd, weights=np.maximum(pop, 1))
+        imd_mean = (
+            problem.imd_reference
+            if problem.imd_reference is not None
+            else float(np.average(imd, weights=np.maximum(pop, 1)))
         )
     pairs = pairs if pairs is not None else candidate_pairs(problem)
     lp = LinearModel(scale=SCALE)
@@ -180,7 +182,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
             roots_of[i].append(r)
             members_of[r].append(i)
     centre = {r: assign[(r, r)] for r in range(n) if (r, r) in assign}
-    for r, var in centre.items():
+    for var in centre.values():
         lp.add_cost(var, round(SCALE * w.consortium))
 
     # -- every unit in exactly one consortium; members only join an open centre ---------------------------
@@ -219,7 +221,9 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
                             lp.row([whole], [1], hi=0)
                     # a consortium reaching into another authority holds all of its own authority too
                     present = [i for i in own if (i, r) in assign]
-                    lp.row([assign[(i, r)] for i in present] + [whole], [1] * len(present) + [-len(own)], lo=0)
+                    lp.row(
+                        [assign[(i, r)] for i in present] + [whole], [1] * len(present) + [-len(own)], lo=0
+                    )
             elif other_lads:
                 _soft_nesting(lp, problem, assign, r, members, lad, lad_units)
 

@@ -25,7 +25,9 @@ def name_consortia(centres: dict[str, str], problem: Problem) -> dict[str, str]:
     for unit, centre in centres.items():
         members[centre].append(unit)
     if "lad" not in units.columns:
-        order = sorted(members, key=lambda c: (-units.loc[members[c], "y"].mean(), units.loc[members[c], "x"].mean(), c))
+        order = sorted(
+            members, key=lambda c: (-units.loc[members[c], "y"].mean(), units.loc[members[c], "x"].mean(), c)
+        )
         width = len(str(len(order)))
         names = {c: f"C{k + 1:0{width}d}" for k, c in enumerate(order)}
         return {u: names[centres[u]] for u in centres}

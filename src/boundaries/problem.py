@@ -1,7 +1,7 @@
 """What a planner asks for, as pure data: units, their neighbour graph, and the rules of a good map.
 
 A ``Problem`` knows nothing about solvers. ``boundaries.model`` turns it into one integer program that both
-backends read; ``boundaries.validate`` re-checks any plan against it with code of its own.
+backends read; ``boundaries.validation`` re-checks any plan against it with code of its own.
 
 Units are any areas a user brings (GP practices, wards, LSOAs): a DataFrame indexed by unit id with at least
 ``population``, ``x`` and ``y`` (metres), and optionally ``lad`` (the nesting group: a local authority),
@@ -103,7 +103,9 @@ class Problem:
             self.baseline.index = self.baseline.index.astype(str)
             absent = self.units.index.difference(self.baseline.index)
             if len(absent):
-                raise ValueError(f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}")
+                raise ValueError(
+                    f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}"
+                )
         if self.max_moves is not None and self.baseline is None:
             raise ValueError("max_moves needs a baseline plan to count moves from")
 

@@ -110,8 +110,12 @@ def _resolve(spec: SpecLike, sha: pd.DataFrame, lads: pd.DataFrame, practices: p
     if codes[0] in lad_codes:
         for i, c in enumerate(codes):
             if c not in lad_codes:
-                raise InputError(f"unknown region: {items[i]!r} is not a LAD13 code of England",
-                                 file=_SPEC_FILE, row=i + 1, field="lad")
+                raise InputError(
+                    f"unknown region: {items[i]!r} is not a LAD13 code of England",
+                    file=_SPEC_FILE,
+                    row=i + 1,
+                    field="lad",
+                )
         chosen = tuple(sorted(set(codes)))
         names = lads.loc[list(chosen), "lad_name"].tolist()
         label = ", ".join(names) if len(names) <= 3 else f"{len(names)} local authorities"
@@ -124,16 +128,23 @@ def _resolve(spec: SpecLike, sha: pd.DataFrame, lads: pd.DataFrame, practices: p
             elif c in ons:
                 out.append(ons[c])
             else:
-                raise InputError(f"unknown region: {items[i]!r} is not a 2013 CCG code (3-character or E38)",
-                                 file=_SPEC_FILE, row=i + 1, field="ccg13")
+                raise InputError(
+                    f"unknown region: {items[i]!r} is not a 2013 CCG code (3-character or E38)",
+                    file=_SPEC_FILE,
+                    row=i + 1,
+                    field="ccg13",
+                )
         chosen = tuple(sorted(set(out)))
         names = practices.drop_duplicates("ccg13").set_index("ccg13").loc[list(chosen), "ccg13_name"].tolist()
         label = ", ".join(names) if len(names) <= 3 else f"{len(names)} CCGs (2013)"
         return _Spec("ccgs", chosen, label, None)
     known = ", ".join(f"{c} {n}" for c, n in zip(sha.index, sha["name"], strict=True))
-    raise InputError(f"unknown region {items[0]!r}: give an SHA ({known}), LAD13 codes or 2013 CCG codes",
-                     file=_SPEC_FILE, row=1 if not isinstance(spec, str) else None,
-                     field="sha" if isinstance(spec, str) else "lad")
+    raise InputError(
+        f"unknown region {items[0]!r}: give an SHA ({known}), LAD13 codes or 2013 CCG codes",
+        file=_SPEC_FILE,
+        row=1 if not isinstance(spec, str) else None,
+        field="sha" if isinstance(spec, str) else "lad",
+    )
 
 
 def sha_regions(data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -174,8 +185,9 @@ def load_region(spec: SpecLike, data_dir: str | Path | None = None, cache: bool 
     return region
 
 
-def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame,
-           data_dir: str | Path | None) -> Region:
+def _build(
+    spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, data_dir: str | Path | None
+) -> Region:
     where = data.default_data_dir() if data_dir is None else Path(data_dir)
     if spec.kind == "sha":
         chosen = practices[practices["sha_code"] == spec.code]
@@ -187,8 +199,11 @@ def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame,
         chosen = practices[practices["ccg13"].isin(spec.codes)]
         field_name = "ccg13"
     if chosen.empty:
-        raise InputError(f"empty region: no practice of the bundle has {field_name} in "
-                         f"{', '.join(spec.codes)}", file=where / data.GPKG, field=field_name)
+        raise InputError(
+            f"empty region: no practice of the bundle has {field_name} in {', '.join(spec.codes)}",
+            file=where / data.GPKG,
+            field=field_name,
+        )
     notes: list[str] = []
     if spec.kind == "sha":
         region_lads = lads[lads["sha_code"] == spec.code]
@@ -204,16 +219,19 @@ def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame,
     chosen = chosen.sort_index()
     cells = result.cells.loc[chosen.index]
     if spec.kind == "ccgs":
-        notes.append("territory = the cells of the CCGs' practices (the same cells as in their SHA region); "
-                     "`lads` lists every LAD holding one of them, possibly only in part")
+        notes.append(
+            "territory = the cells of the CCGs' practices (the same cells as in their SHA region); "
+            "`lads` lists every LAD holding one of them, possibly only in part"
+        )
     graph = build_graph(chosen, cells)
     for a, b, d in sorted((a, b, e["distance"]) for a, b, e in graph.edges(data=True) if e.get("island")):
         pa, pb = chosen.loc[a], chosen.loc[b]
         notes.append(f"island link {a} ({pa['lad_name']}) - {b} ({pb['lad_name']}): {d / 1000:.1f} km apart")
     shared_sites = int((chosen.groupby(["x", "y"]).size() > 1).sum())
     if shared_sites:
-        notes.append(f"{shared_sites} shared sites: their cells are split into equal-angle sectors "
-                     "(ODS code order)")
+        notes.append(
+            f"{shared_sites} shared sites: their cells are split into equal-angle sectors (ODS code order)"
+        )
 
     region_lads = region_lads.copy()
     counts = chosen.groupby("lad")["patients"].agg(["size", "sum"])
@@ -224,5 +242,14 @@ def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame,
     trusts = data.load_trusts(data_dir)
     used = set(shares["trust"]) | set(chosen["main_trust"].dropna())
     trusts = trusts[trusts.index.isin(used)].sort_index()
-    return Region(name=spec.name, code=spec.code, practices=chosen, cells=cells, lads=region_lads,
-                  graph=graph, trust_shares=shares, trusts=trusts, notes=notes)
+    return Region(
+        name=spec.name,
+        code=spec.code,
+        practices=chosen,
+        cells=cells,
+        lads=region_lads,
+        graph=graph,
+        trust_shares=shares,
+        trusts=trusts,
+        notes=notes,
+    )

@@ -33,7 +33,7 @@ def resolve_baseline(spec: str | None, region):
 
 def solve_region(region, config: RunConfig) -> Plan:
     from .problem import Problem
-    from .solve import solve
+    from .solver import solve
 
     settings = config.problem_settings()
     baseline = resolve_baseline(config.baseline, region)
@@ -50,6 +50,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
     from .planfile import write_plan_csv
 
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / DONE).unlink(missing_ok=True)  # a rerun that fails part-way must not look done from an old run
     summary: dict[str, Any] = {
         "region": region.name,
         "status": plan.status,
@@ -65,8 +66,11 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
     files: dict[str, str] = {}
     if plan.feasible:
         validation = plan.details.get("validation")
-        summary["validation"] = {"ok": bool(validation), "violations": getattr(validation, "violations", []),
-                                 "island_linked": getattr(validation, "island_linked", [])}
+        summary["validation"] = {
+            "ok": bool(validation),
+            "violations": getattr(validation, "violations", []),
+            "island_linked": getattr(validation, "island_linked", []),
+        }
         card = evaluate(plan, region, baseline=region.ccg_assignment())
         ccg = evaluate(region.ccg_assignment(), region)
         summary["consortia"] = card.summary["consortia"]
@@ -82,23 +86,42 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             areas.to_file(tmp, layer="consortia", driver="GPKG")
         files["areas_gpkg"] = str(folder / "consortia.gpkg")
         with atomic_path(folder / "consortia.geojson") as tmp:
-            areas.to_crs(4326).to_file(tmp, driver="GeoJSON")
+            _to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON")  # not named after tmp
         files["areas_geojson"] = str(folder / "consortia.geojson")
         text = [card.text(table=True), "", f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)"]
         if plan.gap is not None:
-            text.append(f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}")
+            text.append(
+                f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}"
+            )
         text.append(str(validation))
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
         files["summary"] = str(write_text(folder / "summary.txt", "\n".join(text) + "\n"))
-        render_map(plan, region, folder / "map.html", compare=region.ccg_assignment(),
-                   title=f"{region.name}: proposed consortia ({config.preset})", compare_name="2013 CCGs")
+        render_map(
+            plan,
+            region,
+            folder / "map.html",
+            compare=region.ccg_assignment(),
+            title=f"{region.name}: proposed consortia ({config.preset})",
+            compare_name="2013 CCGs",
+        )
         files["map"] = str(folder / "map.html")
     summary["files"] = files
     summary["seconds"] = round(time.perf_counter() - started, 2)
     write_text(folder / "metrics.json", json.dumps(summary, indent=2, default=str) + "\n")
     files["metrics"] = str(folder / "metrics.json")
-    write_text(folder / DONE, json.dumps({k: summary[k] for k in ("region", "status", "seconds")}) + "\n")
+    done = {k: summary.get(k) for k in ("region", "status", "consortia", "seconds")}
+    write_text(folder / DONE, json.dumps(done) + "\n")
     return summary
+
+
+def _to_wgs84(areas):
+    """Reprojected for GeoJSON: parts of a consortium that touch at a point in metres can cross by a hair in
+    degrees, which is invalid; ``make_valid`` (structure) repairs that without moving the boundaries."""
+    import shapely
+
+    wgs = areas.to_crs(4326)
+    wgs["geometry"] = shapely.make_valid(wgs.geometry.to_numpy(), method="structure", keep_collapsed=False)
+    return wgs
 
 
 def _flat(frame):
@@ -107,12 +130,16 @@ def _flat(frame):
     for column in out.columns:
         if column != "geometry" and out[column].dtype == object:
             out[column] = out[column].map(
-                lambda v: "; ".join(map(str, sorted(v))) if isinstance(v, list | tuple | set | frozenset) else v
+                lambda v: (
+                    "; ".join(map(str, sorted(v))) if isinstance(v, list | tuple | set | frozenset) else v
+                )
             )
     return out
 
 
-def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None) -> dict[str, Any]:
+def run_region(
+    name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None
+) -> dict[str, Any]:
     """Solve one region and write its outputs under ``out_dir/<region-slug>/``. Never raises: a failure comes
     back as ``{"status": "error", "error": ...}`` so a batch keeps the other regions' results."""
     from .region import load_region
@@ -134,4 +161,12 @@ def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str 
 
 
 def is_done(name: str, out_dir: str | Path) -> bool:
-    return (Path(out_dir) / slug(name) / DONE).exists()
+    """A region is done when a finished run left it a plan; one left infeasible or timed out is tried again
+    (with the settings of the new run, e.g. a nesting exception added since)."""
+    marker = Path(out_dir) / slug(name) / DONE
+    if not marker.exists():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("status") in ("optimal", "feasible")
+    except (OSError, ValueError):
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import time
 
@@ -12,6 +13,21 @@ import numpy as np
 
 from ..linear import LinearModel
 from .result import SolveResult
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A Highs instance without the banner it prints to stdout when created (it would spoil CLI output)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    return h
 
 
 def to_highs(model: LinearModel) -> highspy.HighsLp:
@@ -42,7 +58,7 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap
     # ``threads`` is not passed on: HiGHS keeps one thread pool per process and refuses a run whose option
     # differs from the pool's, and its branch-and-bound is serial anyway.
     started = time.perf_counter()
-    h = highspy.Highs()
+    h = _quiet_highs()
     with tempfile.TemporaryDirectory() as tmp:
         log_path = os.path.join(tmp, "highs.log")
         for key, value in {

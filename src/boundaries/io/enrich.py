@@ -49,21 +49,32 @@ def impute_imd(practices: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"imd": np.round(values, 4), "imd_imputed": ~known}, index=practices.index)
 
 
-def trust_profiles(practices: pd.DataFrame, flows: pd.DataFrame, centroids: pd.DataFrame, *,
-                   flows_path: str | Path, centroids_path: str | Path) -> tuple[pd.DataFrame, dict]:
+def trust_profiles(
+    practices: pd.DataFrame,
+    flows: pd.DataFrame,
+    centroids: pd.DataFrame,
+    *,
+    flows_path: str | Path,
+    centroids_path: str | Path,
+) -> tuple[pd.DataFrame, dict]:
     """Long table practice, trust, share (sorted by practice, then share descending) and a summary dict."""
     unknown = ~flows["msoa"].isin(centroids["msoa"]).to_numpy()
     if unknown.any():
         i = np.flatnonzero(unknown)[0]
-        raise InputError(f"MSOA {flows['msoa'].iloc[i]} has no centroid in {Path(centroids_path).name}",
-                         file=flows_path, row=int(flows[ROW].iloc[i]), field="msoa11_code")
+        raise InputError(
+            f"MSOA {flows['msoa'].iloc[i]} has no centroid in {Path(centroids_path).name}",
+            file=flows_path,
+            row=int(flows[ROW].iloc[i]),
+            field="msoa11_code",
+        )
     centroids = centroids[centroids["msoa"].isin(flows["msoa"])].sort_values("msoa").reset_index(drop=True)
     cx, cy = to_bng(centroids["lon"].to_numpy(), centroids["lat"].to_numpy())
     trusts = np.sort(flows["trust"].unique())
     msoa_i = centroids.reset_index().set_index("msoa")["index"]
     matrix = np.zeros((len(centroids), len(trusts)))
     matrix[msoa_i.reindex(flows["msoa"]).to_numpy(), np.searchsorted(trusts, flows["trust"].to_numpy())] = (
-        flows["share"].to_numpy())
+        flows["share"].to_numpy()
+    )
 
     tree = cKDTree(np.column_stack([cx, cy]))
     dist, idx = tree.query(practices[["x", "y"]].to_numpy(), k=FLOW_K)
@@ -77,16 +88,22 @@ def trust_profiles(practices: pd.DataFrame, flows: pd.DataFrame, centroids: pd.D
     blend /= blend.sum(axis=1, keepdims=True)
 
     p, t = np.nonzero(blend)
-    long = pd.DataFrame({"practice": practices["code"].to_numpy()[p], "trust": trusts[t],
-                         "share": np.round(blend[p, t], 6)})
+    long = pd.DataFrame(
+        {"practice": practices["code"].to_numpy()[p], "trust": trusts[t], "share": np.round(blend[p, t], 6)}
+    )
     long = long.sort_values(["practice", "share", "trust"], ascending=[True, False, True])
     long = long.reset_index(drop=True)
-    summary = {"method": f"inverse-square-distance blend of the {FLOW_K} nearest MSOA centroids "
-                         f"(floor {FLOW_FLOOR_M:.0f} m), renormalised, shares < {SHARE_MIN} dropped",
-               "msoas": int(len(centroids)), "trusts": int(len(trusts)), "rows": int(len(long)),
-               "dropped_share_mean": float(dropped.mean()), "dropped_share_max": float(dropped.max()),
-               "nearest_msoa_km_median": float(np.median(dist[:, 0]) / 1000),
-               "nearest_msoa_km_max": float(dist[:, 0].max() / 1000)}
+    summary = {
+        "method": f"inverse-square-distance blend of the {FLOW_K} nearest MSOA centroids "
+        f"(floor {FLOW_FLOOR_M:.0f} m), renormalised, shares < {SHARE_MIN} dropped",
+        "msoas": int(len(centroids)),
+        "trusts": int(len(trusts)),
+        "rows": int(len(long)),
+        "dropped_share_mean": float(dropped.mean()),
+        "dropped_share_max": float(dropped.max()),
+        "nearest_msoa_km_median": float(np.median(dist[:, 0]) / 1000),
+        "nearest_msoa_km_max": float(dist[:, 0].max() / 1000),
+    }
     return long, summary
 
 

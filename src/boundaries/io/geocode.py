@@ -77,13 +77,22 @@ def _reference_positions(sites: pd.DataFrame, others: pd.DataFrame | None) -> di
         extra = pd.DataFrame({"postcode": others["postcode"].to_numpy(), "x": ox, "y": oy})
         located = pd.concat([located, extra], ignore_index=True)
     located = located[located["postcode"] != ""]
-    keys = {"postcode": located["postcode"], "sector": postcode_sector(located["postcode"]),
-            "district": postcode_district(located["postcode"])}
+    keys = {
+        "postcode": located["postcode"],
+        "sector": postcode_sector(located["postcode"]),
+        "district": postcode_district(located["postcode"]),
+    }
     return {name: located.groupby(key.to_numpy())[["x", "y"]].median() for name, key in keys.items()}
 
 
-def choose_positions(listed: pd.DataFrame, sites: pd.DataFrame, *, list_path: str | Path,
-                     sites_path: str | Path, others: pd.DataFrame | None = None) -> pd.DataFrame:
+def choose_positions(
+    listed: pd.DataFrame,
+    sites: pd.DataFrame,
+    *,
+    list_path: str | Path,
+    sites_path: str | Path,
+    others: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One position per listed practice: columns code, x, y, geocode, site_row, detail (index = list order).
 
     ``site_row`` is the GP.csv line of the chosen site (0 when placed from the postcode rules). ``others`` are
@@ -107,8 +116,10 @@ def choose_positions(listed: pd.DataFrame, sites: pd.DataFrame, *, list_path: st
         ref_rule[hit] = rule
 
     own = sites.dropna(subset=["x"]).merge(
-        pd.DataFrame({"code": listed["code"].to_numpy(), "list_pc": pc.to_numpy(),
-                      "rx": ref_x, "ry": ref_y}), on="code", how="inner")
+        pd.DataFrame({"code": listed["code"].to_numpy(), "list_pc": pc.to_numpy(), "rx": ref_x, "ry": ref_y}),
+        on="code",
+        how="inner",
+    )
     level = np.full(len(own), 3)
     own_pc = own["postcode"]
     level[(postcode_district(own_pc) == postcode_district(own["list_pc"])).to_numpy()] = 2
@@ -131,26 +142,45 @@ def choose_positions(listed: pd.DataFrame, sites: pd.DataFrame, *, list_path: st
     out["sites"] = n_sites
     detail = np.full(len(out), "", dtype=object)
     for i in np.flatnonzero(~has_own):
-        detail[i] = (f"no site with coordinates in GP.csv ({n_sites[i]} rows); list postcode {pc.iloc[i]}"
-                     if rule[i] else "")
+        detail[i] = (
+            f"no site with coordinates in GP.csv ({n_sites[i]} rows); list postcode {pc.iloc[i]}"
+            if rule[i]
+            else ""
+        )
     for i in np.flatnonzero(has_own & (rule != "own")):
-        detail[i] = (f"no site at list postcode {pc.iloc[i]}; chose site {chosen['site_name'].iloc[i]!r} at "
-                     f"{chosen['postcode'].iloc[i]} (GP.csv row {int(chosen[ROW].iloc[i])})")
+        detail[i] = (
+            f"no site at list postcode {pc.iloc[i]}; chose site {chosen['site_name'].iloc[i]!r} at "
+            f"{chosen['postcode'].iloc[i]} (GP.csv row {int(chosen[ROW].iloc[i])})"
+        )
     out["detail"] = detail
-    out["site_name"] = chosen["parent_name"].where(chosen["parent_name"].fillna("") != "",
-                                                    chosen["site_name"]).fillna("").to_numpy()
+    out["site_name"] = (
+        chosen["parent_name"]
+        .where(chosen["parent_name"].fillna("") != "", chosen["site_name"])
+        .fillna("")
+        .to_numpy()
+    )
 
     unplaced = np.flatnonzero(out["geocode"].to_numpy() == "")
     if len(unplaced):
         i = unplaced[0]
-        raise InputError(f"practice {out['code'].iloc[i]} has no site with coordinates and its postcode "
-                         f"{pc.iloc[i]!r} matches no geocoded postcode, sector or district",
-                         file=list_path, row=int(listed[ROW].iloc[i]), field="POSTCODE")
+        raise InputError(
+            f"practice {out['code'].iloc[i]} has no site with coordinates and its postcode "
+            f"{pc.iloc[i]!r} matches no geocoded postcode, sector or district",
+            file=list_path,
+            row=int(listed[ROW].iloc[i]),
+            field="POSTCODE",
+        )
     return out
 
 
-def place_in_lads(positions: pd.DataFrame, lads: gpd.GeoDataFrame, listed: pd.DataFrame, *,
-                  list_path: str | Path, sites_path: str | Path) -> pd.DataFrame:
+def place_in_lads(
+    positions: pd.DataFrame,
+    lads: gpd.GeoDataFrame,
+    listed: pd.DataFrame,
+    *,
+    list_path: str | Path,
+    sites_path: str | Path,
+) -> pd.DataFrame:
     """Find each practice's LAD; snap points just outside England inside the nearest LAD; refuse far ones.
 
     Adds columns lad, snapped (bool), snap_m (distance moved, metres), lon, lat (of the final point).
@@ -178,9 +208,14 @@ def place_in_lads(positions: pd.DataFrame, lads: gpd.GeoDataFrame, listed: pd.Da
                 file, row, field = sites_path, int(out["site_row"].iloc[i]), "Latitude"
             else:
                 file, row, field = list_path, int(listed[ROW].iloc[i]), "POSTCODE"
-            raise InputError(f"coordinates outside England: practice {code} at lon {float(lon):.5f}, "
-                             f"lat {float(lat):.5f} is {d / 1000:.1f} km from the nearest English district "
-                             f"(snap limit {SNAP_LIMIT_M / 1000:.0f} km)", file=file, row=row, field=field)
+            raise InputError(
+                f"coordinates outside England: practice {code} at lon {float(lon):.5f}, "
+                f"lat {float(lat):.5f} is {d / 1000:.1f} km from the nearest English district "
+                f"(snap limit {SNAP_LIMIT_M / 1000:.0f} km)",
+                file=file,
+                row=row,
+                field=field,
+            )
         lad = geoms[j]
         on_edge = nearest_points(lad, points[i])[0]
         inside = shapely.intersection(lad, shapely.buffer(on_edge, SNAP_INSET_M)).representative_point()

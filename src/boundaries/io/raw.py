@@ -91,8 +91,23 @@ class RawFiles:
         return self.root / "lookups" / "ccg17_codes.csv"
 
     def all(self) -> dict[str, Path]:
-        names = ["list_sizes", "epraccur", "ccg_rca", "gp_sites", "hospitals", "ccg_choices", "trusts_2014",
-                 "lads", "ccg13", "imd", "flows", "msoa_centroids", "trusts22", "sha_lookup", "ccg17_codes"]
+        names = [
+            "list_sizes",
+            "epraccur",
+            "ccg_rca",
+            "gp_sites",
+            "hospitals",
+            "ccg_choices",
+            "trusts_2014",
+            "lads",
+            "ccg13",
+            "imd",
+            "flows",
+            "msoa_centroids",
+            "trusts22",
+            "sha_lookup",
+            "ccg17_codes",
+        ]
         return {n: getattr(self, n) for n in names}
 
 
@@ -103,16 +118,17 @@ def normalise_postcode(values: pd.Series) -> pd.Series:
 
 
 def postcode_sector(postcodes: pd.Series) -> pd.Series:
-    """"TS18 1HU" -> "TS18 1" (outward code plus the first digit of the inward code)."""
+    """ "TS18 1HU" -> "TS18 1" (outward code plus the first digit of the inward code)."""
     return postcodes.where(postcodes.str.len() < 6, postcodes.str[:-2])
 
 
 def postcode_district(postcodes: pd.Series) -> pd.Series:
-    """"TS18 1HU" -> "TS18" (the outward code)."""
+    """ "TS18 1HU" -> "TS18" (the outward code)."""
     return postcodes.str.split(" ").str[0]
 
 
 # --- practices ----------------------------------------------------------------------------------------------
+
 
 def load_list_sizes(path: str | Path) -> pd.DataFrame:
     """July 2014 registered patients per practice: the list of practices the bundle must account for.
@@ -123,20 +139,31 @@ def load_list_sizes(path: str | Path) -> pd.DataFrame:
     raw = read_delimited(path, required=cols)
     raw["GP_PRACTICE_CODE"] = require_text(raw, "GP_PRACTICE_CODE", path, "a practice code")
     require_unique(raw, "GP_PRACTICE_CODE", path, "practice code")
-    patients = parse_number(raw, "TOTAL_ALL", path, integer=True, minimum=0,
-                            what="a list size (whole number)")
-    return pd.DataFrame({
-        "code": raw["GP_PRACTICE_CODE"],
-        "postcode": normalise_postcode(raw["POSTCODE"]),
-        "ccg13": require_text(raw, "CCG_CODE", path, "a CCG code"),
-        "area_team": raw["NHSE_AREA_TEAM_CODE"].str.strip(),
-        "patients": patients,
-        ROW: raw[ROW],
-    }).reset_index(drop=True)
+    patients = parse_number(
+        raw, "TOTAL_ALL", path, integer=True, minimum=0, what="a list size (whole number)"
+    )
+    return pd.DataFrame(
+        {
+            "code": raw["GP_PRACTICE_CODE"],
+            "postcode": normalise_postcode(raw["POSTCODE"]),
+            "ccg13": require_text(raw, "CCG_CODE", path, "a CCG code"),
+            "area_team": raw["NHSE_AREA_TEAM_CODE"].str.strip(),
+            "patients": patients,
+            ROW: raw[ROW],
+        }
+    ).reset_index(drop=True)
 
 
-GP_COLUMNS = ["OrganisationID", "OrganisationCode", "OrganisationName", "Postcode", "Latitude", "Longitude",
-              "ParentODSCode", "ParentName"]
+GP_COLUMNS = [
+    "OrganisationID",
+    "OrganisationCode",
+    "OrganisationName",
+    "Postcode",
+    "Latitude",
+    "Longitude",
+    "ParentODSCode",
+    "ParentName",
+]
 
 
 def load_gp_sites(path: str | Path) -> pd.DataFrame:
@@ -147,23 +174,27 @@ def load_gp_sites(path: str | Path) -> pd.DataFrame:
     """
     raw = read_delimited(path, required=GP_COLUMNS, **CHOICES)
     lat = parse_number(raw, "Latitude", path, minimum=-90, maximum=90, allow_blank=True, what="a latitude")
-    lon = parse_number(raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True,
-                       what="a longitude")
+    lon = parse_number(
+        raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True, what="a longitude"
+    )
     one_blank = np.isnan(lat.to_numpy()) != np.isnan(lon.to_numpy())
     if one_blank.any():
         i = np.flatnonzero(one_blank)[0]
         field = "Latitude" if np.isnan(lat.to_numpy()[i]) else "Longitude"
-        raise InputError("one coordinate given without the other", file=path, row=int(raw[ROW].iloc[i]),
-                         field=field)
-    return pd.DataFrame({
-        "code": raw["OrganisationCode"].str.strip(),
-        "site_name": raw["OrganisationName"].str.strip(),
-        "parent_name": raw["ParentName"].str.strip(),
-        "postcode": normalise_postcode(raw["Postcode"]),
-        "lat": lat,
-        "lon": lon,
-        ROW: raw[ROW],
-    }).reset_index(drop=True)
+        raise InputError(
+            "one coordinate given without the other", file=path, row=int(raw[ROW].iloc[i]), field=field
+        )
+    return pd.DataFrame(
+        {
+            "code": raw["OrganisationCode"].str.strip(),
+            "site_name": raw["OrganisationName"].str.strip(),
+            "parent_name": raw["ParentName"].str.strip(),
+            "postcode": normalise_postcode(raw["Postcode"]),
+            "lat": lat,
+            "lon": lon,
+            ROW: raw[ROW],
+        }
+    ).reset_index(drop=True)
 
 
 def load_choices_points(path: str | Path) -> pd.DataFrame:
@@ -174,18 +205,50 @@ def load_choices_points(path: str | Path) -> pd.DataFrame:
     """
     raw = read_delimited(path, required=["OrganisationCode", "Postcode", "Latitude", "Longitude"], **CHOICES)
     lat = parse_number(raw, "Latitude", path, minimum=-90, maximum=90, allow_blank=True, what="a latitude")
-    lon = parse_number(raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True,
-                       what="a longitude")
-    frame = pd.DataFrame({"code": raw["OrganisationCode"].str.strip(),
-                          "postcode": normalise_postcode(raw["Postcode"]), "lat": lat, "lon": lon,
-                          ROW: raw[ROW]})
+    lon = parse_number(
+        raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True, what="a longitude"
+    )
+    frame = pd.DataFrame(
+        {
+            "code": raw["OrganisationCode"].str.strip(),
+            "postcode": normalise_postcode(raw["Postcode"]),
+            "lat": lat,
+            "lon": lon,
+            ROW: raw[ROW],
+        }
+    )
     return frame.dropna(subset=["lat", "lon"]).drop_duplicates(["code", "postcode", "lat", "lon"])
 
 
-EPRACCUR_NAMES = ["code", "name", "region", "area_team", "address1", "address2", "address3", "address4",
-                  "address5", "postcode", "open_date", "close_date", "status", "setting", "ccg", "join_date",
-                  "left_date", "phone", "f19", "f20", "f21", "amended", "f23", "f24", "f25", "prescribing",
-                  "f27"]
+EPRACCUR_NAMES = [
+    "code",
+    "name",
+    "region",
+    "area_team",
+    "address1",
+    "address2",
+    "address3",
+    "address4",
+    "address5",
+    "postcode",
+    "open_date",
+    "close_date",
+    "status",
+    "setting",
+    "ccg",
+    "join_date",
+    "left_date",
+    "phone",
+    "f19",
+    "f20",
+    "f21",
+    "amended",
+    "f23",
+    "f24",
+    "f25",
+    "prescribing",
+    "f27",
+]
 
 
 def load_epraccur(path: str | Path) -> pd.DataFrame:
@@ -193,11 +256,18 @@ def load_epraccur(path: str | Path) -> pd.DataFrame:
     raw = read_delimited(path, names=EPRACCUR_NAMES)
     raw["code"] = require_text(raw, "code", path, "a practice code")
     require_unique(raw, "code", path, "practice code")
-    return pd.DataFrame({"code": raw["code"], "ods_name": raw["name"].str.strip(),
-                         "ods_postcode": normalise_postcode(raw["postcode"]), ROW: raw[ROW]})
+    return pd.DataFrame(
+        {
+            "code": raw["code"],
+            "ods_name": raw["name"].str.strip(),
+            "ods_postcode": normalise_postcode(raw["postcode"]),
+            ROW: raw[ROW],
+        }
+    )
 
 
 # --- CCGs ---------------------------------------------------------------------------------------------------
+
 
 def load_ccg_rca(path: str | Path) -> pd.DataFrame:
     """The 211 CCGs of April 2013 (3-character code, name) with their 2013/14 running cost allowance."""
@@ -210,11 +280,18 @@ def load_ccg_rca(path: str | Path) -> pd.DataFrame:
 def load_ccg17_codes(path: str | Path) -> pd.DataFrame:
     """ONS ``E38`` CCG code <-> 3-character code, as of 2017."""
     raw = read_delimited(path, required=["CCG17CD", "CCG17CDH", "CCG17NM"])
-    return pd.DataFrame({"ccg_cd": raw["CCG17CD"].str.strip(), "ccg13": raw["CCG17CDH"].str.strip(),
-                         "name": raw["CCG17NM"].str.strip(), ROW: raw[ROW]})
+    return pd.DataFrame(
+        {
+            "ccg_cd": raw["CCG17CD"].str.strip(),
+            "ccg13": raw["CCG17CDH"].str.strip(),
+            "name": raw["CCG17NM"].str.strip(),
+            ROW: raw[ROW],
+        }
+    )
 
 
 # --- deprivation, flows, trusts -----------------------------------------------------------------------------
+
 
 def load_imd(path: str | Path) -> pd.DataFrame:
     """Fingertips IMD 2019 score per GP practice (rows with ``Area Type`` = ``GP`` only; the others are the
@@ -231,14 +308,23 @@ def load_flows(path: str | Path) -> pd.DataFrame:
     """Share of each MSOA's acute admissions going to each trust (2021 successor trust codes)."""
     raw = read_delimited(path, required=["msoa11_code", "trust_code", "proportion"])
     share = parse_number(raw, "proportion", path, minimum=0, maximum=1, what="a proportion")
-    frame = pd.DataFrame({"msoa": require_text(raw, "msoa11_code", path, "an MSOA code"),
-                          "trust": require_text(raw, "trust_code", path, "a trust code"),
-                          "share": share, ROW: raw[ROW]})
+    frame = pd.DataFrame(
+        {
+            "msoa": require_text(raw, "msoa11_code", path, "an MSOA code"),
+            "trust": require_text(raw, "trust_code", path, "a trust code"),
+            "share": share,
+            ROW: raw[ROW],
+        }
+    )
     pairs = frame.duplicated(["msoa", "trust"]).to_numpy()
     if pairs.any():
         i = np.flatnonzero(pairs)[0]
-        raise InputError(f"MSOA {frame['msoa'].iloc[i]} lists trust {frame['trust'].iloc[i]} twice",
-                         file=path, row=int(frame[ROW].iloc[i]), field="trust_code")
+        raise InputError(
+            f"MSOA {frame['msoa'].iloc[i]} lists trust {frame['trust'].iloc[i]} twice",
+            file=path,
+            row=int(frame[ROW].iloc[i]),
+            field="trust_code",
+        )
     return frame
 
 
@@ -247,10 +333,14 @@ def load_msoa_centroids(path: str | Path) -> pd.DataFrame:
     raw = read_delimited(path, required=["msoa11_code", "lon", "lat"])
     raw["msoa11_code"] = require_text(raw, "msoa11_code", path, "an MSOA code")
     require_unique(raw, "msoa11_code", path, "MSOA code")
-    return pd.DataFrame({"msoa": raw["msoa11_code"],
-                         "lon": parse_number(raw, "lon", path, minimum=-180, maximum=180, what="a longitude"),
-                         "lat": parse_number(raw, "lat", path, minimum=-90, maximum=90, what="a latitude"),
-                         ROW: raw[ROW]})
+    return pd.DataFrame(
+        {
+            "msoa": raw["msoa11_code"],
+            "lon": parse_number(raw, "lon", path, minimum=-180, maximum=180, what="a longitude"),
+            "lat": parse_number(raw, "lat", path, minimum=-90, maximum=90, what="a latitude"),
+            ROW: raw[ROW],
+        }
+    )
 
 
 def load_trusts22(path: str | Path) -> pd.DataFrame:
@@ -258,18 +348,28 @@ def load_trusts22(path: str | Path) -> pd.DataFrame:
     raw = read_delimited(path, required=["nhs_trust22_name", "nhs_trust22_code", "status", "lon", "lat"])
     raw["nhs_trust22_code"] = require_text(raw, "nhs_trust22_code", path, "a trust code")
     require_unique(raw, "nhs_trust22_code", path, "trust code")
-    return pd.DataFrame({"trust": raw["nhs_trust22_code"], "name": raw["nhs_trust22_name"].str.strip(),
-                         "status": raw["status"].str.strip(),
-                         "lon": parse_number(raw, "lon", path, minimum=-180, maximum=180, what="a longitude"),
-                         "lat": parse_number(raw, "lat", path, minimum=-90, maximum=90, what="a latitude"),
-                         ROW: raw[ROW]})
+    return pd.DataFrame(
+        {
+            "trust": raw["nhs_trust22_code"],
+            "name": raw["nhs_trust22_name"].str.strip(),
+            "status": raw["status"].str.strip(),
+            "lon": parse_number(raw, "lon", path, minimum=-180, maximum=180, what="a longitude"),
+            "lat": parse_number(raw, "lat", path, minimum=-90, maximum=90, what="a latitude"),
+            ROW: raw[ROW],
+        }
+    )
 
 
 def load_trusts_2014(path: str | Path) -> pd.DataFrame:
     """NHS Choices trusts (Feb 2014) with their ``SubType`` (Acute, MentalHealth, ...)."""
     raw = read_delimited(path, required=["OrganisationCode", "SubType", "OrganisationName"], **CHOICES)
-    frame = pd.DataFrame({"trust": raw["OrganisationCode"].str.strip(),
-                          "subtype_2014": raw["SubType"].str.strip(), ROW: raw[ROW]})
+    frame = pd.DataFrame(
+        {
+            "trust": raw["OrganisationCode"].str.strip(),
+            "subtype_2014": raw["SubType"].str.strip(),
+            ROW: raw[ROW],
+        }
+    )
     return frame.drop_duplicates("trust").reset_index(drop=True)
 
 
@@ -288,10 +388,21 @@ def load_sha_lookup(path: str | Path) -> pd.DataFrame:
     bad = ~sha.isin(SHA_CODES).to_numpy()
     if bad.any():
         i = np.flatnonzero(bad)[0]
-        raise InputError(f"unknown SHA code {sha.iloc[i]!r} (expected Q30..Q39)", file=path,
-                         row=int(raw[ROW].iloc[i]), field="SHA_CODE")
-    return pd.DataFrame({"lad": raw["LAD13CD"], "lad_name": raw["LAD13NM"].str.strip(), "sha_code": sha,
-                         "sha_name": raw["SHA_NAME"].str.strip(), ROW: raw[ROW]})
+        raise InputError(
+            f"unknown SHA code {sha.iloc[i]!r} (expected Q30..Q39)",
+            file=path,
+            row=int(raw[ROW].iloc[i]),
+            field="SHA_CODE",
+        )
+    return pd.DataFrame(
+        {
+            "lad": raw["LAD13CD"],
+            "lad_name": raw["LAD13NM"].str.strip(),
+            "sha_code": sha,
+            "sha_name": raw["SHA_NAME"].str.strip(),
+            ROW: raw[ROW],
+        }
+    )
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -332,9 +443,15 @@ def load_lad_polygons(path: str | Path) -> gpd.GeoDataFrame:
     geoms = frame.geometry.to_numpy()
     invalid = ~shapely.is_valid(geoms)
     fixed = polygonal(shapely.make_valid(geoms, method="structure", keep_collapsed=False))
-    out = gpd.GeoDataFrame({"lad": frame["LAD13CD"].to_numpy(),
-                            "lad_name": frame["LAD13NM"].astype(str).str.strip(), ROW: frame[ROW].to_numpy()},
-                           geometry=gpd.GeoSeries(fixed, crs=BNG).apply(_as_multi), crs=BNG)
+    out = gpd.GeoDataFrame(
+        {
+            "lad": frame["LAD13CD"].to_numpy(),
+            "lad_name": frame["LAD13NM"].astype(str).str.strip(),
+            ROW: frame[ROW].to_numpy(),
+        },
+        geometry=gpd.GeoSeries(fixed, crs=BNG).apply(_as_multi),
+        crs=BNG,
+    )
     out.attrs["repaired"] = int(invalid.sum())
     return out
 
@@ -388,9 +505,15 @@ def load_ccg13_polygons(path: str | Path) -> gpd.GeoDataFrame:
     crs = BNG if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > 180 else WGS84
     frame = frame.set_crs(crs, allow_override=True).to_crs(BNG)
     geoms = polygonal(shapely.make_valid(frame.geometry.to_numpy(), method="structure", keep_collapsed=False))
-    out = gpd.GeoDataFrame({"ccg_cd": frame["CODE"].astype(str).str.strip(),
-                            "name": frame["NAME"].astype(str).str.strip(), ROW: frame[ROW]},
-                           geometry=gpd.GeoSeries(geoms, crs=BNG).apply(_as_multi), crs=BNG)
+    out = gpd.GeoDataFrame(
+        {
+            "ccg_cd": frame["CODE"].astype(str).str.strip(),
+            "name": frame["NAME"].astype(str).str.strip(),
+            ROW: frame[ROW],
+        },
+        geometry=gpd.GeoSeries(geoms, crs=BNG).apply(_as_multi),
+        crs=BNG,
+    )
     out.attrs["declared_crs_ignored"] = crs == BNG
     return out
 

@@ -23,8 +23,14 @@ from ..errors import InputError
 ROW = "_row"
 
 
-def read_delimited(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8",
-                   names: Sequence[str] | None = None, required: Iterable[str] = ()) -> pd.DataFrame:
+def read_delimited(
+    path: str | Path,
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    names: Sequence[str] | None = None,
+    required: Iterable[str] = (),
+) -> pd.DataFrame:
     """Read a delimited text file into a frame of strings, refusing anything malformed.
 
     ``names`` gives the column names of a file without header (then every record must have exactly that many
@@ -60,13 +66,17 @@ def read_delimited(path: str | Path, *, delimiter: str = ",", encoding: str = "u
                     lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        rest = text.splitlines()[start - 1:]
+        rest = text.splitlines()[start - 1 :]
         partial = "\n".join(rest)
         index = partial[: partial.rfind('"')].count(delimiter) if '"' in partial else 0
         cols = header or []
         field = cols[index] if index < len(cols) else f"#{index + 1}"
-        raise InputError(f"truncated file: it ends inside a quoted field, or a quote is malformed ({exc})",
-                         file=path, row=start, field=field) from exc
+        raise InputError(
+            f"truncated file: it ends inside a quoted field, or a quote is malformed ({exc})",
+            file=path,
+            row=start,
+            field=field,
+        ) from exc
 
     if header is None:
         raise InputError("empty file: no header", file=path, row=1)
@@ -81,14 +91,25 @@ def read_delimited(path: str | Path, *, delimiter: str = ",", encoding: str = "u
     for record, line in zip(records, lines, strict=True):
         if len(record) < width:
             missing = header[len(record)]
-            raise InputError(f"truncated row: {len(record)} of {width} fields (file cut off or row damaged)",
-                             file=path, row=line, field=missing)
+            raise InputError(
+                f"truncated row: {len(record)} of {width} fields (file cut off or row damaged)",
+                file=path,
+                row=line,
+                field=missing,
+            )
         if len(record) > width:
-            raise InputError(f"row has {len(record)} fields, the header has {width}", file=path, row=line,
-                             field=f"#{width + 1}")
+            raise InputError(
+                f"row has {len(record)} fields, the header has {width}",
+                file=path,
+                row=line,
+                field=f"#{width + 1}",
+            )
 
-    frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(
-        {h: pd.Series(dtype=object) for h in header})
+    frame = (
+        pd.DataFrame(records, columns=header, dtype=object)
+        if records
+        else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    )
     frame[ROW] = np.asarray(lines, dtype=np.int64)
     return frame
 
@@ -97,9 +118,17 @@ def _first_bad(frame: pd.DataFrame, mask: np.ndarray) -> int:
     return int(frame[ROW].to_numpy()[np.flatnonzero(mask)[0]])
 
 
-def parse_number(frame: pd.DataFrame, column: str, path: str | Path, *, integer: bool = False,
-                 minimum: float | None = None, maximum: float | None = None, allow_blank: bool = False,
-                 what: str = "a number") -> pd.Series:
+def parse_number(
+    frame: pd.DataFrame,
+    column: str,
+    path: str | Path,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    allow_blank: bool = False,
+    what: str = "a number",
+) -> pd.Series:
     """Parse one column as numbers; the first bad value raises InputError naming its row and the field.
 
     Thousands separators ("155,793") are accepted. Blank cells give NaN when ``allow_blank``.
@@ -113,28 +142,41 @@ def parse_number(frame: pd.DataFrame, column: str, path: str | Path, *, integer:
         shown = frame[column].to_numpy()[np.flatnonzero(bad)[0]]
         raise InputError(f"expected {what}, got {shown!r}", file=path, row=row, field=column)
     if blank.any() and not allow_blank:
-        raise InputError(f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank),
-                         field=column)
+        raise InputError(
+            f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank), field=column
+        )
     arr = values.to_numpy()
     if integer:
         frac = ~np.isnan(arr) & (arr != np.round(arr))
         if frac.any():
             i = np.flatnonzero(frac)[0]
-            raise InputError(f"expected a whole number, got {frame[column].to_numpy()[i]!r}", file=path,
-                             row=_first_bad(frame, frac), field=column)
+            raise InputError(
+                f"expected a whole number, got {frame[column].to_numpy()[i]!r}",
+                file=path,
+                row=_first_bad(frame, frac),
+                field=column,
+            )
     if minimum is not None:
         low = ~np.isnan(arr) & (arr < minimum)
         if low.any():
             i = np.flatnonzero(low)[0]
             word = "negative" if minimum == 0 else f"below {minimum}"
-            raise InputError(f"{word} value {frame[column].to_numpy()[i]!r}", file=path,
-                             row=_first_bad(frame, low), field=column)
+            raise InputError(
+                f"{word} value {frame[column].to_numpy()[i]!r}",
+                file=path,
+                row=_first_bad(frame, low),
+                field=column,
+            )
     if maximum is not None:
         high = ~np.isnan(arr) & (arr > maximum)
         if high.any():
             i = np.flatnonzero(high)[0]
-            raise InputError(f"value {frame[column].to_numpy()[i]!r} above {maximum}", file=path,
-                             row=_first_bad(frame, high), field=column)
+            raise InputError(
+                f"value {frame[column].to_numpy()[i]!r} above {maximum}",
+                file=path,
+                row=_first_bad(frame, high),
+                field=column,
+            )
     if integer and not blank.any():
         return pd.Series(arr.astype(np.int64), index=frame.index, name=column)
     return pd.Series(arr, index=frame.index, name=column)
@@ -145,8 +187,9 @@ def require_text(frame: pd.DataFrame, column: str, path: str | Path, what: str =
     values = frame[column].astype(str).str.strip()
     blank = values.eq("").to_numpy()
     if blank.any():
-        raise InputError(f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank),
-                         field=column)
+        raise InputError(
+            f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank), field=column
+        )
     return values
 
 
@@ -157,5 +200,9 @@ def require_unique(frame: pd.DataFrame, column: str, path: str | Path, what: str
         i = np.flatnonzero(dup)[0]
         value = frame[column].to_numpy()[i]
         first = int(frame.loc[frame[column] == value, ROW].iloc[0])
-        raise InputError(f"duplicate {what} {value!r} (first seen at row {first})", file=path,
-                         row=_first_bad(frame, dup), field=column)
+        raise InputError(
+            f"duplicate {what} {value!r} (first seen at row {first})",
+            file=path,
+            row=_first_bad(frame, dup),
+            field=column,
+        )

@@ -3,7 +3,7 @@
 Strict nesting by local authority splits a region into independent authority-sized pieces
 (``boundaries.decompose``); everything else is solved as one model. Either way each model is solved with
 contiguity cuts added lazily until every consortium is in one piece, and the final plan is re-checked by
-``boundaries.validate``, which shares no code with this module.
+``boundaries.validation``, which shares no code with this module.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .model import build_model
 from .naming import name_consortia
 from .plan import Plan
 from .problem import Problem
-from .validate import validate
+from .validation import validate
 
 
 @dataclass
@@ -36,8 +36,14 @@ class Outcome:
     cuts: int = 0
 
 
-def solve_single(problem: Problem, backend: str, time_limit: float, seed: int, threads: int = 1,
-                 hint: dict[str, str] | None = None) -> Outcome:
+def solve_single(
+    problem: Problem,
+    backend: str,
+    time_limit: float,
+    seed: int,
+    threads: int = 1,
+    hint: dict[str, str] | None = None,
+) -> Outcome:
     """Solve one model, adding contiguity cuts until every consortium is connected or time runs out.
 
     ``hint`` (unit -> centre unit, e.g. an earlier plan) warm-starts the solver."""
@@ -56,19 +62,36 @@ def solve_single(problem: Problem, backend: str, time_limit: float, seed: int, t
         log.append(result.log)
         if not result.has_solution:
             status = result.status
-            return Outcome(status, None, None, result.bound, time.perf_counter() - started, log, rounds,
-                           model.cuts_added)
+            return Outcome(
+                status, None, None, result.bound, time.perf_counter() - started, log, rounds, model.cuts_added
+            )
         centres = model.decode(result.values)
         added = model.contiguity_cuts(centres, graph)
         if not added:
-            return Outcome(result.status, centres, result.objective, result.bound,
-                           time.perf_counter() - started, log, rounds, model.cuts_added)
+            return Outcome(
+                result.status,
+                centres,
+                result.objective,
+                result.bound,
+                time.perf_counter() - started,
+                log,
+                rounds,
+                model.cuts_added,
+            )
         log.append(f"round {rounds}: {added} contiguity cut(s) added")
         model.lp.hint = dict(enumerate(result.values))
         if time.perf_counter() - started >= time_limit:
             # the best plan found is in pieces: no valid plan within the time given
-            return Outcome("timed_out", None, None, result.bound, time.perf_counter() - started, log, rounds,
-                           model.cuts_added)
+            return Outcome(
+                "timed_out",
+                None,
+                None,
+                result.bound,
+                time.perf_counter() - started,
+                log,
+                rounds,
+                model.cuts_added,
+            )
 
 
 def solve(
@@ -115,8 +138,10 @@ def solve(
     assignment.index.name = "code"
     gap = None
     if outcome.objective is not None and outcome.bound is not None:
-        gap = 0.0 if outcome.status == "optimal" else max(0.0, outcome.objective - outcome.bound) / max(
-            abs(outcome.objective), 1e-9
+        gap = (
+            0.0
+            if outcome.status == "optimal"
+            else max(0.0, outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9)
         )
     plan = Plan(
         assignment=assignment,

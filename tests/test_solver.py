@@ -1,10 +1,10 @@
 """solve(): statuses, determinism, decomposition, baselines, wishes."""
 
 import pytest
-
-from boundaries.solve import solve
-from boundaries.validate import count_moves
 from grids import grid_problem
+
+from boundaries.solver import solve
+from boundaries.validation import count_moves
 
 
 def test_same_problem_and_seed_give_the_same_plan():
@@ -54,7 +54,9 @@ def test_moves_are_priced_not_only_capped():
 
 
 def test_fixed_groups_are_together_and_different_names_apart():
-    problem = grid_problem(5, 5, n_consortia=(3, 6), fixed={"P0000": "north", "P0001": "south", "P0101": "north"})
+    problem = grid_problem(
+        5, 5, n_consortia=(3, 6), fixed={"P0000": "north", "P0001": "south", "P0101": "north"}
+    )
     plan = solve(problem, backend="cpsat", time_limit=30)
     a = plan.assignment
     assert plan.details["validation"].ok

@@ -1,9 +1,9 @@
 """The validator catches each broken rule on hand-made plans."""
 
 import pandas as pd
-
-from boundaries.validate import count_moves, validate
 from grids import grid_problem
+
+from boundaries.validation import count_moves, validate
 
 
 def plan_of(problem, groups):
@@ -23,8 +23,13 @@ def test_a_good_plan_passes():
 def test_each_broken_rule_is_named():
     problem = grid_problem(2, 4, lo=0, hi=10**6, lads=2, nesting="strict", apart=[("P0000", "P0003")])
     units = list(problem.units.index)
-    bad = plan_of(problem, {"a": ["P0000", "P0003", "P0101"], "b": [u for u in units if u not in
-                                                                     {"P0000", "P0003", "P0101", "P0102"}]})
+    bad = plan_of(
+        problem,
+        {
+            "a": ["P0000", "P0003", "P0101"],
+            "b": [u for u in units if u not in {"P0000", "P0003", "P0101", "P0102"}],
+        },
+    )
     report = validate(bad, problem)
     text = "\n".join(report.violations)
     assert not report.ok

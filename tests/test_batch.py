@@ -1,0 +1,132 @@
+"""Batch over regions on a local Dask cluster: failures are reported per region, reruns resume, pages escape.
+
+One real batch runs for the module (North East solved by HiGHS in 10 s, an unknown region, and South West
+without its nesting exception, which the precheck finds infeasible at once); the other tests read its
+folder or rerun over it.
+"""
+
+import json
+import time
+from types import SimpleNamespace
+
+import pytest
+from typer.testing import CliRunner
+
+from boundaries.batch import run_batch, write_index
+from boundaries.cli import app
+from boundaries.config import load_config
+
+REGIONS = ["North East", "Atlantis", "South West"]
+TIME_LIMIT = 10  # seconds for the North East: enough for a first plan, short enough for the test run
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("settings") / "batch.toml"
+    path.write_text('[run]\nbackend = "highs"\n')  # and no [regions."South West"] nesting exception
+    return load_config(path)
+
+
+@pytest.fixture(scope="module")
+def first(config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("maps")
+    reported = []
+    results = run_batch(
+        REGIONS, config, out, workers=2, overrides={"time_limit": TIME_LIMIT}, on_result=reported.append
+    )
+    return SimpleNamespace(
+        out=out, results=results, reported=reported, by_region={r["region"]: r for r in results}
+    )
+
+
+def test_every_region_is_reported_and_a_failing_one_stops_no_other(first):
+    assert [r["region"] for r in first.results] == REGIONS  # in the order asked
+    assert sorted(r["region"] for r in first.reported) == sorted(REGIONS)  # progress: one call per region
+    north_east, atlantis, south_west = (first.by_region[name] for name in REGIONS)
+    assert north_east["status"] in ("optimal", "feasible") and north_east["consortia"] > 0
+    assert north_east["settings"]["backend"] == "highs" and north_east["settings"]["time_limit"] == TIME_LIMIT
+    assert atlantis["status"] == "error" and "unknown region 'Atlantis'" in atlantis["error"]
+    assert south_west["status"] == "infeasible" and "Isles of Scilly" in south_west["explanation"]
+    assert not any(r.get("skipped") for r in first.results)
+
+
+def test_a_solved_region_has_all_its_files(first):
+    folder = first.out / "north-east"
+    for name in (
+        "plan.csv",
+        "consortia.gpkg",
+        "consortia.geojson",
+        "metrics.json",
+        "summary.txt",
+        "map.html",
+        "done.json",
+    ):
+        assert (folder / name).stat().st_size > 0, name
+    assert json.loads((folder / "metrics.json").read_text())["validation"]["ok"] is True
+    assert not (first.out / "atlantis").exists()
+    assert [p.name for p in first.out.rglob(".*")] == []
+
+
+def test_index_and_batch_json_list_every_region(first):
+    listed = json.loads((first.out / "batch.json").read_text())
+    assert [r["region"] for r in listed] == REGIONS
+    assert all("scorecard" not in r and "traceback" not in r for r in listed)
+    page = (first.out / "index.html").read_text()
+    assert '<a href="north-east/map.html">North East</a>' in page
+    assert "Atlantis" in page and 'href="atlantis' not in page  # listed, with no map to link
+    assert "South West" in page and 'href="south-west' not in page
+    assert "Isles of Scilly" in page  # why South West has no plan
+
+
+def test_index_escapes_region_names_and_notes(tmp_path):
+    evil = "<script>alert(1)</script>"
+    results = [
+        {"region": evil, "status": "feasible", "consortia": 3},
+        {"region": "Atlantis", "status": "error", "error": "<img src=x onerror=alert(2)>"},
+    ]
+    write_index(results, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x" in page
+    assert 'href="script-alert-1-script/map.html"' in page  # the link goes to the sanitised folder
+    assert json.loads((tmp_path / "batch.json").read_text())[0]["region"] == evil
+
+
+def test_a_rerun_skips_done_regions_and_retries_the_others(first, config):
+    plan = first.out / "north-east" / "plan.csv"
+    written = plan.stat().st_mtime_ns
+    results = run_batch(REGIONS, config, first.out, workers=2, overrides={"time_limit": TIME_LIMIT})
+    by_region = {r["region"]: r for r in results}
+    north_east = by_region["North East"]
+    assert north_east["skipped"] is True and north_east["status"] == first.by_region["North East"]["status"]
+    assert north_east["consortia"] == first.by_region["North East"]["consortia"]
+    assert plan.stat().st_mtime_ns == written  # not solved again
+    assert not by_region["South West"].get("skipped") and by_region["South West"]["status"] == "infeasible"
+    assert by_region["Atlantis"]["status"] == "error"
+    assert "skipped" not in json.loads((first.out / "batch.json").read_text())[1]  # Atlantis ran again
+
+
+def test_a_rerun_of_done_regions_only_starts_no_cluster(first, config):
+    started = time.perf_counter()
+    results = run_batch(["North East"], config, first.out, workers=2)
+    assert results[0]["skipped"] is True
+    assert time.perf_counter() - started < 5
+
+
+def test_the_batch_command_resumes_too(first):
+    result = CliRunner().invoke(app, ["batch", "--regions", "North East", "--out", str(first.out)])
+    assert result.exit_code == 0, result.output
+    assert "North East: feasible (already done)" in result.stdout or "North East: optimal (already done)" in (
+        result.stdout
+    )
+    assert f"maps: {first.out / 'index.html'}" in result.stdout
+
+
+def test_force_solves_a_done_region_again(first, config):
+    plan = first.out / "north-east" / "plan.csv"
+    written = plan.stat().st_mtime_ns
+    results = run_batch(["North East"], config, first.out, workers=1, force=True, overrides={"time_limit": 5})
+    assert not results[0].get("skipped")
+    assert results[0]["status"] in ("optimal", "feasible") and results[0]["settings"]["time_limit"] == 5
+    assert plan.stat().st_mtime_ns > written
+    assert json.loads((first.out / "batch.json").read_text())[0]["region"] == "North East"

@@ -1,0 +1,335 @@
+"""The ``boundaries`` command on the real bundle: regions, solve, evaluate, compare, and its exit codes.
+
+The one real solve (North East, HiGHS, 20 s) runs once through the installed console script and every test
+about its outputs reads the same folder. Bad inputs run in-process through typer's CliRunner: they fail before
+any solving, so they are quick.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from boundaries.batch import SHA_NAMES
+from boundaries.cli import app
+from boundaries.planfile import read_plan_csv, write_plan_csv
+from boundaries.region import load_region
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("boundaries")
+REGION = "North East"
+NORTH_EAST_PRACTICES = 392
+NORTH_EAST_PATIENTS = 2_710_613
+
+
+def run_console(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The installed ``boundaries`` command, as a script or a planner runs it (wide terminal: no wrapping)."""
+    env = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def region():
+    return load_region(REGION)
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    """``boundaries solve`` for the North East, run once for the module: (completed process, folder)."""
+    out = tmp_path_factory.mktemp("solve-out")
+    completed = run_console(
+        "solve", "--region", REGION, "--time-limit", "20", "--backend", "highs", "--out", str(out)
+    )
+    return completed, out / "north-east"
+
+
+@pytest.fixture(scope="module")
+def metrics(solved):
+    return json.loads((solved[1] / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def good_plan_csv(region, tmp_path_factory):
+    """A valid plan file for the North East (the real 2013 CCG map), to spoil in the bad-input tests."""
+    return write_plan_csv(region.ccg_assignment(), region, tmp_path_factory.mktemp("plans") / "ccg.csv")
+
+
+# --- regions ------------------------------------------------------------------------------------------------
+
+
+def test_help_lists_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("regions", "solve", "batch", "evaluate", "compare"):
+        assert command in result.stdout
+
+
+def test_regions_lists_the_ten_sha_regions_with_practices_and_patients():
+    completed = run_console("regions")
+    assert completed.returncode == 0, completed.stderr
+    rows = {}
+    for line in completed.stdout.splitlines():
+        match = re.search(r"(Q3\d)\W+([A-Za-z][A-Za-z ]*?)\W+([\d,]+)\W+([\d,]+)\W+(\d+)\W+(\d+)", line)
+        if match:
+            code, name, practices, patients, lads, ccgs = match.groups()
+            rows[code] = (name, int(practices.replace(",", "")), int(patients.replace(",", "")), int(ccgs))
+    assert sorted(rows) == [f"Q3{k}" for k in range(10)]
+    assert {name for name, *_ in rows.values()} == set(SHA_NAMES)
+    assert sum(practices for _, practices, _, _ in rows.values()) == 7_875
+    assert sum(patients for _, _, patients, _ in rows.values()) == 56_793_044
+    assert rows["Q30"] == (REGION, NORTH_EAST_PRACTICES, NORTH_EAST_PATIENTS, 12)
+
+
+# --- solve --------------------------------------------------------------------------------------------------
+
+
+def test_solve_exits_0_and_says_where_the_outputs_are(solved):
+    completed, folder = solved
+    assert completed.returncode == 0, completed.stderr
+    assert re.search(r"North East: \d+ consortia, (optimal|feasible)", completed.stdout)
+    assert str(folder / "map.html") in one_line(completed.stdout)
+    assert "error" not in completed.stderr
+
+
+def test_solve_writes_every_output_and_no_temporary_file(solved):
+    folder = solved[1]
+    names = {p.name for p in folder.iterdir()}
+    expected = {"plan.csv", "consortia.gpkg", "consortia.geojson", "metrics.json", "summary.txt", "map.html"}
+    assert expected <= names
+    leftovers = [p for p in folder.parent.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_plan_csv_places_every_practice_exactly_once(solved, region, metrics):
+    path = solved[1] / "plan.csv"
+    raw = pd.read_csv(path, dtype=str)
+    assert raw["code"].is_unique
+    assert set(raw["code"]) == set(region.practices.index)
+    assert len(raw) == NORTH_EAST_PRACTICES
+    plan = read_plan_csv(path, region)  # the strict reader: every practice of the region, once, nothing else
+    assert len(plan) == NORTH_EAST_PRACTICES
+    assert plan.nunique() == metrics["consortia"]
+
+
+def test_consortium_areas_have_one_feature_per_consortium(solved, metrics):
+    folder = solved[1]
+    plan = read_plan_csv(folder / "plan.csv")
+    gpkg = gpd.read_file(folder / "consortia.gpkg")
+    geojson = gpd.read_file(folder / "consortia.geojson")
+    for areas in (gpkg, geojson):
+        assert len(areas) == metrics["consortia"]
+        assert set(areas["consortium"]) == set(plan)
+        assert areas.geometry.is_valid.all() and not areas.geometry.is_empty.any()
+        assert areas["patients"].sum() == NORTH_EAST_PATIENTS
+    assert geojson.crs.to_epsg() == 4326
+    assert json.loads((folder / "consortia.geojson").read_text())["name"] == "consortia"  # not the temp name
+    assert gpkg.crs.to_epsg() == 27700
+    # the areas tile the region: no overlaps, and together the region's 8,592 km2
+    assert gpkg.area.sum() / 1e6 == pytest.approx(8592.2, rel=0.01)
+    assert gpkg.union_all().area / 1e6 == pytest.approx(gpkg.area.sum() / 1e6, rel=1e-3)
+
+
+def test_metrics_json_has_status_validation_and_scorecard(metrics):
+    assert metrics["region"] == REGION
+    assert metrics["status"] in ("optimal", "feasible")
+    assert metrics["backend"] == "highs"
+    assert metrics["settings"]["time_limit"] == 20
+    assert metrics["validation"] == {"ok": True, "violations": [], "island_linked": []}
+    summary = metrics["scorecard"]["summary"]
+    assert summary["consortia"] == metrics["consortia"]
+    assert summary["practices"] == NORTH_EAST_PRACTICES
+    assert summary["patients"] == NORTH_EAST_PATIENTS
+    assert metrics["ccg2013_scorecard"]["consortia"] == 12
+
+
+def test_summary_and_map_are_written(solved, metrics):
+    folder = solved[1]
+    summary = (folder / "summary.txt").read_text()
+    assert "Scorecard: North East" in summary
+    assert f"status: {metrics['status']} (highs" in summary
+    page = (folder / "map.html").read_text()
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert "2013 CCGs" in page
+
+
+# --- evaluate and compare -----------------------------------------------------------------------------------
+
+
+def test_evaluate_scores_the_real_2013_ccg_map(tmp_path):
+    result = invoke("evaluate", "ccg2013", "--region", REGION, "--json", str(tmp_path / "ccg.json"))
+    assert result.exit_code == 0, result.stderr
+    assert "Scorecard: North East" in result.stdout
+    assert re.search(r"Consortia\s+12 \(392 practices, 2,710,613 patients\)", result.stdout)
+    card = json.loads((tmp_path / "ccg.json").read_text())
+    assert card["summary"]["consortia"] == 12
+    assert card["summary"]["patients"] == NORTH_EAST_PATIENTS
+    assert [p.name for p in tmp_path.iterdir()] == ["ccg.json"]
+
+
+def test_evaluating_the_solved_plan_agrees_with_its_metrics(solved, metrics, tmp_path):
+    plan = str(solved[1] / "plan.csv")
+    result = invoke("evaluate", plan, "--region", REGION, "--json", str(tmp_path / "m.json"))
+    assert result.exit_code == 0, result.stderr
+    assert re.search(rf"Consortia\s+{metrics['consortia']} \(392 practices", result.stdout)
+    assert json.loads((tmp_path / "m.json").read_text())["summary"]["consortia"] == metrics["consortia"]
+
+
+def test_compare_prints_a_table_and_the_moves_and_writes_a_map(solved, metrics, tmp_path):
+    plan = str(solved[1] / "plan.csv")
+    result = invoke("compare", plan, "ccg2013", "--region", REGION, "--out", str(tmp_path / "compare.html"))
+    assert result.exit_code == 0, result.stderr
+    assert "Consortia" in result.stdout and "ccg2013" in result.stdout
+    moved = re.search(r"([\d,]+) practices are in a different consortium", result.stdout)
+    assert moved, result.stdout
+    # the same count as the solve's scorecard, which measured moves from the 2013 CCGs too
+    assert int(moved.group(1).replace(",", "")) == metrics["scorecard"]["summary"]["moved_practices"]
+    assert 0 < int(moved.group(1).replace(",", "")) < NORTH_EAST_PRACTICES
+    page = (tmp_path / "compare.html").read_text()
+    assert "<html" in page.lower() and "ccg2013" in page
+
+
+# --- an infeasible request ----------------------------------------------------------------------------------
+
+
+def test_infeasible_region_exits_1_and_explains_in_planners_words(tmp_path):
+    config = tmp_path / "no-exceptions.toml"
+    config.write_text("[run]\n")  # no [regions."South West"] table: no exception for the Isles of Scilly
+    result = invoke(
+        "solve",
+        "--region",
+        "South West",
+        "--config",
+        str(config),
+        "--backend",
+        "highs",
+        "--time-limit",
+        "10",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 1
+    message = one_line(result.stderr)
+    assert "South West: no plan (infeasible)" in message
+    assert "Isles of Scilly" in message and "30,000 minimum" in message
+    assert "lad_groups" in message  # and what to do about it
+    assert result.stdout.strip() == ""
+
+
+# --- bad arguments and bad files: exit code 2, the message names what is wrong ------------------------------
+
+
+def assert_bad_input(result, *parts: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    message = one_line(result.stderr)
+    assert message.startswith("error:")
+    for part in parts:
+        assert part in message, (part, message)
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_unknown_region(tmp_path):
+    result = invoke("solve", "--region", "Atlantis", "--out", str(tmp_path))
+    assert_bad_input(result, "unknown region 'Atlantis'", "North East")
+    assert list(tmp_path.iterdir()) == []
+    assert_bad_input(invoke("evaluate", "ccg2013", "--region", "Atlantis"), "unknown region 'Atlantis'")
+
+
+@pytest.mark.parametrize(
+    "option, value, field",
+    [("--preset", "huge", "preset"), ("--nesting", "maybe", "nesting"), ("--backend", "gurobi", "backend")],
+)
+def test_unknown_choice(tmp_path, option, value, field):
+    result = invoke("solve", "--region", REGION, option, value, "--out", str(tmp_path))
+    assert_bad_input(result, f"'{value}'", f"field '[options] {field}'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_config_names_the_file_and_field(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[run]\nbackend = "gurobi"\n')
+    result = invoke("solve", "--region", REGION, "--config", str(config), "--out", str(tmp_path / "out"))
+    assert_bad_input(result, str(config), "field '[run] backend'", "'gurobi'")
+
+    config.write_text("[run\npreset =\n")
+    result = invoke("solve", "--region", REGION, "--config", str(config), "--out", str(tmp_path / "out"))
+    assert_bad_input(result, str(config), "not valid TOML")
+
+
+def test_missing_config_file(tmp_path):
+    missing = tmp_path / "typo.toml"
+    result = invoke("solve", "--region", REGION, "--config", str(missing), "--out", str(tmp_path / "out"))
+    assert_bad_input(result, str(missing), "no such settings file")
+    assert not (tmp_path / "out").exists()
+
+
+def spoil(good: Path, tmp_path: Path, edit) -> Path:
+    lines = good.read_text().splitlines()
+    path = tmp_path / "plan.csv"
+    path.write_text("\n".join(edit(lines)) + "\n")
+    return path
+
+
+def evaluate_file(path: Path):
+    return invoke("evaluate", str(path), "--region", REGION)
+
+
+def test_plan_missing_a_column(good_plan_csv, tmp_path):
+    path = spoil(good_plan_csv, tmp_path, lambda lines: [lines[0].replace("consortium", "team"), *lines[1:]])
+    assert_bad_input(evaluate_file(path), str(path), "row 1", "consortium column")
+
+
+def test_plan_with_an_unknown_practice(good_plan_csv, tmp_path):
+    stranger = "ZZ9999,Nowhere Surgery,00C,1,E1,X"
+    path = spoil(good_plan_csv, tmp_path, lambda lines: [lines[0], stranger, *lines[1:]])
+    assert_bad_input(
+        evaluate_file(path), str(path), "row 2", "field 'code'", "ZZ9999 is not in region North East"
+    )
+
+
+def test_plan_with_a_duplicate_practice(good_plan_csv, tmp_path):
+    path = spoil(good_plan_csv, tmp_path, lambda lines: [*lines, lines[5]])
+    code = good_plan_csv.read_text().splitlines()[5].split(",")[0]
+    assert_bad_input(
+        evaluate_file(path),
+        str(path),
+        f"row {NORTH_EAST_PRACTICES + 2}",
+        "field 'code'",
+        f"practice {code} appears twice",
+    )
+
+
+def test_plan_leaving_a_practice_out(good_plan_csv, tmp_path):
+    code = good_plan_csv.read_text().splitlines()[7].split(",")[0]
+    path = spoil(good_plan_csv, tmp_path, lambda lines: lines[:7] + lines[8:])
+    assert_bad_input(evaluate_file(path), str(path), "1 practice(s) of North East are in no consortium", code)
+
+
+def test_plan_with_a_practice_in_no_consortium(good_plan_csv, tmp_path):
+    path = spoil(
+        good_plan_csv, tmp_path, lambda lines: [lines[0], re.sub(r",00\w,", ",,", lines[1]), *lines[2:]]
+    )
+    assert_bad_input(evaluate_file(path), str(path), "row 2", "field 'consortium'", "has no consortium")
+
+
+def test_missing_plan_file(tmp_path):
+    missing = tmp_path / "nowhere.csv"
+    assert_bad_input(evaluate_file(missing), str(missing), "no such file")
+    result = invoke("compare", str(missing), "ccg2013", "--region", REGION, "--out", str(tmp_path / "c.html"))
+    assert_bad_input(result, str(missing), "no such file")
+    assert not (tmp_path / "c.html").exists()

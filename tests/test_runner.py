@@ -1,0 +1,97 @@
+"""One region end to end (the unit a batch hands a worker): never raises, never leaves a half-done folder."""
+
+import json
+
+import geopandas as gpd
+import pytest
+
+import boundaries.maps
+from boundaries.atomic import slug
+from boundaries.config import load_config
+from boundaries.planfile import read_plan_csv
+from boundaries.region import load_region
+from boundaries.runner import DONE, is_done, resolve_baseline, run_region
+
+
+@pytest.fixture(scope="module")
+def quick():
+    """Settings for a quick real solve: HiGHS, 5 seconds (a first plan, not a good one)."""
+    return load_config().for_region("North East", backend="highs", time_limit=5)
+
+
+def test_a_failure_while_writing_outputs_is_reported_and_leaves_no_done_marker(monkeypatch, tmp_path, quick):
+    folder = tmp_path / "north-east"
+    folder.mkdir()
+    (folder / DONE).write_text(json.dumps({"region": "North East", "status": "feasible"}))  # an earlier run
+    assert is_done("North East", tmp_path)
+
+    def broken_render_map(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(boundaries.maps, "render_map", broken_render_map)
+    result = run_region("North East", quick, tmp_path)
+
+    assert result["status"] == "error"
+    assert result["error"] == "OSError: disk full"
+    assert "broken_render_map" in result["traceback"]
+    assert not (folder / DONE).exists() and not is_done("North East", tmp_path)
+    assert not (folder / "map.html").exists() and not (folder / "metrics.json").exists()
+    assert [p.name for p in tmp_path.rglob(".*")] == []  # no temporary file left behind
+    # what was written before the failure is whole
+    region = load_region("North East")
+    plan = read_plan_csv(folder / "plan.csv", region)
+    assert len(gpd.read_file(folder / "consortia.gpkg")) == plan.nunique()
+    assert len(gpd.read_file(folder / "consortia.geojson")) == plan.nunique()
+    assert (folder / "summary.txt").read_text().startswith("Scorecard: North East")
+
+
+def test_an_unknown_region_is_reported_not_raised_and_writes_nothing(tmp_path, quick):
+    result = run_region("Atlantis", quick, tmp_path / "out")
+    assert result["status"] == "error" and result["region"] == "Atlantis"
+    assert "unknown region 'Atlantis'" in result["error"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_names_are_sanitised_from_region_names(tmp_path, quick):
+    result = run_region("../../Atlantis", quick, tmp_path / "out")
+    assert result["status"] == "error"
+    assert list(tmp_path.iterdir()) == []  # nothing written, least of all outside the output folder
+    assert slug("North East") == "north-east"
+    assert slug("Yorkshire and the Humber") == "yorkshire-and-the-humber"
+    assert slug("../../Atlantis") == "atlantis"
+    assert slug("Île de <b>France</b>") == "ile-de-b-france-b"
+
+
+@pytest.mark.parametrize(
+    "marker, done",
+    [
+        ({"status": "optimal"}, True),
+        ({"status": "feasible"}, True),
+        ({"status": "infeasible"}, False),  # no plan: tried again, perhaps with a nesting exception added
+        ({"status": "timed_out"}, False),
+        (None, False),
+    ],
+)
+def test_only_regions_with_a_plan_count_as_done(tmp_path, marker, done):
+    folder = tmp_path / slug("South West")
+    folder.mkdir()
+    if marker is not None:
+        (folder / DONE).write_text(json.dumps({"region": "South West", **marker}))
+    assert is_done("South West", tmp_path) is done
+
+
+def test_a_corrupt_done_marker_is_not_done(tmp_path):
+    (tmp_path / "south-west").mkdir()
+    (tmp_path / "south-west" / DONE).write_text('{"status": "feas')
+    assert not is_done("South West", tmp_path)
+
+
+def test_baselines_are_the_2013_ccgs_or_a_plan_file(tmp_path):
+    region = load_region("North East")
+    assert resolve_baseline(None, region) is None
+    assert resolve_baseline("ccg2013", region).equals(region.ccg_assignment())
+    path = tmp_path / "b.csv"
+    path.write_text(
+        "code,consortium\n" + "".join(f"{code},{label}\n" for code, label in region.ccg_assignment().items())
+    )
+    assert resolve_baseline(str(path), region).to_dict() == region.ccg_assignment().to_dict()
