@@ -35,7 +35,7 @@ class RunConfig:
     max_population: int | None = None
     n_consortia: int | list[int] | str = "auto"
     nesting: str = "strict"
-    backend: str = "cpsat"
+    backend: str = "highs"
     time_limit: float = 120.0
     seed: int = 0
     health_floor: float | None = None

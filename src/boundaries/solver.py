@@ -9,7 +9,7 @@ contiguity cuts added lazily until every consortium is in one piece, and the fin
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -19,6 +19,7 @@ from .model import build_model
 from .naming import name_consortia
 from .plan import Plan
 from .problem import Problem
+from .repair import reconnect
 from .validation import validate
 
 
@@ -46,6 +47,8 @@ def solve_single(
 ) -> Outcome:
     """Solve one model, adding contiguity cuts until every consortium is connected or time runs out.
 
+    Between rounds a plan in pieces is reconnected when that is easy (``repair.reconnect``) and kept as the
+    incumbent if the validator accepts it, so a long cut loop still ends with a valid plan and a proven bound.
     ``hint`` (unit -> centre unit, e.g. an earlier plan) warm-starts the solver."""
     started = time.perf_counter()
     model = build_model(problem)
@@ -53,7 +56,17 @@ def solve_single(
         model.lp.hint = model.encode(hint) or {}
     graph = problem.contiguity_graph()
     log: list[str] = [f"model: {model.lp.n_vars} variables, {len(model.lp.rows)} rows"]
+    best: tuple[float, dict[str, str]] | None = None  # connected incumbent from repairs
     rounds = 0
+
+    def finish(status, centres, objective, bound) -> Outcome:
+        if best is not None and (centres is None or best[0] < objective):
+            status, objective, centres = "feasible", best[0], best[1]
+        if centres is not None and bound is not None and bound >= objective * (1 - 1e-9):
+            status = "optimal"
+        return Outcome(status, centres, objective, bound, time.perf_counter() - started, log, rounds,
+                       model.cuts_added)
+
     while True:
         rounds += 1
         remaining = time_limit - (time.perf_counter() - started)
@@ -61,42 +74,40 @@ def solve_single(
         log.append(f"round {rounds}: {result.status} objective={result.objective} bound={result.bound}")
         log.append(result.log)
         if not result.has_solution:
-            status = result.status
-            return Outcome(
-                status, None, None, result.bound, time.perf_counter() - started, log, rounds, model.cuts_added
-            )
+            return finish(result.status, None, None, result.bound)
         centres = model.decode(result.values)
         added = model.contiguity_cuts(centres, graph)
         if not added:
-            return Outcome(
-                result.status,
-                centres,
-                result.objective,
-                result.bound,
-                time.perf_counter() - started,
-                log,
-                rounds,
-                model.cuts_added,
-            )
+            return finish(result.status, centres, result.objective, result.bound)
         log.append(f"round {rounds}: {added} contiguity cut(s) added")
         model.lp.hint = dict(enumerate(result.values))
+        fixed = reconnect(centres, problem, graph)
+        if fixed is not None and validate(fixed, problem).ok:
+            value = _objective_of(model, fixed, backend, seed)
+            if value is not None and (best is None or value < best[0]):
+                best = (value, fixed)
+                model.lp.hint = model.encode(fixed) or model.lp.hint
+                log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {value}")
         if time.perf_counter() - started >= time_limit:
-            # the best plan found is in pieces: no valid plan within the time given
-            return Outcome(
-                "timed_out",
-                None,
-                None,
-                result.bound,
-                time.perf_counter() - started,
-                log,
-                rounds,
-                model.cuts_added,
-            )
+            # out of time: the repaired incumbent if there is one, else no valid plan
+            return finish("timed_out", None, None, result.bound)
+
+
+def _objective_of(model, centres: dict[str, str], backend: str, seed: int) -> float | None:
+    """The model's objective for a given assignment: the same model with every assignment fixed."""
+    fixed = model.encode(centres)
+    if fixed is None:
+        return None
+    lp = replace(model.lp, lower=list(model.lp.lower), upper=list(model.lp.upper), hint={})
+    for var, value in fixed.items():
+        lp.lower[var] = lp.upper[var] = value
+    result = solve_model(lp, backend, time_limit=30, seed=seed)
+    return result.objective if result.has_solution else None
 
 
 def solve(
     problem: Problem,
-    backend: str = "cpsat",
+    backend: str = "highs",
     time_limit: float = 60.0,
     seed: int = 0,
     threads: int = 1,
