@@ -22,6 +22,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.unlink(tmp)  # some writers (GDAL) refuse to overwrite; they get a fresh name
     try:
         yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # not mkstemp's 0600: outputs are meant to be published and shared
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

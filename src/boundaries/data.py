@@ -3,7 +3,7 @@
 The bundle is written by ``scripts/build_data.py`` (see :mod:`boundaries.io.build`) and committed, so the
 product never needs the raw files at run time. One GeoPackage holds every geometry (practices, LADs, 2013
 CCGs, acute trusts; EPSG:27700) and plain CSV files hold the same practice attributes, the trust shares and
-the SHA table for anyone without a GIS. Field meanings are in docs/data.md.
+the SHA table for anyone without a GIS. Field meanings are in README.md ("Data").
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ import contextlib
 import html
 import itertools
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from .areas import MAP_TOLERANCE_M, simplified_layers
+from .atomic import write_text
 from .map_assets import make_offline
 from .metrics import Scorecard, evaluate
 
@@ -137,22 +137,8 @@ def render_map(
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``: readers never see half a map."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide a published map from the web server
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Readers never see half a map (see ``boundaries.atomic``)."""
+    write_text(path, text)
 
 
 @contextlib.contextmanager
@@ -276,9 +262,7 @@ def _baseline_layer(compare: Any, region: Region, name: str, tolerance: float) -
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=_e(f"{name} ({len(features)})"),
-        on_each_feature=JsCode(
-            "function (f, layer) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }"
-        ),
+        on_each_feature=JsCode("function (f, layer) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }"),
     )
 
 
@@ -353,9 +337,7 @@ def _moved_layer(card: Scorecard, region: Region, compare_name: str) -> folium.G
         {"type": "FeatureCollection", "features": features},
         name=_e(f"Practices changing consortium ({len(features)})"),
         marker=folium.CircleMarker(radius=7, color="#c2007a", weight=2.5, fill=False),
-        on_each_feature=JsCode(
-            "function (f, layer) { layer.bindPopup(f.properties.popup, {maxWidth: 340}); }"
-        ),
+        on_each_feature=JsCode("function (f, layer) { layer.bindPopup(f.properties.popup, {maxWidth: 340}); }"),
     )
 
 
