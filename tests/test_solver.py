@@ -3,6 +3,7 @@
 import pytest
 from grids import grid_problem
 
+from boundaries.problem import Weights
 from boundaries.solver import solve
 from boundaries.validation import count_moves
 
@@ -54,9 +55,7 @@ def test_moves_are_priced_not_only_capped():
 
 
 def test_fixed_groups_are_together_and_different_names_apart():
-    problem = grid_problem(
-        5, 5, n_consortia=(3, 6), fixed={"P0000": "north", "P0001": "south", "P0101": "north"}
-    )
+    problem = grid_problem(5, 5, n_consortia=(3, 6), fixed={"P0000": "north", "P0001": "south", "P0101": "north"})
     plan = solve(problem, backend="cpsat", time_limit=30)
     a = plan.assignment
     assert plan.details["validation"].ok
@@ -70,3 +69,30 @@ def test_timed_out_or_feasible_plans_still_validate():
     if plan.status != "timed_out":
         assert plan.details["validation"].ok
         assert plan.bound <= plan.objective + 1e-6
+
+
+def test_priorities_put_one_term_first_whatever_its_weight():
+    # health weighted at zero: the weighted optimum ignores it, but as the first priority it is minimised first
+    weights = Weights(health=0.0, deprivation=0.0)
+    base = dict(n_consortia=(3, 6), lo=20_000, hi=120_000, weights=weights)
+    plain = solve(grid_problem(5, 6, **base), backend="highs", time_limit=30)
+    first = solve(grid_problem(5, 6, priorities=("health",), **base), backend="highs", time_limit=30)
+    assert plain.status == first.status == "optimal"
+    assert first.details["validation"].ok
+
+    def mismatched(plan):
+        units = plan.problem.units
+        card = units.assign(c=plan.assignment).groupby("c")
+        main = card.apply(lambda g: g.groupby("community")["population"].sum().idxmax())
+        return int(
+            sum(row.population for code, row in units.iterrows() if row.community != main[plan.assignment[code]])
+        )
+
+    assert mismatched(first) < mismatched(plain)
+    assert first.objective > plain.objective  # the weighted objective pays for the priority
+    assert "priority 1, health" in first.log
+
+
+def test_unknown_priority_is_refused():
+    with pytest.raises(ValueError, match="unknown priority"):
+        grid_problem(2, 2, priorities=("beauty",))

@@ -29,7 +29,7 @@ MAX_UNION_COLUMNS = 20_000
 
 def can_decompose(problem: Problem) -> bool:
     """True when no rule couples two authorities, so the decomposition loses nothing."""
-    if problem.nesting != "strict" or problem.baseline is not None:
+    if problem.nesting != "strict" or problem.baseline is not None or problem.priorities:
         return False
     lad = problem.units["lad"]
     named = defaultdict(set)

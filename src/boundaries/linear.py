@@ -22,6 +22,7 @@ class LinearModel:
     offset: int = 0
     scale: float = 1.0
     hint: dict[int, int] = field(default_factory=dict)
+    terms: dict[str, dict[int, int]] = field(default_factory=dict)  # objective term -> its own coefficients
 
     @property
     def n_vars(self) -> int:
@@ -45,6 +46,16 @@ class LinearModel:
 
     def add_cost(self, var: int, amount: int) -> None:
         self.cost[var] += int(amount)
+
+    def price(self, var: int, term: str, measure: float, weight: float) -> None:
+        """Add ``weight * measure`` to the objective, and remember ``measure`` under ``term`` so that the term
+        can be optimised on its own (lexicographic priorities)."""
+        self.cost[var] += round(weight * measure)
+        own = self.terms.setdefault(term, {})
+        own[var] = own.get(var, 0) + round(measure)
+
+    def term_value(self, term: str, values: list[int]) -> int:
+        return sum(c * values[v] for v, c in self.terms.get(term, {}).items())
 
     def evaluate(self, values: list[int]) -> float:
         """The objective of a solution, in the model's reporting unit."""

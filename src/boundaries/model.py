@@ -175,15 +175,15 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
         for unit in sorted(pairs[root], key=index.__getitem__):
             i = index[unit]
             km = math.hypot(*(xy[i] - xy[r])) / 1000
-            price = w.compactness * pop[i] * km
-            if community is not None and w.health and community[i] != community[r]:
-                price += w.health * pop[i]
-            assign[(i, r)] = lp.var(f"assign[{unit},{root}]", cost=round(SCALE * price))
+            var = assign[(i, r)] = lp.var(f"assign[{unit},{root}]")
+            lp.price(var, "compactness", SCALE * pop[i] * km, w.compactness)
+            if community is not None and community[i] != community[r]:
+                lp.price(var, "health", SCALE * pop[i], w.health)
             roots_of[i].append(r)
             members_of[r].append(i)
     centre = {r: assign[(r, r)] for r in range(n) if (r, r) in assign}
     for var in centre.values():
-        lp.add_cost(var, round(SCALE * w.consortium))
+        lp.price(var, "consortium", SCALE, w.consortium)
 
     # -- every unit in exactly one consortium; members only join an open centre ---------------------------
     for i in range(n):
@@ -242,9 +242,10 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
                 b = problem.imd_band
                 lp.row(idx, [math.ceil(100 * pop[i] * (imd[i] - imd_mean - b)) for i in members], hi=0)
                 lp.row(idx, [math.floor(100 * pop[i] * (imd[i] - imd_mean + b)) for i in members], lo=0)
-            if w.deprivation:
+            if w.deprivation or "deprivation" in problem.priorities:
                 ub = int(sum(pop[i] * abs(imd[i] - imd_mean) for i in members)) + 1
-                spread = lp.var(f"imd_gap[{units[r]}]", 0, ub, cost=round(SCALE * w.deprivation))
+                spread = lp.var(f"imd_gap[{units[r]}]", 0, ub)
+                lp.price(spread, "deprivation", SCALE, w.deprivation)
                 coefs = [round(pop[i] * (imd[i] - imd_mean)) for i in members]
                 lp.row(idx + [spread], coefs + [-1], hi=0)
                 lp.row(idx + [spread], [-c for c in coefs] + [-1], hi=0)
@@ -297,7 +298,8 @@ def _soft_nesting(lp, problem, assign, r, members, lad, lad_units) -> None:
             lp.row([whole, assign[(i, r)]], [1, -1], hi=0)
         if len(inside) < len(lad_units[g]):
             lp.row([whole], [1], hi=0)
-        split = lp.var(f"split[{g},{units[r]}]", cost=round(SCALE * problem.weights.la_split))
+        split = lp.var(f"split[{g},{units[r]}]")
+        lp.price(split, "la_split", SCALE, problem.weights.la_split)
         lp.row([split, touches[g], whole, spans], [1, -1, 1, -1], lo=-1)
     lp.row([spans] + list(touches.values()), [len(touched)] + [-1] * len(touches), lo=-1)
 
@@ -317,7 +319,8 @@ def _moves(lp, problem, assign, members_of, centre, units) -> None:
     for r, members in members_of.items():
         for i in members:
             if base[i] == base[r]:
-                stay = lp.var(f"stays[{units[i]},{units[r]}]", cost=-round(SCALE * problem.weights.moves))
+                stay = lp.var(f"stays[{units[i]},{units[r]}]")
+                lp.price(stay, "moves", -SCALE, problem.weights.moves)
                 lp.row([stay, assign[(i, r)]], [1, -1], hi=0)
                 lp.row([stay, continues[r]], [1, -1], hi=0)
                 stays.append(stay)

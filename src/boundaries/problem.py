@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 Nesting = Literal["strict", "soft", "off"]
 NESTINGS = ("strict", "soft", "off")
+#: Objective terms, each measured in its own unit, that ``priorities`` may order lexicographically.
+TERMS = ("compactness", "health", "deprivation", "la_split", "moves", "consortium")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Problem:
     use_island_links: bool = True
     candidate_radius_km: float | None = None
     imd_reference: float | None = None
+    priorities: tuple[str, ...] = ()
     region: Region | None = None
     preset_name: str | None = None
 
@@ -106,6 +109,10 @@ class Problem:
                 raise ValueError(
                     f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}"
                 )
+        self.priorities = tuple(self.priorities)
+        bad = set(self.priorities) - set(TERMS)
+        if bad:
+            raise ValueError(f"unknown priority {sorted(bad)}; objective terms are {', '.join(TERMS)}")
         if self.max_moves is not None and self.baseline is None:
             raise ValueError("max_moves needs a baseline plan to count moves from")
 

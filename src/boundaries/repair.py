@@ -38,7 +38,7 @@ def reconnect(centres: dict[str, str], problem: Problem, graph: nx.Graph) -> dic
         if not options:
             return None
 
-        def cost(c: str) -> float:
+        def cost(c: str, piece: set[str] = piece) -> float:
             return sum(pop[u] * math.hypot(xy[u]["x"] - xy[c]["x"], xy[u]["y"] - xy[c]["y"]) for u in piece)
 
         best = min(options, key=lambda c: (cost(c), c))

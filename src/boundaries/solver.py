@@ -15,7 +15,7 @@ import pandas as pd
 
 from .backends import solve_model
 from .explain import explain_infeasible, precheck
-from .model import build_model
+from .model import SCALE, build_model
 from .naming import name_consortia
 from .plan import Plan
 from .problem import Problem
@@ -35,6 +35,7 @@ class Outcome:
     log: list[str] = field(default_factory=list)
     rounds: int = 0
     cuts: int = 0
+    values: list[int] | None = None  # the full solution vector, for one model
 
 
 def solve_single(
@@ -47,25 +48,52 @@ def solve_single(
 ) -> Outcome:
     """Solve one model, adding contiguity cuts until every consortium is connected or time runs out.
 
-    Between rounds a plan in pieces is reconnected when that is easy (``repair.reconnect``) and kept as the
-    incumbent if the validator accepts it, so a long cut loop still ends with a valid plan and a proven bound.
-    ``hint`` (unit -> centre unit, e.g. an earlier plan) warm-starts the solver."""
+    With ``problem.priorities`` the terms are optimised one after another, each held at its optimum while the
+    next is optimised, and the weighted objective last. ``hint`` (unit -> centre unit) warm-starts the solver."""
     started = time.perf_counter()
     model = build_model(problem)
     if hint is not None:
         model.lp.hint = model.encode(hint) or {}
-    graph = problem.contiguity_graph()
     log: list[str] = [f"model: {model.lp.n_vars} variables, {len(model.lp.rows)} rows"]
-    best: tuple[float, dict[str, str]] | None = None  # connected incumbent from repairs
+    weighted = list(model.lp.cost)
+    stages = len(problem.priorities) + 1
+    for k, term in enumerate(problem.priorities):
+        own = model.lp.terms.get(term, {})
+        model.lp.cost = [0] * model.lp.n_vars
+        for var, coef in own.items():
+            model.lp.cost[var] = coef
+        share = (time_limit - (time.perf_counter() - started)) / (stages - k)
+        stage = _cut_loop(model, problem, backend, share, seed, threads, log)
+        if stage.centres is None:
+            return stage
+        value = model.lp.term_value(term, stage.values)
+        model.lp.row(list(own), list(own.values()), hi=value)  # hold this term at its best
+        log.append(f"priority {k + 1}, {term}: {value / SCALE:g} ({stage.status})")
+    model.lp.cost = weighted
+    outcome = _cut_loop(model, problem, backend, time_limit - (time.perf_counter() - started), seed, threads, log)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _cut_loop(
+    model, problem: Problem, backend: str, time_limit: float, seed: int, threads: int, log: list[str]
+) -> Outcome:
+    """Solve, cut off consortia in pieces, solve again. Between rounds a plan in pieces is reconnected when
+    that is easy (``repair.reconnect``) and kept as the incumbent if the validator accepts it, so a long cut
+    loop still ends with a valid plan and a proven bound."""
+    started = time.perf_counter()
+    graph = problem.contiguity_graph()
+    best: tuple[float, dict[str, str], list[int]] | None = None  # connected incumbent from repairs
     rounds = 0
 
-    def finish(status, centres, objective, bound) -> Outcome:
+    def finish(status, centres, objective, bound, values=None) -> Outcome:
         if best is not None and (centres is None or best[0] < objective):
-            status, objective, centres = "feasible", best[0], best[1]
+            status, objective, centres, values = "feasible", best[0], best[1], best[2]
         if centres is not None and bound is not None and bound >= objective * (1 - 1e-9):
             status = "optimal"
-        return Outcome(status, centres, objective, bound, time.perf_counter() - started, log, rounds,
-                       model.cuts_added)
+        return Outcome(
+            status, centres, objective, bound, time.perf_counter() - started, log, rounds, model.cuts_added, values
+        )
 
     while True:
         rounds += 1
@@ -78,23 +106,23 @@ def solve_single(
         centres = model.decode(result.values)
         added = model.contiguity_cuts(centres, graph)
         if not added:
-            return finish(result.status, centres, result.objective, result.bound)
+            return finish(result.status, centres, result.objective, result.bound, result.values)
         log.append(f"round {rounds}: {added} contiguity cut(s) added")
         model.lp.hint = dict(enumerate(result.values))
         fixed = reconnect(centres, problem, graph)
         if fixed is not None and validate(fixed, problem).ok:
-            value = _objective_of(model, fixed, backend, seed)
-            if value is not None and (best is None or value < best[0]):
-                best = (value, fixed)
-                model.lp.hint = model.encode(fixed) or model.lp.hint
-                log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {value}")
+            priced = _objective_of(model, fixed, backend, seed)
+            if priced is not None and (best is None or priced[0] < best[0]):
+                best = (priced[0], fixed, priced[1])
+                model.lp.hint = dict(enumerate(priced[1]))
+                log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {priced[0]}")
         if time.perf_counter() - started >= time_limit:
             # out of time: the repaired incumbent if there is one, else no valid plan
             return finish("timed_out", None, None, result.bound)
 
 
-def _objective_of(model, centres: dict[str, str], backend: str, seed: int) -> float | None:
-    """The model's objective for a given assignment: the same model with every assignment fixed."""
+def _objective_of(model, centres: dict[str, str], backend: str, seed: int) -> tuple[float, list[int]] | None:
+    """The model's objective (and full solution) for a given assignment: the model with it fixed."""
     fixed = model.encode(centres)
     if fixed is None:
         return None
@@ -102,7 +130,7 @@ def _objective_of(model, centres: dict[str, str], backend: str, seed: int) -> fl
     for var, value in fixed.items():
         lp.lower[var] = lp.upper[var] = value
     result = solve_model(lp, backend, time_limit=30, seed=seed)
-    return result.objective if result.has_solution else None
+    return (result.objective, result.values) if result.has_solution else None
 
 
 def solve(
