@@ -95,3 +95,18 @@ def test_baselines_are_the_2013_ccgs_or_a_plan_file(tmp_path):
         "code,consortium\n" + "".join(f"{code},{label}\n" for code, label in region.ccg_assignment().items())
     )
     assert resolve_baseline(str(path), region).to_dict() == region.ccg_assignment().to_dict()
+
+
+def test_a_rerun_without_a_plan_removes_the_old_plan_files(tmp_path):
+    from boundaries.config import RunConfig
+    from boundaries.runner import OUTPUTS, run_region
+
+    folder = tmp_path / "south-west"
+    folder.mkdir()
+    for name in OUTPUTS:
+        (folder / name).write_text("from an earlier run")
+    result = run_region("South West", RunConfig(time_limit=5), tmp_path)  # no Scilly exception: infeasible
+    assert result["status"] == "infeasible"
+    assert sorted(p.name for p in folder.iterdir()) == ["done.json", "metrics.json"]  # the marker says infeasible
+    assert "earlier" not in (folder / "metrics.json").read_text()
+    assert '"infeasible"' in (folder / "done.json").read_text()

@@ -18,6 +18,7 @@ from .config import RunConfig
 from .plan import Plan
 
 DONE = "done.json"
+OUTPUTS = ("plan.csv", "consortia.gpkg", "consortia.geojson", "summary.txt", "map.html", "metrics.json")
 
 
 def resolve_baseline(spec: str | None, region):
@@ -51,6 +52,8 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / DONE).unlink(missing_ok=True)  # a rerun that fails part-way must not look done from an old run
+    for stale in OUTPUTS:  # nor leave an old plan's files beside a new run's metrics
+        (folder / stale).unlink(missing_ok=True)
     summary: dict[str, Any] = {
         "region": region.name,
         "status": plan.status,
