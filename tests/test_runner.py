@@ -110,3 +110,21 @@ def test_a_rerun_without_a_plan_removes_the_old_plan_files(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["done.json", "metrics.json"]  # the marker says infeasible
     assert "earlier" not in (folder / "metrics.json").read_text()
     assert '"infeasible"' in (folder / "done.json").read_text()
+
+
+def test_geojson_areas_stay_valid_after_reprojection(tmp_path):
+    # the 2013 CCG areas of the East of England: 13 of 19 cross themselves by a hair once in degrees
+    import geopandas as gpd
+
+    from boundaries.areas import consortium_areas
+    from boundaries.region import load_region
+    from boundaries.runner import _to_wgs84
+
+    region = load_region("East of England")
+    areas = consortium_areas(region.ccg_assignment(), region)
+    assert (~areas.to_crs(4326).is_valid).sum() > 0  # the defect this guards against is really there
+    path = tmp_path / "areas.geojson"
+    _to_wgs84(areas).to_file(path, driver="GeoJSON", COORDINATE_PRECISION=7)
+    back = gpd.read_file(path)
+    assert back.is_valid.all() and len(back) == len(areas)
+    assert abs(back.to_crs(27700).area.sum() - areas.area.sum()) / areas.area.sum() < 1e-5

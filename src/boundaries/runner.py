@@ -89,7 +89,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             areas.to_file(tmp, layer="consortia", driver="GPKG")
         files["areas_gpkg"] = str(folder / "consortia.gpkg")
         with atomic_path(folder / "consortia.geojson") as tmp:
-            _to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON")  # not named after tmp
+            _to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON", COORDINATE_PRECISION=7)
         files["areas_geojson"] = str(folder / "consortia.geojson")
         text = [card.text(table=True), "", f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)"]
         if plan.gap is not None:
@@ -119,12 +119,40 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
 
 def _to_wgs84(areas):
     """Reprojected for GeoJSON: parts of a consortium that touch at a point in metres can cross by a hair in
-    degrees, which is invalid; ``make_valid`` (structure) repairs that without moving the boundaries."""
+    degrees, which is invalid. Each such area is repaired on its own, the gentlest way GEOS manages."""
     import shapely
 
     wgs = areas.to_crs(4326)
-    wgs["geometry"] = shapely.make_valid(wgs.geometry.to_numpy(), method="structure", keep_collapsed=False)
+    # snapped to the 1e-7 degree grid (about 1 cm) the file is written with, so that it reads back valid
+    wgs["geometry"] = [_snapped(g if g.is_valid else _repaired(g)) for g in wgs.geometry]
     return wgs
+
+
+def _snapped(geom):
+    import shapely
+
+    try:
+        snapped = shapely.set_precision(geom, 1e-7)
+    except shapely.errors.GEOSException:
+        return geom
+    return snapped if snapped.is_valid and not snapped.is_empty else geom
+
+
+def _repaired(geom):
+    import shapely
+
+    for attempt in (
+        lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
+        lambda g: shapely.make_valid(g),
+        lambda g: g.buffer(0),
+    ):
+        try:
+            fixed = attempt(geom)
+        except shapely.errors.GEOSException:
+            continue
+        if fixed.is_valid and not fixed.is_empty:
+            return fixed
+    raise ValueError("an area could not be made valid in longitude/latitude")
 
 
 def _flat(frame):
