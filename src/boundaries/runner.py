@@ -120,7 +120,6 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
 def _to_wgs84(areas):
     """Reprojected for GeoJSON: parts of a consortium that touch at a point in metres can cross by a hair in
     degrees, which is invalid. Each such area is repaired on its own, the gentlest way GEOS manages."""
-    import shapely
 
     wgs = areas.to_crs(4326)
     # snapped to the 1e-7 degree grid (about 1 cm) the file is written with, so that it reads back valid
