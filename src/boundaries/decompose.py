@@ -202,12 +202,15 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
             )
 
     def bound_free_counts() -> None:
-        """Every count of an authority is bounded below by its best division with the count left free."""
-        for g, (first, near, rest) in counts.items():
-            if not rest:
-                continue
+        """Every count of an authority is bounded below by its best division with the count left free. The time
+        is shared in proportion to size: big city authorities need it most for a useful bound."""
+        todo = [g for g, (_, _, rest) in counts.items() if rest]
+        left = sum(len(lad_members[g]) for g in todo)
+        for g in todo:
+            first, near, rest = counts[g]
             k_all = first + near + rest
-            spare = (time_limit * 0.6 - (time.perf_counter() - started)) / max(1, len(counts))
+            spare = (time_limit * 0.6 - (time.perf_counter() - started)) * len(lad_members[g]) / max(left, 1)
+            left -= len(lad_members[g])
             if spare < 0.5:
                 continue
             sub = problem.subproblem(lad_members[g], n_consortia=(min(k_all), max(k_all)))
