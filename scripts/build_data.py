@@ -27,9 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT.parent / "shared" / "data",
         help="the shared/data folder with the raw files (default: ../shared/data)",
     )
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "data" / "geo", help="bundle folder (default: data/geo)"
-    )
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "geo", help="bundle folder (default: data/geo)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:

@@ -125,8 +125,7 @@ def make_region(
     lads = gpd.GeoDataFrame(
         {"lad_name": [lad_names[k] for k in LADS], "sha_code": "Q99"},
         geometry=[
-            shapely.union_all([cell_frame.geometry[i] for i in cell_frame.index[cell_frame["lad"] == k]])
-            for k in LADS
+            shapely.union_all([cell_frame.geometry[i] for i in cell_frame.index[cell_frame["lad"] == k]]) for k in LADS
         ],
         index=pd.Index(list(LADS), name="lad"),
         crs=27700,

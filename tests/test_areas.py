@@ -102,9 +102,7 @@ def _wiggly_coverage(n: int = 5, seed: int = 0) -> gpd.GeoSeries:
     polys = []
     for i in range(n):
         for j in range(n):
-            corners = [
-                np.array(c, dtype=float) * step for c in ((i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1))
-            ]
+            corners = [np.array(c, dtype=float) * step for c in ((i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1))]
             ring = []
             for a in range(4):
                 p, q = corners[a], corners[(a + 1) % 4]
@@ -135,10 +133,7 @@ def test_coverage_simplification_has_no_gaps_where_naive_simplify_does():
     assert after["edges_matched"]
     assert after["overlap"] == pytest.approx(0, abs=1e-3)
     assert after["gaps"] == pytest.approx(0, abs=1e-3)
-    assert (
-        shapely.get_num_coordinates(simplified.values).sum()
-        < 0.5 * shapely.get_num_coordinates(cells.values).sum()
-    )
+    assert shapely.get_num_coordinates(simplified.values).sum() < 0.5 * shapely.get_num_coordinates(cells.values).sum()
 
 
 # ------------------------------------------------------------------------------------------- real data

@@ -34,9 +34,7 @@ def first(config, tmp_path_factory):
     results = run_batch(
         REGIONS, config, out, workers=2, overrides={"time_limit": TIME_LIMIT}, on_result=reported.append
     )
-    return SimpleNamespace(
-        out=out, results=results, reported=reported, by_region={r["region"]: r for r in results}
-    )
+    return SimpleNamespace(out=out, results=results, reported=reported, by_region={r["region"]: r for r in results})
 
 
 def test_every_region_is_reported_and_a_failing_one_stops_no_other(first):

@@ -31,9 +31,7 @@ NORTH_EAST_PATIENTS = 2_710_613
 def run_console(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """The installed ``boundaries`` command, as a script or a planner runs it (wide terminal: no wrapping)."""
     env = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def invoke(*args: str):
@@ -53,9 +51,7 @@ def region():
 def solved(tmp_path_factory):
     """``boundaries solve`` for the North East, run once for the module: (completed process, folder)."""
     out = tmp_path_factory.mktemp("solve-out")
-    completed = run_console(
-        "solve", "--region", REGION, "--time-limit", "20", "--backend", "highs", "--out", str(out)
-    )
+    completed = run_console("solve", "--region", REGION, "--time-limit", "20", "--backend", "highs", "--out", str(out))
     return completed, out / "north-east"
 
 
@@ -297,9 +293,7 @@ def test_plan_missing_a_column(good_plan_csv, tmp_path):
 def test_plan_with_an_unknown_practice(good_plan_csv, tmp_path):
     stranger = "ZZ9999,Nowhere Surgery,00C,1,E1,X"
     path = spoil(good_plan_csv, tmp_path, lambda lines: [lines[0], stranger, *lines[1:]])
-    assert_bad_input(
-        evaluate_file(path), str(path), "row 2", "field 'code'", "ZZ9999 is not in region North East"
-    )
+    assert_bad_input(evaluate_file(path), str(path), "row 2", "field 'code'", "ZZ9999 is not in region North East")
 
 
 def test_plan_with_a_duplicate_practice(good_plan_csv, tmp_path):
@@ -321,9 +315,7 @@ def test_plan_leaving_a_practice_out(good_plan_csv, tmp_path):
 
 
 def test_plan_with_a_practice_in_no_consortium(good_plan_csv, tmp_path):
-    path = spoil(
-        good_plan_csv, tmp_path, lambda lines: [lines[0], re.sub(r",00\w,", ",,", lines[1]), *lines[2:]]
-    )
+    path = spoil(good_plan_csv, tmp_path, lambda lines: [lines[0], re.sub(r",00\w,", ",,", lines[1]), *lines[2:]])
     assert_bad_input(evaluate_file(path), str(path), "row 2", "field 'consortium'", "has no consortium")
 
 

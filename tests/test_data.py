@@ -192,9 +192,7 @@ def _assert_names(err: pytest.ExceptionInfo, path: Path, row: int | None, field:
 
 
 def test_missing_column(tmp_path):
-    path = _write(
-        tmp_path / "list.csv", "GP_PRACTICE_CODE,POSTCODE,CCG_CODE,NHSE_AREA_TEAM_CODE\nA1,X,00K,Q1\n"
-    )
+    path = _write(tmp_path / "list.csv", "GP_PRACTICE_CODE,POSTCODE,CCG_CODE,NHSE_AREA_TEAM_CODE\nA1,X,00K,Q1\n")
     with pytest.raises(InputError, match="missing column") as err:
         raw.load_list_sizes(path)
     _assert_names(err, path, 1, "TOTAL_ALL")
@@ -205,9 +203,7 @@ def test_missing_column(tmp_path):
     [("12x", "expected a list size"), ("-5", "negative"), ("", "empty"), ("3.5", "whole number")],
 )
 def test_bad_list_size(tmp_path, value, words):
-    path = _write(
-        tmp_path / "list.csv", f"{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,TS1 1AB,00K,Q1,Y1,{value}\n"
-    )
+    path = _write(tmp_path / "list.csv", f"{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,TS1 1AB,00K,Q1,Y1,{value}\n")
     with pytest.raises(InputError, match=words) as err:
         raw.load_list_sizes(path)
     _assert_names(err, path, 3, "TOTAL_ALL")
@@ -241,9 +237,7 @@ def test_truncated_choices_file(tmp_path):
 
 
 def test_file_ending_inside_a_quote(tmp_path):
-    path = _write(
-        tmp_path / "list.csv", f'{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,"TS1 1AB,00K,Q1,Y1,5\n'
-    )
+    path = _write(tmp_path / "list.csv", f'{LIST_HEADER}\nA1,TS1 1AA,00K,Q1,Y1,100\nA2,"TS1 1AB,00K,Q1,Y1,5\n')
     with pytest.raises(InputError, match="truncated file") as err:
         read_delimited(path)
     _assert_names(err, path, 3, "POSTCODE")
@@ -265,17 +259,13 @@ def test_coordinates_outside_england(tmp_path, lads):
         "\u00ac".join(["2", "A2", "Lost", "TS18 2AW", "40.0", "10.0", "A2", "Lost"]),
     ]
     sites_path = _write(tmp_path / "GP.csv", "\n".join([header, *rows]) + "\n", encoding="latin-1")
-    list_path = _write(
-        tmp_path / "list.csv", f"{LIST_HEADER}\nA1,TS18 1HU,00K,Q1,Y1,100\nA2,TS18 2AW,00K,Q1,Y1,5\n"
-    )
+    list_path = _write(tmp_path / "list.csv", f"{LIST_HEADER}\nA1,TS18 1HU,00K,Q1,Y1,100\nA2,TS18 2AW,00K,Q1,Y1,5\n")
     listed = raw.load_list_sizes(list_path)
     positions = geocode.choose_positions(
         listed, raw.load_gp_sites(sites_path), list_path=list_path, sites_path=sites_path
     )
     with pytest.raises(InputError, match="coordinates outside England: practice A2") as err:
-        geocode.place_in_lads(
-            positions, lads.reset_index(), listed, list_path=list_path, sites_path=sites_path
-        )
+        geocode.place_in_lads(positions, lads.reset_index(), listed, list_path=list_path, sites_path=sites_path)
     _assert_names(err, sites_path, 3, "Latitude")
 
 
@@ -294,9 +284,7 @@ def test_unknown_lad_code(tmp_path, lads):
 
 
 def test_unknown_sha_code(tmp_path):
-    path = _write(
-        tmp_path / "sha.csv", "LAD13CD,LAD13NM,SHA_CODE,SHA_NAME\nE06000001,Hartlepool,Q99,Nowhere\n"
-    )
+    path = _write(tmp_path / "sha.csv", "LAD13CD,LAD13NM,SHA_CODE,SHA_NAME\nE06000001,Hartlepool,Q99,Nowhere\n")
     with pytest.raises(InputError, match="unknown SHA code 'Q99'") as err:
         raw.load_sha_lookup(path)
     _assert_names(err, path, 2, "SHA_CODE")

@@ -83,9 +83,7 @@ def _grid():
         "C": shapely.box(0, 100, 100, 200),
         "D": shapely.box(100, 100, 200, 200),
     }
-    cells = gpd.GeoDataFrame(
-        {"lad": ["L"] * 4}, geometry=list(boxes.values()), index=list(boxes), crs="EPSG:27700"
-    )
+    cells = gpd.GeoDataFrame({"lad": ["L"] * 4}, geometry=list(boxes.values()), index=list(boxes), crs="EPSG:27700")
     return cells
 
 

@@ -193,8 +193,5 @@ def test_real_ccg_map_scores_sensibly():
     assert s["imd_min"] < s["imd_max"]
     assert s["practices_max"] >= s["patients"] / s["consortia"] / 20_000
     assert card.consortia["main_trust"].notna().all()
-    assert (
-        evaluate(region.ccg_assignment(), region, baseline=region.ccg_assignment()).summary["moved_practices"]
-        == 0
-    )
+    assert evaluate(region.ccg_assignment(), region, baseline=region.ccg_assignment()).summary["moved_practices"] == 0
     json.dumps(card.to_dict(), allow_nan=False)

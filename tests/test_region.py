@@ -115,9 +115,7 @@ def test_lad_list_spec(regions):
 def test_ccg_list_spec(spec):
     region = load_region(spec)
     practices = data.load_practices()
-    wanted = {s.upper() for s in spec if len(s) == 3} | set(
-        practices.loc[practices["ccg13_cd"].isin(spec), "ccg13"]
-    )
+    wanted = {s.upper() for s in spec if len(s) == 3} | set(practices.loc[practices["ccg13_cd"].isin(spec), "ccg13"])
     assert set(region.practices["ccg13"]) == wanted
     expected = practices[practices["ccg13"].isin(wanted)]
     assert len(region.practices) == len(expected) and region.population == int(expected["patients"].sum())

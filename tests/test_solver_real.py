@@ -60,9 +60,7 @@ def test_soft_nesting_splits_once_where_strict_nesting_cannot_work():
     region = load_region(["E06000001", "E06000004"])
     strict = Problem.from_region(region, min_population=100_000, max_population=150_000, n_consortia=2)
     assert solve(strict, time_limit=10).status == "infeasible"
-    soft = Problem.from_region(
-        region, min_population=100_000, max_population=150_000, n_consortia=2, nesting="soft"
-    )
+    soft = Problem.from_region(region, min_population=100_000, max_population=150_000, n_consortia=2, nesting="soft")
     plan = solve(soft, backend="highs", time_limit=120)
     assert plan.feasible and plan.details["validation"].ok
     assert not plan.details["decomposed"]

@@ -46,22 +46,16 @@ def aligned_assignment(assignment: Any, region: Region) -> pd.Series:
     if isinstance(raw, Mapping) and not isinstance(raw, pd.Series):
         raw = pd.Series(dict(raw), dtype=object)
     if not isinstance(raw, pd.Series):
-        raise AssignmentError(
-            f"expected a Plan, a pandas Series or a mapping code -> label, got {type(raw)!r}"
-        )
+        raise AssignmentError(f"expected a Plan, a pandas Series or a mapping code -> label, got {type(raw)!r}")
     series = raw.copy()
     series.index = series.index.astype(str).str.strip()
     duplicated = series.index[series.index.duplicated()]
     if len(duplicated):
-        raise AssignmentError(
-            f"{len(set(duplicated))} practice codes appear twice: {_sample(set(duplicated))}"
-        )
+        raise AssignmentError(f"{len(set(duplicated))} practice codes appear twice: {_sample(set(duplicated))}")
     known = region.practices.index.astype(str)
     unknown = series.index.difference(known)
     if len(unknown):
-        raise AssignmentError(
-            f"{len(unknown)} practice codes are not in region {region.name}: {_sample(unknown)}"
-        )
+        raise AssignmentError(f"{len(unknown)} practice codes are not in region {region.name}: {_sample(unknown)}")
     series = series.reindex(known)
     blank = series.isna() | (series.astype(str).str.strip() == "")
     if blank.any():
@@ -122,14 +116,10 @@ def coverage_defects(geometries: gpd.GeoSeries) -> dict[str, float]:
     check that every shared edge has identical vertices on both sides; ``unmatched_edge_m`` the length of the
     edges failing it (real data carries a few, at slivers beside the tidal-river gaps between LAD polygons).
     """
-    values = shapely.make_valid(
-        np.asarray(geometries.values, dtype=object)
-    )  # naive simplification breaks rings
+    values = shapely.make_valid(np.asarray(geometries.values, dtype=object))  # naive simplification breaks rings
     union = shapely.union_all(values)
     holes = [
-        shapely.Polygon(ring)
-        for part in getattr(union, "geoms", [union])
-        for ring in getattr(part, "interiors", [])
+        shapely.Polygon(ring) for part in getattr(union, "geoms", [union]) for ring in getattr(part, "interiors", [])
     ]
     unmatched = shapely.coverage_invalid_edges(values)
     return {
@@ -164,9 +154,7 @@ def simplified_layers(
 
     def union_by(key: str) -> gpd.GeoSeries:
         groups = pieces.groupby(key, sort=True).geometry
-        return gpd.GeoSeries(
-            {k: shapely.coverage_union_all(g.values) for k, g in groups}, crs=region.cells.crs
-        )
+        return gpd.GeoSeries({k: shapely.coverage_union_all(g.values) for k, g in groups}, crs=region.cells.crs)
 
     areas = gpd.GeoDataFrame(geometry=union_by("consortium"))
     areas.index.name = "consortium"

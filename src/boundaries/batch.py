@@ -63,9 +63,7 @@ def run_batch(
         if scheduler:
             client = Client(scheduler)
         else:
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
         try:
             futures = {
@@ -101,18 +99,13 @@ def run_batch(
 
 def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
     """``batch.json`` and an ``index.html`` linking every region's map (names escaped)."""
-    slim = [
-        {k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")}
-        for r in results
-    ]
+    slim = [{k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")} for r in results]
     write_text(out_dir / "batch.json", json.dumps(slim, indent=2, default=str) + "\n")
     rows = []
     for r in results:
         name = html.escape(str(r["region"]))
         folder = slug(str(r["region"]))
-        link = (
-            f'<a href="{folder}/map.html">{name}</a>' if r.get("status") in ("optimal", "feasible") else name
-        )
+        link = f'<a href="{folder}/map.html">{name}</a>' if r.get("status") in ("optimal", "feasible") else name
         detail = html.escape(str(r.get("error") or r.get("explanation") or ""))
         rows.append(
             f"<tr><td>{link}</td><td>{html.escape(str(r.get('status')))}</td>"

@@ -26,16 +26,12 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-RegionOpt = Annotated[
-    str, typer.Option("--region", "-r", help='SHA region name or code, e.g. "North West" or Q31.')
-]
+RegionOpt = Annotated[str, typer.Option("--region", "-r", help='SHA region name or code, e.g. "North West" or Q31.')]
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="Settings file (TOML); default solvers/default.toml.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
-DataOpt = Annotated[
-    Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)
-]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)]
 
 
 def _fail(message: str, code: int) -> None:
@@ -70,9 +66,7 @@ def regions(data: DataOpt = None) -> None:
     frame = sha_regions(data_dir=data) if data else sha_regions()
     table = Table(title="SHA regions (practices and patients: July 2014)")
     for column in frame.reset_index().columns:
-        table.add_column(
-            str(column), justify="right" if frame.reset_index()[column].dtype.kind in "if" else "left"
-        )
+        table.add_column(str(column), justify="right" if frame.reset_index()[column].dtype.kind in "if" else "left")
     for row in frame.reset_index().itertuples(index=False):
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
@@ -87,9 +81,7 @@ def solve(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for the solver.")] = None,
     nesting: Annotated[str | None, typer.Option(help="strict | soft | off (local-authority nesting)")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same plan).")] = None,
-    baseline: Annotated[
-        str | None, typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.")
-    ] = None,
+    baseline: Annotated[str | None, typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.")] = None,
     config: ConfigOpt = None,
     out: OutOpt = Path("out"),
     data: DataOpt = None,
@@ -109,9 +101,7 @@ def solve(
         baseline=baseline,
     )
     started = time.perf_counter()
-    with console.status(
-        f"solving {region} ({settings.preset}, {settings.nesting} nesting, {settings.backend})"
-    ):
+    with console.status(f"solving {region} ({settings.preset}, {settings.nesting} nesting, {settings.backend})"):
         result = run_region(region, settings, out, str(data) if data else None)
     _report(result, out / slug(region), time.perf_counter() - started)
 
@@ -137,9 +127,7 @@ def _report(result: dict, folder: Path, seconds: float) -> None:
 @app.command()
 @_guard
 def batch(
-    regions_: Annotated[
-        str, typer.Option("--regions", help='"all" or comma-separated region names/codes.')
-    ] = "all",
+    regions_: Annotated[str, typer.Option("--regions", help='"all" or comma-separated region names/codes.')] = "all",
     config: ConfigOpt = None,
     workers: Annotated[int, typer.Option(help="Local Dask workers (processes).")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler.")] = None,
@@ -155,9 +143,7 @@ def batch(
     from .config import load_config
 
     names = (
-        list(SHA_NAMES)
-        if regions_.strip().lower() == "all"
-        else [r.strip() for r in regions_.split(",") if r.strip()]
+        list(SHA_NAMES) if regions_.strip().lower() == "all" else [r.strip() for r in regions_.split(",") if r.strip()]
     )
     cfg = load_config(config)
     failures: list[str] = []
@@ -203,14 +189,10 @@ def batch(
 @app.command()
 @_guard
 def evaluate(
-    plan: Annotated[
-        str, typer.Argument(help="A plan CSV (code, consortium) or 'ccg2013' for the real 2013 map.")
-    ],
+    plan: Annotated[str, typer.Argument(help="A plan CSV (code, consortium) or 'ccg2013' for the real 2013 map.")],
     region: RegionOpt,
     baseline: Annotated[str | None, typer.Option(help="Another plan to count moves from.")] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")
-    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
     data: DataOpt = None,
 ) -> None:
     """The metrics of any plan: ours, the real 2013 CCG map, or a planner's spreadsheet."""
@@ -255,9 +237,7 @@ def compare(
     console.print(table)
     moved = card_a.summary.get("moved_practices", 0)
     console.print(f"{moved:,} practices are in a different consortium")
-    render_map(
-        a, reg, out, compare=b, compare_name=plan_b, title=f"{reg.name}: {plan_a} compared with {plan_b}"
-    )
+    render_map(a, reg, out, compare=b, compare_name=plan_b, title=f"{reg.name}: {plan_a} compared with {plan_b}")
     console.print(f"map: {out}")
 
 

@@ -84,13 +84,9 @@ def _check(path: str, table: str, settings: dict[str, Any]) -> dict[str, Any]:
             field=f"[{table}] preset",
         )
     if "nesting" in settings and settings["nesting"] not in NESTINGS:
-        raise InputError(
-            f"{settings['nesting']!r}: choose one of {NESTINGS}", file=path, field=f"[{table}] nesting"
-        )
+        raise InputError(f"{settings['nesting']!r}: choose one of {NESTINGS}", file=path, field=f"[{table}] nesting")
     if "backend" in settings and settings["backend"] not in ("cpsat", "highs"):
-        raise InputError(
-            f"{settings['backend']!r}: choose cpsat or highs", file=path, field=f"[{table}] backend"
-        )
+        raise InputError(f"{settings['backend']!r}: choose cpsat or highs", file=path, field=f"[{table}] backend")
     for key in ("time_limit", "min_population", "max_population", "max_practices", "max_moves"):
         value = settings.get(key)
         if value is not None and (not isinstance(value, int | float) or value < 0):
@@ -107,9 +103,7 @@ def _check(path: str, table: str, settings: dict[str, Any]) -> dict[str, Any]:
     for k, group in enumerate(groups):
         missing = {"lad", "joins", "reason"} - set(group)
         if missing:
-            raise InputError(
-                f"entry {k + 1} lacks {sorted(missing)}", file=path, field=f"[{table}] lad_groups"
-            )
+            raise InputError(f"entry {k + 1} lacks {sorted(missing)}", file=path, field=f"[{table}] lad_groups")
     return settings
 
 
@@ -118,9 +112,7 @@ def _apply(base: RunConfig, settings: dict[str, Any]) -> RunConfig:
     if "weights" in settings:
         plain["weights"] = replace(base.weights, **settings["weights"])
     if "lad_groups" in settings:
-        plain["lad_groups"] = tuple(
-            LadGroup(g["lad"], g["joins"], g["reason"]) for g in settings["lad_groups"]
-        )
+        plain["lad_groups"] = tuple(LadGroup(g["lad"], g["joins"], g["reason"]) for g in settings["lad_groups"])
     return replace(base, **plain)
 
 

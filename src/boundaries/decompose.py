@@ -191,15 +191,11 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
                 break
             budget = max(1.0, spare * weight[job] / max(left, 1))
             left -= weight[job]
-            out = _divide(
-                problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job)
-            )
+            out = _divide(problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job))
             results[job] = out
             if out.centres is None and out.bound is not None:
                 floor[job] = max(floor[job], out.bound)
-            log.append(
-                f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s"
-            )
+            log.append(f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
 
     def bound_free_counts() -> None:
         """Every count of an authority is bounded below by its best division with the count left free. The time
@@ -271,12 +267,8 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
     centres: dict[str, str] = {}
     for column in chosen.columns:
         centres.update(column.centres)
-    log.append(
-        f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}"
-    )
-    return Outcome(
-        "optimal" if chosen.proven else "feasible", centres, chosen.objective, chosen.bound, seconds, log
-    )
+    log.append(f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}")
+    return Outcome("optimal" if chosen.proven else "feasible", centres, chosen.objective, chosen.bound, seconds, log)
 
 
 def _divide(

@@ -60,9 +60,7 @@ def precheck(problem: Problem) -> list[str]:
     for group in problem.together:
         size = int(pop[list(group)].sum())
         if size > hi:
-            reasons.append(
-                f"practices kept together ({', '.join(group[:4])}...) hold {size:,} patients, above {hi:,}"
-            )
+            reasons.append(f"practices kept together ({', '.join(group[:4])}...) hold {size:,} patients, above {hi:,}")
     together_pairs = {frozenset(p) for g in problem.together for p in zip(g, g[1:])}
     for a, b in problem.apart:
         if frozenset((a, b)) in together_pairs:
@@ -138,9 +136,7 @@ def explain_infeasible(problem: Problem) -> list[str]:
         if outcome.centres is not None:
             blamed.append(name)
     if blamed:
-        return [
-            f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"
-        ]
+        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
     return [
         "no plan meets every rule at once: the population bounds, connected areas"
         + (" and whole local authorities" if problem.nesting == "strict" else "")

@@ -61,11 +61,3 @@ class LinearModel:
         """The objective of a solution, in the model's reporting unit."""
         total = self.offset + sum(c * v for c, v in zip(self.cost, values) if c)
         return total / self.scale
-
-    def violated_rows(self, values: list[int]) -> list[int]:
-        bad = []
-        for k, (idx, coefs, lo, hi) in enumerate(self.rows):
-            s = sum(values[i] * c for i, c in zip(idx, coefs))
-            if s < lo - 1e-9 or s > hi + 1e-9:
-                bad.append(k)
-        return bad

@@ -102,15 +102,11 @@ def make_offline(fmap: folium.Map) -> None:
             continue
         for name, url in element.default_js:
             if name not in JS and name not in UNUSED:
-                raise MissingAssetsError(
-                    f"no offline copy of {name} ({url}); add it to boundaries.map_assets"
-                )
+                raise MissingAssetsError(f"no offline copy of {name} ({url}); add it to boundaries.map_assets")
             js_needed.add(name)
         for name, url in element.default_css:
             if name not in CSS and name not in UNUSED:
-                raise MissingAssetsError(
-                    f"no offline copy of {name} ({url}); add it to boundaries.map_assets"
-                )
+                raise MissingAssetsError(f"no offline copy of {name} ({url}); add it to boundaries.map_assets")
             css_needed.add(name)
         element.default_js = []
         element.default_css = []

@@ -72,8 +72,7 @@ class Scorecard:
             ("Consortia", f"{s['consortia']} ({s['practices']:,} practices, {s['patients']:,} patients)"),
             (
                 "Population",
-                f"min {s['population_min']:,} · median {s['population_median']:,.0f}"
-                f" · max {s['population_max']:,}",
+                f"min {s['population_min']:,} · median {s['population_median']:,.0f} · max {s['population_max']:,}",
             ),
             ("Outside preset bounds", outside),
             (
@@ -94,8 +93,7 @@ class Scorecard:
             ),
             (
                 "Practices per consortium",
-                f"max {s['practices_max']}, {s['over_board_limit']} over the "
-                f"board limit of {s['board_limit']}",
+                f"max {s['practices_max']}, {s['over_board_limit']} over the board limit of {s['board_limit']}",
             ),
         ]
         if "moved_practices" in s:
@@ -175,9 +173,7 @@ def match_consortia(labels: pd.Series, baseline: pd.Series, weights: pd.Series) 
     A one-to-one assignment (Hungarian algorithm), so two proposed consortia never both claim the same
     baseline consortium. Consortia left without a partner, or matched with zero overlap, map to None.
     """
-    table = (
-        weights.groupby([labels.values, baseline.reindex(labels.index).values]).sum().unstack(fill_value=0.0)
-    )
+    table = weights.groupby([labels.values, baseline.reindex(labels.index).values]).sum().unstack(fill_value=0.0)
     table = table.sort_index().sort_index(axis=1)
     rows, cols = linear_sum_assignment(table.to_numpy(dtype=float), maximize=True)
     matching: dict[str, str | None] = {str(label): None for label in table.index}
@@ -202,9 +198,7 @@ def _lad_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -> 
     lad_total = counts.sum(axis=0)
     size = counts.sum(axis=1)
     names = region.lads["lad_name"] if "lad_name" in region.lads else pd.Series(dtype=str)
-    names = (
-        names.combine_first(practices.groupby(lad)["lad_name"].first()) if "lad_name" in practices else names
-    )
+    names = names.combine_first(practices.groupby(lad)["lad_name"].first()) if "lad_name" in practices else names
     out = {}
     for label, row in counts.iterrows():
         present = row[row > 0]
@@ -226,9 +220,7 @@ def _trust_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -
     shares = region.trust_shares
     shares = shares[shares["practice"].astype(str).isin(labels.index)]
     patients = practices["patients"].astype(float)
-    weight = (
-        shares["share"].astype(float).to_numpy() * patients.reindex(shares["practice"].astype(str)).to_numpy()
-    )
+    weight = shares["share"].astype(float).to_numpy() * patients.reindex(shares["practice"].astype(str)).to_numpy()
     flows = (
         pd.DataFrame(
             {
@@ -247,9 +239,7 @@ def _trust_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -
 
     out = pd.DataFrame(index=pd.Index(sorted(labels.unique()), name="consortium"))
     out["main_trust"] = main["trust"].reindex(out.index)
-    out["main_trust_name"] = [
-        (str(names.get(t, t)) if isinstance(t, str) else None) for t in out["main_trust"]
-    ]
+    out["main_trust_name"] = [(str(names.get(t, t)) if isinstance(t, str) else None) for t in out["main_trust"]]
     out["main_trust_flow_share"] = (main["weight"] / totals).reindex(out.index)
     own = practices["main_trust"].astype(object).where(practices["main_trust"].notna(), None)
     agrees = own.to_numpy() == labels.map(out["main_trust"]).to_numpy()

@@ -121,9 +121,7 @@ def candidate_pairs(problem: Problem) -> dict[str, set[str]]:
         lad_graph = nx.Graph()
         lad_graph.add_nodes_from(lad_pop)
         lad_graph.add_edges_from((lad[u], lad[v]) for u, v in graph.edges if lad[u] != lad[v])
-        mergeable = {
-            g: set(population_reach(lad_graph, lad_pop, g, hi)) if lad_pop[g] <= hi else {g} for g in lad_pop
-        }
+        mergeable = {g: set(population_reach(lad_graph, lad_pop, g, hi)) if lad_pop[g] <= hi else {g} for g in lad_pop}
         members = units.groupby("lad").groups
     out: dict[str, set[str]] = {}
     for root in units.index:
@@ -221,9 +219,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
                             lp.row([whole], [1], hi=0)
                     # a consortium reaching into another authority holds all of its own authority too
                     present = [i for i in own if (i, r) in assign]
-                    lp.row(
-                        [assign[(i, r)] for i in present] + [whole], [1] * len(present) + [-len(own)], lo=0
-                    )
+                    lp.row([assign[(i, r)] for i in present] + [whole], [1] * len(present) + [-len(own)], lo=0)
             elif other_lads:
                 _soft_nesting(lp, problem, assign, r, members, lad, lad_units)
 

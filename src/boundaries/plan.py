@@ -37,9 +37,7 @@ class Plan:
     details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_assignment(
-        cls, assignment: pd.Series | dict, region: Region | None = None, source: str = "given"
-    ):
+    def from_assignment(cls, assignment: pd.Series | dict, region: Region | None = None, source: str = "given"):
         series = pd.Series(assignment, dtype=object).astype(str).rename("consortium")
         series.index = series.index.astype(str)
         series.index.name = "code"

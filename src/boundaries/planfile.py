@@ -29,28 +29,20 @@ def read_plan_csv(path: str | Path, region: Region | None = None) -> pd.Series:
         code_field = next((f for f in CODE_FIELDS if f in header), None)
         label_field = next((f for f in LABEL_FIELDS if f in header), None)
         if code_field is None or label_field is None:
-            need = (
-                "a practice code column (code)" if code_field is None else "a consortium column (consortium)"
-            )
+            need = "a practice code column (code)" if code_field is None else "a consortium column (consortium)"
             raise InputError(f"missing {need}; the header has {header}", file=path, row=1)
         plan: dict[str, str] = {}
         for row_number, row in enumerate(reader, start=2):
             if None in row or any(v is None for v in row.values()):
-                raise InputError(
-                    "wrong number of fields (truncated or extra commas?)", file=path, row=row_number
-                )
+                raise InputError("wrong number of fields (truncated or extra commas?)", file=path, row=row_number)
             code = (row[code_field] or "").strip()
             label = (row[label_field] or "").strip()
             if not code:
                 raise InputError("empty practice code", file=path, row=row_number, field=code_field)
             if not label:
-                raise InputError(
-                    f"practice {code} has no consortium", file=path, row=row_number, field=label_field
-                )
+                raise InputError(f"practice {code} has no consortium", file=path, row=row_number, field=label_field)
             if code in plan:
-                raise InputError(
-                    f"practice {code} appears twice", file=path, row=row_number, field=code_field
-                )
+                raise InputError(f"practice {code} appears twice", file=path, row=row_number, field=code_field)
             if region is not None and code not in region.practices.index:
                 raise InputError(
                     f"practice {code} is not in region {region.name}",

@@ -91,9 +91,7 @@ class Problem:
         if self.nesting != "off" and "lad" not in self.units.columns:
             raise ValueError(f"nesting={self.nesting!r} needs a 'lad' column on the units (or nesting='off')")
         if not 0 <= self.min_population <= self.max_population:
-            raise ValueError(
-                f"population bounds {self.min_population:,}-{self.max_population:,} are not a range"
-            )
+            raise ValueError(f"population bounds {self.min_population:,}-{self.max_population:,} are not a range")
         unknown = set(self.graph.nodes) ^ set(self.units.index)
         if unknown:
             raise ValueError(f"graph nodes and units differ, e.g. {sorted(unknown)[:3]}")
@@ -106,9 +104,7 @@ class Problem:
             self.baseline.index = self.baseline.index.astype(str)
             absent = self.units.index.difference(self.baseline.index)
             if len(absent):
-                raise ValueError(
-                    f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}"
-                )
+                raise ValueError(f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}")
         self.priorities = tuple(self.priorities)
         bad = set(self.priorities) - set(TERMS)
         if bad:

@@ -185,9 +185,7 @@ def load_region(spec: SpecLike, data_dir: str | Path | None = None, cache: bool 
     return region
 
 
-def _build(
-    spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, data_dir: str | Path | None
-) -> Region:
+def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, data_dir: str | Path | None) -> Region:
     where = data.default_data_dir() if data_dir is None else Path(data_dir)
     if spec.kind == "sha":
         chosen = practices[practices["sha_code"] == spec.code]
@@ -229,9 +227,7 @@ def _build(
         notes.append(f"island link {a} ({pa['lad_name']}) - {b} ({pb['lad_name']}): {d / 1000:.1f} km apart")
     shared_sites = int((chosen.groupby(["x", "y"]).size() > 1).sum())
     if shared_sites:
-        notes.append(
-            f"{shared_sites} shared sites: their cells are split into equal-angle sectors (ODS code order)"
-        )
+        notes.append(f"{shared_sites} shared sites: their cells are split into equal-angle sectors (ODS code order)")
 
     region_lads = region_lads.copy()
     counts = chosen.groupby("lad")["patients"].agg(["size", "sum"])

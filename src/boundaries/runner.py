@@ -93,9 +93,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         files["areas_geojson"] = str(folder / "consortia.geojson")
         text = [card.text(table=True), "", f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)"]
         if plan.gap is not None:
-            text.append(
-                f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}"
-            )
+            text.append(f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}")
         text.append(str(validation))
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
         files["summary"] = str(write_text(folder / "summary.txt", "\n".join(text) + "\n"))
@@ -160,16 +158,12 @@ def _flat(frame):
     for column in out.columns:
         if column != "geometry" and out[column].dtype == object:
             out[column] = out[column].map(
-                lambda v: (
-                    "; ".join(map(str, sorted(v))) if isinstance(v, list | tuple | set | frozenset) else v
-                )
+                lambda v: "; ".join(map(str, sorted(v))) if isinstance(v, list | tuple | set | frozenset) else v
             )
     return out
 
 
-def run_region(
-    name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None
-) -> dict[str, Any]:
+def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None) -> dict[str, Any]:
     """Solve one region and write its outputs under ``out_dir/<region-slug>/``. Never raises: a failure comes
     back as ``{"status": "error", "error": ...}`` so a batch keeps the other regions' results."""
     from .region import load_region

@@ -89,9 +89,7 @@ def validate(plan, problem) -> Validation:
                 f"{problem.min_population:,}-{problem.max_population:,}"
             )
         if problem.max_practices is not None and len(group) > problem.max_practices:
-            problems.append(
-                f"consortium {label} has {len(group)} practices, more than {problem.max_practices}"
-            )
+            problems.append(f"consortium {label} has {len(group)} practices, more than {problem.max_practices}")
     n = problem.n_consortia
     if n is not None:
         lo, hi = (n, n) if isinstance(n, int) else n

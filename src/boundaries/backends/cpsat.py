@@ -12,11 +12,7 @@ from .result import SolveResult
 
 
 def _bound(value: float, default: int) -> int:
-    return (
-        default
-        if math.isinf(value)
-        else int(math.floor(value + 1e-9) if value > 0 else math.ceil(value - 1e-9))
-    )
+    return default if math.isinf(value) else int(math.floor(value + 1e-9) if value > 0 else math.ceil(value - 1e-9))
 
 
 def to_cpsat(model: LinearModel) -> cp_model.CpModel:

@@ -136,11 +136,7 @@ def _sha_table(practices: pd.DataFrame, lads: pd.DataFrame) -> pd.DataFrame:
     by_ccg = practices.groupby(["ccg13", "sha_code"])["patients"].sum().reset_index()
     home = by_ccg.sort_values(["ccg13", "patients", "sha_code"], ascending=[True, False, True])
     home = home.drop_duplicates("ccg13")
-    table = (
-        lads.groupby(["sha_code", "sha_name"])
-        .agg(lads=("lad", "size"), area_km2=("area_km2", "sum"))
-        .reset_index()
-    )
+    table = lads.groupby(["sha_code", "sha_name"]).agg(lads=("lad", "size"), area_km2=("area_km2", "sum")).reset_index()
     table = table.set_index("sha_code")
     table["practices"] = practices.groupby("sha_code").size()
     table["patients"] = practices.groupby("sha_code")["patients"].sum()
@@ -172,9 +168,7 @@ def build_bundle(shared: str | Path, out: str | Path) -> dict:
     files = raw.RawFiles(Path(shared))
     for name, path in files.all().items():
         if not path.exists():
-            raise InputError(
-                f"raw input {name!r} not found (is --shared pointing at shared/data?)", file=path
-            )
+            raise InputError(f"raw input {name!r} not found (is --shared pointing at shared/data?)", file=path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -208,9 +202,7 @@ def build_bundle(shared: str | Path, out: str | Path) -> dict:
     positions = geocode.choose_positions(
         listed, sites, list_path=files.list_sizes, sites_path=files.gp_sites, others=others
     )
-    placed = geocode.place_in_lads(
-        positions, lads, listed, list_path=files.list_sizes, sites_path=files.gp_sites
-    )
+    placed = geocode.place_in_lads(positions, lads, listed, list_path=files.list_sizes, sites_path=files.gp_sites)
 
     # -- attributes
     p = listed.drop(columns=[ROW]).reset_index(drop=True)
@@ -290,12 +282,8 @@ def _report(
 ) -> dict:
     rules = p.groupby("geocode").agg(practices=("code", "size"), patients=("patients", "sum"))
     rules = rules.reindex([r for r in geocode.RULES if r in rules.index])
-    not_own = p[p["geocode"] != "own"][
-        ["code", "name", "postcode", "geocode", "geocode_detail", "lad", "patients"]
-    ]
-    snapped = p[p["snapped"]][
-        ["code", "name", "postcode", "lad", "lad_name", "snap_m", "patients", "geocode"]
-    ]
+    not_own = p[p["geocode"] != "own"][["code", "name", "postcode", "geocode", "geocode_detail", "lad", "patients"]]
+    snapped = p[p["snapped"]][["code", "name", "postcode", "lad", "lad_name", "snap_m", "patients", "geocode"]]
     positions = p.groupby(["x", "y"]).size()
     shared_sites = positions[positions > 1]
     imputed = p[p["imd_imputed"]]
@@ -310,9 +298,7 @@ def _report(
             "left_out": left_out.to_dict("records"),
         },
         "geocode": {
-            "rules": {
-                r: {"practices": int(v.practices), "patients": int(v.patients)} for r, v in rules.iterrows()
-            },
+            "rules": {r: {"practices": int(v.practices), "patients": int(v.patients)} for r, v in rules.iterrows()},
             "multi_site_practices": int((p["sites"] > 1).sum()),
             "without_coordinates_in_gp_csv": int((~p["geocode"].str.startswith("own")).sum()),
             "not_own": not_own.to_dict("records"),
@@ -371,8 +357,7 @@ def _markdown(report: dict) -> str:
     ]
     for r in report["geocode"]["not_own"]:
         lines.append(
-            f"| {r['code']} | {r['name']} | {r['postcode']} | {r['geocode']} | {r['lad']} | "
-            f"{r['patients']:,} |"
+            f"| {r['code']} | {r['name']} | {r['postcode']} | {r['geocode']} | {r['lad']} | {r['patients']:,} |"
         )
     lines += [
         "",
@@ -383,8 +368,7 @@ def _markdown(report: dict) -> str:
     ]
     for r in report["snapped"]["practices"]:
         lines.append(
-            f"| {r['code']} | {r['name']} | {r['postcode']} | {r['lad']} {r['lad_name']} | "
-            f"{r['snap_m']:.0f} |"
+            f"| {r['code']} | {r['name']} | {r['postcode']} | {r['lad']} {r['lad_name']} | {r['snap_m']:.0f} |"
         )
     sp, imd, tp, la, cc = (report[k] for k in ("shared_positions", "imd", "trust_profile", "lads", "ccg13"))
     lines += [
@@ -434,9 +418,7 @@ def _write(out: Path, p, lads, ccg_polys, trusts, shares, sha, left_out, report)
     shares.to_csv(out / bundle.TRUST_SHARES_CSV, index=False, lineterminator="\n")
     sha.to_csv(out / bundle.SHA_CSV, index=False, lineterminator="\n")
     left_out.to_csv(out / bundle.LEFT_OUT_CSV, index=False, lineterminator="\n")
-    (out / bundle.REPORT_JSON).write_text(
-        json.dumps(report, indent=1, default=_jsonable) + "\n", encoding="utf-8"
-    )
+    (out / bundle.REPORT_JSON).write_text(json.dumps(report, indent=1, default=_jsonable) + "\n", encoding="utf-8")
     (out / bundle.REPORT_MD).write_text(_markdown(report), encoding="utf-8")
 
 

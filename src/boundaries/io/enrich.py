@@ -72,9 +72,9 @@ def trust_profiles(
     trusts = np.sort(flows["trust"].unique())
     msoa_i = centroids.reset_index().set_index("msoa")["index"]
     matrix = np.zeros((len(centroids), len(trusts)))
-    matrix[msoa_i.reindex(flows["msoa"]).to_numpy(), np.searchsorted(trusts, flows["trust"].to_numpy())] = (
-        flows["share"].to_numpy()
-    )
+    matrix[msoa_i.reindex(flows["msoa"]).to_numpy(), np.searchsorted(trusts, flows["trust"].to_numpy())] = flows[
+        "share"
+    ].to_numpy()
 
     tree = cKDTree(np.column_stack([cx, cy]))
     dist, idx = tree.query(practices[["x", "y"]].to_numpy(), k=FLOW_K)

@@ -143,9 +143,7 @@ def choose_positions(
     detail = np.full(len(out), "", dtype=object)
     for i in np.flatnonzero(~has_own):
         detail[i] = (
-            f"no site with coordinates in GP.csv ({n_sites[i]} rows); list postcode {pc.iloc[i]}"
-            if rule[i]
-            else ""
+            f"no site with coordinates in GP.csv ({n_sites[i]} rows); list postcode {pc.iloc[i]}" if rule[i] else ""
         )
     for i in np.flatnonzero(has_own & (rule != "own")):
         detail[i] = (
@@ -154,10 +152,7 @@ def choose_positions(
         )
     out["detail"] = detail
     out["site_name"] = (
-        chosen["parent_name"]
-        .where(chosen["parent_name"].fillna("") != "", chosen["site_name"])
-        .fillna("")
-        .to_numpy()
+        chosen["parent_name"].where(chosen["parent_name"].fillna("") != "", chosen["site_name"]).fillna("").to_numpy()
     )
 
     unplaced = np.flatnonzero(out["geocode"].to_numpy() == "")

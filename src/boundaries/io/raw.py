@@ -139,9 +139,7 @@ def load_list_sizes(path: str | Path) -> pd.DataFrame:
     raw = read_delimited(path, required=cols)
     raw["GP_PRACTICE_CODE"] = require_text(raw, "GP_PRACTICE_CODE", path, "a practice code")
     require_unique(raw, "GP_PRACTICE_CODE", path, "practice code")
-    patients = parse_number(
-        raw, "TOTAL_ALL", path, integer=True, minimum=0, what="a list size (whole number)"
-    )
+    patients = parse_number(raw, "TOTAL_ALL", path, integer=True, minimum=0, what="a list size (whole number)")
     return pd.DataFrame(
         {
             "code": raw["GP_PRACTICE_CODE"],
@@ -174,16 +172,12 @@ def load_gp_sites(path: str | Path) -> pd.DataFrame:
     """
     raw = read_delimited(path, required=GP_COLUMNS, **CHOICES)
     lat = parse_number(raw, "Latitude", path, minimum=-90, maximum=90, allow_blank=True, what="a latitude")
-    lon = parse_number(
-        raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True, what="a longitude"
-    )
+    lon = parse_number(raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True, what="a longitude")
     one_blank = np.isnan(lat.to_numpy()) != np.isnan(lon.to_numpy())
     if one_blank.any():
         i = np.flatnonzero(one_blank)[0]
         field = "Latitude" if np.isnan(lat.to_numpy()[i]) else "Longitude"
-        raise InputError(
-            "one coordinate given without the other", file=path, row=int(raw[ROW].iloc[i]), field=field
-        )
+        raise InputError("one coordinate given without the other", file=path, row=int(raw[ROW].iloc[i]), field=field)
     return pd.DataFrame(
         {
             "code": raw["OrganisationCode"].str.strip(),
@@ -205,9 +199,7 @@ def load_choices_points(path: str | Path) -> pd.DataFrame:
     """
     raw = read_delimited(path, required=["OrganisationCode", "Postcode", "Latitude", "Longitude"], **CHOICES)
     lat = parse_number(raw, "Latitude", path, minimum=-90, maximum=90, allow_blank=True, what="a latitude")
-    lon = parse_number(
-        raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True, what="a longitude"
-    )
+    lon = parse_number(raw, "Longitude", path, minimum=-180, maximum=180, allow_blank=True, what="a longitude")
     frame = pd.DataFrame(
         {
             "code": raw["OrganisationCode"].str.strip(),

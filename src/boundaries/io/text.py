@@ -142,41 +142,22 @@ def parse_number(
         shown = frame[column].to_numpy()[np.flatnonzero(bad)[0]]
         raise InputError(f"expected {what}, got {shown!r}", file=path, row=row, field=column)
     if blank.any() and not allow_blank:
-        raise InputError(
-            f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank), field=column
-        )
+        raise InputError(f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank), field=column)
     arr = values.to_numpy()
+    shown = frame[column].to_numpy()
+    present = ~np.isnan(arr)
+    checks = []  # (cells that break the rule, message for the first of them)
     if integer:
-        frac = ~np.isnan(arr) & (arr != np.round(arr))
-        if frac.any():
-            i = np.flatnonzero(frac)[0]
-            raise InputError(
-                f"expected a whole number, got {frame[column].to_numpy()[i]!r}",
-                file=path,
-                row=_first_bad(frame, frac),
-                field=column,
-            )
+        checks.append((present & (arr != np.round(arr)), lambda v: f"expected a whole number, got {v!r}"))
     if minimum is not None:
-        low = ~np.isnan(arr) & (arr < minimum)
-        if low.any():
-            i = np.flatnonzero(low)[0]
-            word = "negative" if minimum == 0 else f"below {minimum}"
-            raise InputError(
-                f"{word} value {frame[column].to_numpy()[i]!r}",
-                file=path,
-                row=_first_bad(frame, low),
-                field=column,
-            )
+        word = "negative" if minimum == 0 else f"below {minimum}"
+        checks.append((present & (arr < minimum), lambda v: f"{word} value {v!r}"))
     if maximum is not None:
-        high = ~np.isnan(arr) & (arr > maximum)
-        if high.any():
-            i = np.flatnonzero(high)[0]
-            raise InputError(
-                f"value {frame[column].to_numpy()[i]!r} above {maximum}",
-                file=path,
-                row=_first_bad(frame, high),
-                field=column,
-            )
+        checks.append((present & (arr > maximum), lambda v: f"value {v!r} above {maximum}"))
+    for broken, message in checks:
+        if broken.any():
+            first = shown[np.flatnonzero(broken)[0]]
+            raise InputError(message(first), file=path, row=_first_bad(frame, broken), field=column)
     if integer and not blank.any():
         return pd.Series(arr.astype(np.int64), index=frame.index, name=column)
     return pd.Series(arr, index=frame.index, name=column)
@@ -187,9 +168,7 @@ def require_text(frame: pd.DataFrame, column: str, path: str | Path, what: str =
     values = frame[column].astype(str).str.strip()
     blank = values.eq("").to_numpy()
     if blank.any():
-        raise InputError(
-            f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank), field=column
-        )
+        raise InputError(f"expected {what}, the cell is empty", file=path, row=_first_bad(frame, blank), field=column)
     return values
 
 
