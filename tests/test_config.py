@@ -27,6 +27,7 @@ def test_command_line_overrides_win():
         ('[run]\npreset = "huge"\n', "[run] preset"),
         ('[run]\nnesting = "loose"\n', "[run] nesting"),
         ("[run]\ntime_limit = -3\n", "[run] time_limit"),
+        ("[run]\ngap = 2\n", "[run] gap"),
         ('[run]\ncolour = "red"\n', "[run]"),
         ("[weights]\nbeauty = 1\n", "[run.weights]"),
         ('[regions."London"]\nlad_groups = [{ lad = "E09000001" }]\n', '[regions."London"] lad_groups'),

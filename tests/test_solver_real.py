@@ -45,6 +45,15 @@ def test_real_plan_passes_the_validator_and_the_scorecard_agrees(tees, tees_plan
     assert s["patients"] == tees.population
 
 
+def test_a_gap_tolerance_stops_early_with_its_proof(tees):
+    problem = Problem.from_region(tees, "hub", n_consortia=(3, 5), nesting="strict")
+    exact = solve(problem, backend="highs", time_limit=120)
+    loose = solve(problem, backend="highs", time_limit=120, gap=0.05)
+    assert exact.status == "optimal" and exact.gap == 0
+    assert loose.feasible and loose.details["validation"].ok
+    assert loose.gap <= 0.05 and loose.bound <= exact.objective * (1 + 1e-9) <= loose.objective * (1 + 1e-9)
+
+
 def test_whole_model_and_decomposition_agree_on_a_real_pair_of_authorities():
     region = load_region(["E06000001", "E06000004"])  # Hartlepool and Stockton-on-Tees, 40 practices
     problem = Problem.from_region(region, "hub", n_consortia=(2, 4), nesting="strict")

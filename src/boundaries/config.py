@@ -37,6 +37,7 @@ class RunConfig:
     nesting: str = "strict"
     backend: str = "highs"
     time_limit: float = 120.0
+    gap: float = 0.0  # stop once proven within this relative gap (0: prove optimality)
     seed: int = 0
     health_floor: float | None = None
     imd_band: float | None = None
@@ -87,6 +88,8 @@ def _check(path: str, table: str, settings: dict[str, Any]) -> dict[str, Any]:
         raise InputError(f"{settings['nesting']!r}: choose one of {NESTINGS}", file=path, field=f"[{table}] nesting")
     if "backend" in settings and settings["backend"] not in ("cpsat", "highs"):
         raise InputError(f"{settings['backend']!r}: choose cpsat or highs", file=path, field=f"[{table}] backend")
+    if "gap" in settings and not (isinstance(settings["gap"], int | float) and 0 <= settings["gap"] < 1):
+        raise InputError(f"{settings['gap']!r}: a relative gap from 0 to below 1", file=path, field=f"[{table}] gap")
     for key in ("time_limit", "min_population", "max_population", "max_practices", "max_moves"):
         value = settings.get(key)
         if value is not None and (not isinstance(value, int | float) or value < 0):

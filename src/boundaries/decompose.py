@@ -4,8 +4,12 @@ Under strict nesting every consortium is either inside one authority or a union 
 objective adds up consortium by consortium. So a plan is a choice of *columns* that cover each authority once:
 "authority A divided into k consortia" (its best division, solved as its own model) or "authorities A+B+C
 as one consortium" (priced directly). A small set-partitioning model, solved by the same backend, picks the best
-columns under the count of consortia. The per-authority counts tried are those near the authority's fair share
-(widened to all that fit if that leaves no plan); ``details`` and the log say which were tried.
+columns under the count of consortia.
+
+Each authority is first divided at its fair share of the region's count. Every other count is bounded below by
+the LP relaxation (``boundaries.bounds``); the same choice made with every column at its lower bound bounds every
+plan, and the columns it picks that are not yet proven are the only divisions worth solving next. The loop stops
+when the bound proves the plan optimal or time runs out; the log says what was solved and what is still open.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from .backends import solve_model
+from .bounds import CountBounds
 from .linear import LinearModel
 from .model import SCALE
 from .problem import Problem
@@ -103,15 +108,13 @@ def _price_single(problem: Problem, units: list[str]) -> tuple[float, str] | Non
     return float(cost[best]), units[best]
 
 
-def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[int], list[int]]:
-    """Counts to divide an authority into: (first, near, every other that fits)."""
+def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[int]]:
+    """Counts to divide an authority into: (the one nearest its fair share, every other that fits)."""
     k_min, k_max = math.ceil(pop / hi), pop // lo
     if k_min > k_max:
-        return [], [], []
+        return [], []
     first = min(max(round(share), k_min), k_max)
-    near = [k for k in (math.floor(share), math.ceil(share)) if k_min <= k <= k_max and k != first]
-    rest = [k for k in range(k_min, k_max + 1) if k != first and k not in near]
-    return [first], sorted(set(near)), rest
+    return [first], [k for k in range(k_min, k_max + 1) if k != first]
 
 
 @dataclass
@@ -128,18 +131,22 @@ class Column:
 
 @dataclass
 class Choice:
-    columns: list[Column]
+    columns: list[Column] | None  # None while the divisions solved so far cannot make a plan
     objective: float
     bound: float
     open_jobs: list[tuple[str, int]]  # divisions the lower bound still relies on without proof
 
-    @property
-    def proven(self) -> bool:
+    def proven(self, gap: float = 0.0) -> bool:
+        """Proven optimal, or (``gap`` > 0) proven within that relative gap."""
+        if gap > 0 and self.bound >= self.objective * (1 - gap):
+            return True
         return not self.open_jobs and self.bound >= self.objective * (1 - 1e-9)
 
 
-def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: int, threads: int) -> Outcome:
-    """A first plan from each authority's fair-share count and its neighbours; then, guided by the lower
+def solve_decomposed(
+    problem: Problem, backend: str, time_limit: float, seed: int, threads: int, gap: float = 0.0
+) -> Outcome:
+    """A first plan from each authority's fair-share count; then, guided by the lower
     bound, only the divisions that could still beat the plan are solved, until the bound proves it."""
     started = time.perf_counter()
     units = problem.units
@@ -165,7 +172,7 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
             unions.append(Column(union, 1, priced[0], priced[0], dict.fromkeys(members, priced[1]), True))
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
 
-    counts: dict[str, tuple[list[int], list[int], list[int]]] = {}
+    counts: dict[str, tuple[list[int], list[int]]] = {}
     for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
         # the others need at least ceil(P/max) consortia and hold at most floor(P/min): prune counts that
         # could never meet the region's count
@@ -177,15 +184,17 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
             for ks in _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
         )
     results: dict[tuple[str, int], Outcome] = {}
-    floor: dict[tuple[str, int], float] = defaultdict(float)  # lower bounds of divisions without a plan
+    floor: dict[tuple[str, int], float] = defaultdict(float)  # best lower bound known for each division
+    relaxations: dict[str, CountBounds] = {}
+    deadline = time_limit * 0.95
 
     def run(jobs: list[tuple[str, int]], until: float, must: bool = False) -> None:
-        """Solve jobs with budgets in proportion to their size, sharing the time up to ``until`` x limit;
+        """Solve jobs with budgets in proportion to their size, sharing the time up to ``until`` seconds;
         only the jobs that ``must`` run (the first plan) go on past it."""
         weight = {job: len(lad_members[job[0]]) * max(job[1], 1) for job in jobs}
         left = sum(weight.values())
         for job in jobs:
-            spare = time_limit * until - (time.perf_counter() - started)
+            spare = until - (time.perf_counter() - started)
             if spare < 0.5 and not must and job[1] > 1:
                 log.append(f"out of time before {job[0]} in {job[1]}")
                 break
@@ -193,32 +202,23 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
             left -= weight[job]
             out = _divide(problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job))
             results[job] = out
-            if out.centres is None and out.bound is not None:
+            if out.status == "infeasible":
+                floor[job] = math.inf
+            elif out.bound is not None:
                 floor[job] = max(floor[job], out.bound)
             log.append(f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
 
-    def bound_free_counts() -> None:
-        """Every count of an authority is bounded below by its best division with the count left free. The time
-        is shared in proportion to size: big city authorities need it most for a useful bound."""
-        todo = [g for g, (_, _, rest) in counts.items() if rest]
-        left = sum(len(lad_members[g]) for g in todo)
-        for g in todo:
-            first, near, rest = counts[g]
-            k_all = first + near + rest
-            spare = (time_limit * 0.6 - (time.perf_counter() - started)) * len(lad_members[g]) / max(left, 1)
-            left -= len(lad_members[g])
-            if spare < 0.5:
-                continue
-            sub = problem.subproblem(lad_members[g], n_consortia=(min(k_all), max(k_all)))
-            out = solve_single(sub, backend, spare, seed, threads)
-            for k in k_all:
-                floor[(g, k)] = max(floor[(g, k)], out.bound or 0.0)
-            if out.centres is not None:
-                job = (g, len(set(out.centres.values())))
-                earlier = results.get(job)
-                if earlier is None or earlier.objective is None or earlier.objective > out.objective:
-                    results[job] = out
-            log.append(f"{g} with a free count: bound {out.bound}")
+    def relax(g: str, ks: list[int]) -> None:
+        """LP bounds for authority g at counts ks, and through their supporting lines at every other count."""
+        every = sorted(set(sum(counts[g], [])))
+        if g not in relaxations:
+            sub = problem.subproblem(lad_members[g], n_consortia=(min(every), max(every)))
+            relaxations[g] = CountBounds(sub, time_limit=max(1.0, deadline - (time.perf_counter() - started)))
+        for k in ks:
+            value = relaxations[g].solve(k)
+            log.append(f"{g} in {k}: LP bound {value}")
+        for k in every:
+            floor[(g, k)] = max(floor[(g, k)], relaxations[g].bound(k))
 
     def columns() -> list[Column]:
         cols = list(unions)
@@ -226,49 +226,47 @@ def solve_decomposed(problem: Problem, backend: str, time_limit: float, seed: in
             for k in sorted(set(sum(ks, []))):
                 out = results.get((g, k))
                 if out is not None and out.centres is not None:
-                    lb = max(out.bound if out.bound is not None else 0.0, floor[(g, k)])
-                    cols.append(
-                        Column(
-                            (g,),
-                            k,
-                            out.objective,
-                            min(lb, out.objective),
-                            out.centres,
-                            out.status == "optimal",
-                        )
-                    )
+                    lb = min(floor[(g, k)], out.objective)
+                    proven = out.status == "optimal" or lb >= out.objective * (1 - 1e-9)
+                    cols.append(Column((g,), k, out.objective, lb, out.centres, proven))
                 else:
                     cols.append(Column((g,), k, math.inf, floor[(g, k)], None, False))
         return cols
 
-    run([(g, c[0][0]) for g, c in counts.items() if c[0]], 0.3, must=True)
-    run([(g, k) for g, c in counts.items() for k in c[1]], 0.45)
-    bound_free_counts()
+    run([(g, c[0][0]) for g, c in counts.items() if c[0]], time_limit * 0.3, must=True)
+    for g, (first, rest) in counts.items():
+        if rest:  # bound the counts not yet solved from both ends and the fair share
+            relax(g, sorted({min(rest), *first, max(rest)}))
     # Refine where the bound says it matters: the lower-bound choice names the divisions that could still beat
-    # the plan (counts not tried, or not proven optimal); solve those and stop when it names none.
-    chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+    # the plan (counts not solved, or not proven optimal). A count never bounded on its own gets its LP first
+    # (seconds); one the LP cannot rule out is solved, each round taking at most half the time left.
     attempts: dict[tuple[str, int], int] = defaultdict(int)
-    while chosen is not None and not chosen.proven and time.perf_counter() - started < time_limit * 0.95:
-        jobs = [job for job in chosen.open_jobs if attempts[job] < 2]
-        if not jobs:
+    chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+    while chosen is not None and not chosen.proven(gap) and time.perf_counter() - started < deadline:
+        lp_first = [
+            (g, k)
+            for g, k in chosen.open_jobs
+            if k > 1 and (g, k) not in results and (g not in relaxations or k not in relaxations[g].values)
+        ]
+        for g, k in lp_first:
+            relax(g, [k])
+        jobs = [job for job in chosen.open_jobs if job not in lp_first and attempts[job] < 2]
+        if not lp_first and not jobs:
             break
         for job in jobs:
             attempts[job] += 1
-        run(jobs, 0.95)
-        chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
-    if chosen is None:
-        log.append("no plan from the counts near each fair share: trying every count that fits")
-        run([(g, k) for g, c in counts.items() for k in c[2] if (g, k) not in results], 1.0)
+        elapsed = time.perf_counter() - started
+        run(jobs, elapsed + (deadline - elapsed) / 2)
         chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
     seconds = time.perf_counter() - started
-    if chosen is None:
-        unproven = any(out.status == "timed_out" for out in results.values())
+    if chosen is None or chosen.columns is None:
+        unproven = chosen is not None or any(out.status == "timed_out" for out in results.values())
         return Outcome("timed_out" if unproven else "infeasible", None, None, None, seconds, log)
     centres: dict[str, str] = {}
     for column in chosen.columns:
         centres.update(column.centres)
     log.append(f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}")
-    return Outcome("optimal" if chosen.proven else "feasible", centres, chosen.objective, chosen.bound, seconds, log)
+    return Outcome("optimal" if chosen.proven() else "feasible", centres, chosen.objective, chosen.bound, seconds, log)
 
 
 def _divide(
@@ -318,20 +316,19 @@ def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log
         if not result.has_solution:
             return None
         picks = [k for k, v in enumerate(result.values) if v]
-        bound = result.bound if result.status == "optimal" or result.bound is None else result.bound
-        return picks, result.objective, bound if bound is not None else 0.0
+        return picks, result.objective, result.bound if result.bound is not None else 0.0
 
-    real = [c for c in columns if c.centres is not None]
-    if any(not any(g in c.lads for c in real) for g in lad_pop):
-        return None
-    best = top(real, lambda c: c.cost)
-    if best is None:
-        return None
-    relaxed = top(columns, lambda c: c.bound)
-    picks, objective, _ = best
+    bounded = [c for c in columns if math.isfinite(c.bound)]
+    relaxed = top(bounded, lambda c: c.bound)
     if relaxed is None:
-        return Choice([real[k] for k in picks], objective, objective, [])
+        return None  # not even the lower bounds of every division that fits can meet the count
     rpicks, _, bound = relaxed
-    open_jobs = [(columns[k].lads[0], columns[k].consortia) for k in rpicks if not columns[k].proven]
+    open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks if not bounded[k].proven]
+    real = [c for c in columns if c.centres is not None]
+    best = None if any(not any(g in c.lads for c in real) for g in lad_pop) else top(real, lambda c: c.cost)
+    if best is None:
+        log.append(f"choice of columns: none yet, lower bound {bound:.2f}, open {open_jobs}")
+        return Choice(None, math.inf, bound, open_jobs)
+    picks, objective, _ = best
     log.append(f"choice of columns: {objective:.2f}, lower bound {bound:.2f}, open {open_jobs}")
     return Choice([real[k] for k in picks], objective, min(bound, objective), open_jobs)

@@ -38,6 +38,7 @@ class ConsortiumModel:
     roots_of: dict[int, list[int]] = field(default_factory=dict)
     members_of: dict[int, list[int]] = field(default_factory=dict)
     cuts_added: int = 0
+    count_row: int = -1  # the row holding the number of consortia (its bounds are the count range)
 
     def decode(self, values: list[int]) -> dict[str, str]:
         """unit -> centre unit, from a solution vector."""
@@ -199,6 +200,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
         if problem.max_practices is not None:
             lp.row(idx + [centre[r]], [1] * len(idx) + [-problem.max_practices], hi=0)
     k_lo, k_hi = problem.count_range
+    count_row = len(lp.rows)
     lp.row(list(centre.values()), [1] * len(centre), k_lo, k_hi)
 
     # -- local-authority nesting ------------------------------------------------------------------------------
@@ -265,7 +267,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
     if problem.baseline is not None:
         _moves(lp, problem, assign, members_of, centre, units)
 
-    return ConsortiumModel(problem, lp, units, assign, dict(roots_of), dict(members_of))
+    return ConsortiumModel(problem, lp, units, assign, dict(roots_of), dict(members_of), count_row=count_row)
 
 
 def _keep_together(lp: LinearModel, assign, roots_of, members: list[int]) -> None:

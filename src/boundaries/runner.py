@@ -39,7 +39,7 @@ def solve_region(region, config: RunConfig) -> Plan:
     settings = config.problem_settings()
     baseline = resolve_baseline(config.baseline, region)
     problem = Problem.from_region(region, baseline=baseline, **settings)
-    return solve(problem, backend=config.backend, time_limit=config.time_limit, seed=config.seed)
+    return solve(problem, backend=config.backend, time_limit=config.time_limit, seed=config.seed, gap=config.gap)
 
 
 def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: float) -> dict[str, Any]:

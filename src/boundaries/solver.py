@@ -45,6 +45,7 @@ def solve_single(
     seed: int,
     threads: int = 1,
     hint: dict[str, str] | None = None,
+    gap: float = 0.0,
 ) -> Outcome:
     """Solve one model, adding contiguity cuts until every consortium is connected or time runs out.
 
@@ -63,20 +64,21 @@ def solve_single(
         for var, coef in own.items():
             model.lp.cost[var] = coef
         share = (time_limit - (time.perf_counter() - started)) / (stages - k)
-        stage = _cut_loop(model, problem, backend, share, seed, threads, log)
+        stage = _cut_loop(model, problem, backend, share, seed, threads, log, gap)
         if stage.centres is None:
             return stage
         value = model.lp.term_value(term, stage.values)
         model.lp.row(list(own), list(own.values()), hi=value)  # hold this term at its best
         log.append(f"priority {k + 1}, {term}: {value / SCALE:g} ({stage.status})")
     model.lp.cost = weighted
-    outcome = _cut_loop(model, problem, backend, time_limit - (time.perf_counter() - started), seed, threads, log)
+    remaining = time_limit - (time.perf_counter() - started)
+    outcome = _cut_loop(model, problem, backend, remaining, seed, threads, log, gap)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
 def _cut_loop(
-    model, problem: Problem, backend: str, time_limit: float, seed: int, threads: int, log: list[str]
+    model, problem: Problem, backend: str, time_limit: float, seed: int, threads: int, log: list[str], gap: float = 0.0
 ) -> Outcome:
     """Solve, cut off consortia in pieces, solve again. Between rounds a plan in pieces is reconnected when
     that is easy (``repair.reconnect``) and kept as the incumbent if the validator accepts it, so a long cut
@@ -98,7 +100,7 @@ def _cut_loop(
     while True:
         rounds += 1
         remaining = time_limit - (time.perf_counter() - started)
-        result = solve_model(model.lp, backend, time_limit=remaining, seed=seed, threads=threads)
+        result = solve_model(model.lp, backend, time_limit=remaining, seed=seed, threads=threads, gap=max(gap, 1e-6))
         log.append(f"round {rounds}: {result.status} objective={result.objective} bound={result.bound}")
         log.append(result.log)
         if not result.has_solution:
@@ -140,8 +142,12 @@ def solve(
     seed: int = 0,
     threads: int = 1,
     decompose: bool | None = None,
+    gap: float = 0.0,
 ) -> Plan:
     """Partition the problem's units into consortia. Always returns a Plan; read ``plan.status``.
+
+    The solver stops early once the plan is proven within ``gap`` (relative) of the best possible; 0 asks for
+    a proof of optimality (``plan.status`` is "optimal" only then).
 
     ``decompose=None`` decomposes by local authority whenever that is exact (strict nesting, no wish that
     couples two authorities, no baseline).
@@ -155,9 +161,9 @@ def solve(
     if decompose is None:
         decompose = can_decompose(problem)
     if decompose:
-        outcome = solve_decomposed(problem, backend, time_limit, seed, threads)
+        outcome = solve_decomposed(problem, backend, time_limit, seed, threads, gap)
     else:
-        outcome = solve_single(problem, backend, time_limit, seed, threads)
+        outcome = solve_single(problem, backend, time_limit, seed, threads, gap=gap)
     if outcome.centres is None:
         if outcome.status == "infeasible":
             return _infeasible(problem, backend, explain_infeasible(problem), started, outcome)

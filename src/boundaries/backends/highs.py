@@ -15,7 +15,7 @@ from ..linear import LinearModel
 from .result import SolveResult
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A Highs instance without the banner it prints to stdout when created (it would spoil CLI output)."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -58,7 +58,7 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap
     # ``threads`` is not passed on: HiGHS keeps one thread pool per process and refuses a run whose option
     # differs from the pool's, and its branch-and-bound is serial anyway.
     started = time.perf_counter()
-    h = _quiet_highs()
+    h = quiet_highs()
     with tempfile.TemporaryDirectory() as tmp:
         log_path = os.path.join(tmp, "highs.log")
         for key, value in {
