@@ -56,6 +56,10 @@ def test_by_lad_exact(region):
         _compactness_by_hand(west, [1000 * (col + 1) for _, col in west])
     )
 
+    # borders: six 10 km cell edges between each pair of neighbouring strips; the island link has no length
+    assert c["border_km"].to_dict() == pytest.approx({"West": 60.0, "Middle": 120.0, "East": 60.0})
+    assert card.summary["border_km"] == pytest.approx(120.0)
+
     assert c["connected"].all()
     assert c.loc["East", "island_link"] and not c.loc["West", "island_link"]
     assert not c["over_board_limit"].any()
@@ -115,6 +119,7 @@ def test_disconnected_and_board_limit(region):
     one = pd.Series("All", index=region.practices.index)
     card = evaluate(one, region)
     assert card.summary["practices_max"] == 37 and card.summary["over_board_limit"] == 1
+    assert card.summary["border_km"] == 0
     assert card.consortia.loc["All", "over_board_limit"]
 
 

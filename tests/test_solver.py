@@ -26,6 +26,29 @@ def test_decomposition_matches_the_whole_model_under_strict_nesting(backend):
     assert parts.details["validation"].ok
 
 
+def test_decomposition_prices_borders_between_authorities_like_the_whole_model():
+    # the border term adds up column by column only if each column pays half of its outer border
+    problem = grid_problem(
+        6, 6, lads=3, nesting="strict", n_consortia=(4, 8), lo=30_000, hi=90_000, weights=Weights(border=20_000)
+    )
+    whole = solve(problem, backend="highs", time_limit=60, decompose=False)
+    parts = solve(problem, backend="highs", time_limit=60, decompose=True)
+    assert parts.status == whole.status == "optimal"
+    assert parts.objective == pytest.approx(whole.objective, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["cpsat", "highs"])
+def test_border_price_alone_finds_the_shortest_cut(backend):
+    # 4 x 4 practices 2 km apart, two consortia of 60,000-100,000 patients: no corner block is big enough, so
+    # the shortest border is a straight cut of four 2 km cell edges
+    weights = Weights(compactness=0, health=0, deprivation=0, border=1)
+    problem = grid_problem(4, 4, n_consortia=2, lo=60_000, hi=100_000, weights=weights)
+    plan = solve(problem, backend=backend, time_limit=30)
+    assert plan.status == "optimal" and plan.objective == pytest.approx(8.0)
+    cut = [(a, b) for a, b in problem.graph.edges if plan.assignment[a] != plan.assignment[b]]
+    assert len(cut) == 4
+
+
 def test_decomposition_merges_small_authorities_whole():
     # three strips of ~ 50k patients each, consortia of 80-200k: some authorities must be joined whole
     problem = grid_problem(4, 6, lads=3, nesting="strict", lo=80_000, hi=200_000)

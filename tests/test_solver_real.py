@@ -1,9 +1,11 @@
 """The engine on real regions: valid plans, both backends agreeing, strict nesting, explanations."""
 
+from dataclasses import replace
+
 import pytest
 
 from boundaries.metrics import evaluate
-from boundaries.problem import Problem
+from boundaries.problem import Problem, Weights
 from boundaries.region import load_region
 from boundaries.solver import solve
 from boundaries.validation import validate
@@ -52,6 +54,16 @@ def test_a_gap_tolerance_stops_early_with_its_proof(tees):
     assert exact.status == "optimal" and exact.gap == 0
     assert loose.feasible and loose.details["validation"].ok
     assert loose.gap <= 0.05 and loose.bound <= exact.objective * (1 + 1e-9) <= loose.objective * (1 + 1e-9)
+
+
+def test_pricing_the_border_shortens_it_on_real_cells(tees, tees_plans):
+    problem, plans = tees_plans
+    priced = replace(problem, weights=Weights(border=2_000))
+    plan = solve(priced, backend="highs", time_limit=120)
+    assert plan.status == "optimal" and plan.details["validation"].ok
+    before = evaluate(plans["highs"], tees).summary
+    after = evaluate(plan, tees).summary
+    assert after["border_km"] < before["border_km"]
 
 
 def test_whole_model_and_decomposition_agree_on_a_real_pair_of_authorities():

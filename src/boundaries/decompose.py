@@ -164,12 +164,30 @@ def solve_decomposed(
     size = problem.total_population / ((k_lo + k_hi) / 2)
     log = [f"decomposition: {len(lad_pop)} authorities, target about {size:,.0f} patients a consortium"]
 
+    # Each border between two columns is paid half by each, so the border term adds up column by column
+    # (a division's own model prices only the borders inside its authority).
+    between: dict[tuple[str, str], float] = defaultdict(float)  # km of border between two authorities
+    if problem.weights.border:
+        for (a, b), km in problem.border_km().items():
+            if lad[a] != lad[b]:
+                between[tuple(sorted((lad[a], lad[b])))] += km
+    around = defaultdict(float)
+    for (g, h), km in between.items():
+        around[g] += km
+        around[h] += km
+
+    def half_border(lads: tuple[str, ...]) -> float:
+        inner = sum(between.get((g, h), 0.0) for g in lads for h in lads if g < h)
+        return problem.weights.border * (sum(around[g] for g in lads) - 2 * inner) / 2
+
+    outer = {g: half_border((g,)) for g in lad_members}
     unions = []
     for union in _union_columns(problem, lad_pop, lad_graph):
         members = [u for g in union for u in lad_members[g]]
         priced = _price_single(problem, members)
         if priced:
-            unions.append(Column(union, 1, priced[0], priced[0], dict.fromkeys(members, priced[1]), True))
+            cost = priced[0] + half_border(union)
+            unions.append(Column(union, 1, cost, cost, dict.fromkeys(members, priced[1]), True))
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
 
     counts: dict[str, tuple[list[int], list[int]]] = {}
@@ -228,9 +246,9 @@ def solve_decomposed(
                 if out is not None and out.centres is not None:
                     lb = min(floor[(g, k)], out.objective)
                     proven = out.status == "optimal" or lb >= out.objective * (1 - 1e-9)
-                    cols.append(Column((g,), k, out.objective, lb, out.centres, proven))
+                    cols.append(Column((g,), k, out.objective + outer[g], lb + outer[g], out.centres, proven))
                 else:
-                    cols.append(Column((g,), k, math.inf, floor[(g, k)], None, False))
+                    cols.append(Column((g,), k, math.inf, floor[(g, k)] + outer[g], None, False))
         return cols
 
     run([(g, c[0][0]) for g, c in counts.items() if c[0]], time_limit * 0.3, must=True)

@@ -14,7 +14,8 @@ Definitions (patient-weighted means use registered patients, July 2014):
   admissions (``region.trust_shares``); ties go to the smaller trust code. *Coherence* is the share of
   patients whose practice's own main trust is that trust.
 - Compactness: patient-weighted mean distance (km) from practices to the consortium's patient-weighted
-  centroid.
+  centroid; and *border*: the km of catchment-cell boundary a consortium shares with other consortia
+  (``region.graph`` edge lengths), the region's total counting each border once.
 - Connected: the consortium's practices form one component of ``region.graph``; *island-linked* when that
   needs one of the graph's explicit island links.
 - Moves from a baseline: consortia of the two plans are matched one-to-one by maximum patient overlap (labels
@@ -86,7 +87,11 @@ class Scorecard:
                 f"consortium means {_num(s['imd_min'])}–{_num(s['imd_max'])} "
                 f"(spread {_num(s['imd_spread'])}, std {_num(s['imd_std'])})",
             ),
-            ("Compactness", f"{_num(s['compactness_km'])} km mean distance to consortium centre"),
+            (
+                "Compactness",
+                f"{_num(s['compactness_km'])} km mean distance to consortium centre · "
+                f"{s['border_km']:,.0f} km of borders between consortia",
+            ),
             (
                 "Contiguity",
                 f"{s['disconnected']} disconnected, {s['island_linked']} joined by an island link",
@@ -148,6 +153,7 @@ def evaluate(plan_or_assignment: Any, region: Region, baseline: Any = None) -> S
     frame["imd_mean"] = _weighted_mean(practices["imd"].astype(float), patients, labels)
     frame["imd_imputed_practices"] = practices["imd_imputed"].astype(bool).groupby(labels).sum().astype(int)
     frame["compactness_km"] = _compactness(labels, practices, patients)
+    frame["border_km"] = _borders(labels, region.graph).reindex(frame.index, fill_value=0.0)
     frame = frame.join(_connectivity(labels, region.graph))
     frame["over_board_limit"] = frame["practices"] > BOARD_LIMIT
 
@@ -273,6 +279,20 @@ def _compactness(labels: pd.Series, practices: Any, patients: pd.Series) -> pd.S
     return pd.Series(out)
 
 
+def _borders(labels: pd.Series, graph: nx.Graph) -> pd.Series:
+    """km of border each consortium shares with the others: the cell boundaries between its practices and
+    practices of another consortium."""
+    label_of = labels.to_dict()
+    out: dict[str, float] = {}
+    for u, v, data in graph.edges(data=True):
+        lu, lv = label_of.get(str(u)), label_of.get(str(v))
+        if lu is not None and lv is not None and lu != lv:
+            km = float(data.get("length", 0.0)) / 1000
+            out[lu] = out.get(lu, 0.0) + km
+            out[lv] = out.get(lv, 0.0) + km
+    return pd.Series(out, dtype=float)
+
+
 def _connectivity(labels: pd.Series, graph: nx.Graph) -> pd.DataFrame:
     label_of = labels.to_dict()
     full: dict[str, nx.Graph] = {}
@@ -334,6 +354,7 @@ def _summary(
         "imd_spread": float(imd.max() - imd.min()),
         "imd_std": imd_std,
         "compactness_km": compact,
+        "border_km": float(frame["border_km"].sum() / 2),
         "disconnected": int((~frame["connected"].astype(bool)).sum()),
         "island_linked": int(frame["island_link"].astype(bool).sum()),
         "practices_max": int(frame["practices"].max()),

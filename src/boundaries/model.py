@@ -181,6 +181,19 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
             roots_of[i].append(r)
             members_of[r].append(i)
     centre = {r: assign[(r, r)] for r in range(n) if (r, r) in assign}
+
+    # -- borders between consortia, only when priced: border[a, b] >= assign[a, r] - assign[b, r] ------------
+    if w.border or "border" in problem.priorities:
+        for (a, b), km in sorted(problem.border_km().items()):
+            i, j = index[a], index[b]
+            border = lp.var(f"border[{a},{b}]")
+            lp.price(border, "border", SCALE * km, w.border)
+            for r in roots_of[i]:
+                other = assign.get((j, r))
+                idx, coefs = [border, assign[(i, r)]], [1, -1]
+                if other is not None:
+                    idx, coefs = idx + [other], coefs + [1]
+                lp.row(idx, coefs, lo=0)
     for var in centre.values():
         lp.price(var, "consortium", SCALE, w.consortium)
 

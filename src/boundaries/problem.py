@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 Nesting = Literal["strict", "soft", "off"]
 NESTINGS = ("strict", "soft", "off")
 #: Objective terms, each measured in its own unit, that ``priorities`` may order lexicographically.
-TERMS = ("compactness", "health", "deprivation", "la_split", "moves", "consortium")
+TERMS = ("compactness", "border", "health", "deprivation", "la_split", "moves", "consortium")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class Weights:
     kilometre from the centre of their consortium); every other term is priced in it.
 
     - ``compactness``: per patient-km from each practice to its consortium's centre practice.
+    - ``border``: per km of border between consortia (the shared edges of neighbouring practices' catchment
+      cells, the graph's edge ``length``, where the two practices are in different consortia): compactness as
+      cut-edge length. Off by default; for example 1,000 makes a km of border cost as much as 1,000
+      patients each 1 km further from their centre.
     - ``health``: per patient whose practice's main acute trust differs from their consortium's
       (the centre practice's) main trust: 2.0 means "as bad as moving that patient 2 km further".
     - ``deprivation``: per patient x IMD point by which a consortium's mean IMD departs from the region's mean.
@@ -44,6 +48,7 @@ class Weights:
     """
 
     compactness: float = 1.0
+    border: float = 0.0
     health: float = 2.0
     deprivation: float = 0.05
     la_split: float = 50_000.0
@@ -136,6 +141,16 @@ class Problem:
             return self.n_consortia, self.n_consortia
         lo, hi = self.n_consortia
         return lo, hi
+
+    def border_km(self, units: set[str] | None = None) -> dict[tuple[str, str], float]:
+        """Edge -> shared border length in km (edges of positive ``length``), all edges or those leaving
+        ``units``; a ValueError when the border is priced but the graph carries no lengths."""
+        lengths = {(a, b): d.get("length", 0.0) / 1000 for a, b, d in self.graph.edges(data=True)}
+        if not any(lengths.values()) and lengths and (self.weights.border or "border" in self.priorities):
+            raise ValueError("pricing the border needs edge lengths: the graph's edges carry no 'length' (m)")
+        if units is not None:
+            lengths = {e: km for e, km in lengths.items() if (e[0] in units) != (e[1] in units)}
+        return {e: km for e, km in lengths.items() if km > 0}
 
     def contiguity_graph(self) -> nx.Graph:
         """The graph consortia must be connected in: island links count only when allowed."""
