@@ -162,6 +162,7 @@ def test_summary_and_map_are_written(solved, metrics):
     page = (folder / "map.html").read_text()
     assert page.lstrip().lower().startswith("<!doctype html")
     assert "2013 CCGs" in page
+    assert "NHS Darlington CCG" in page  # the 2013 CCGs by name, not only by code ("00C")
 
 
 # --- evaluate and compare -----------------------------------------------------------------------------------

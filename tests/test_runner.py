@@ -89,7 +89,7 @@ def test_a_corrupt_done_marker_is_not_done(tmp_path):
 def test_baselines_are_the_2013_ccgs_or_a_plan_file(tmp_path):
     region = load_region("North East")
     assert resolve_baseline(None, region) is None
-    assert resolve_baseline("ccg2013", region).equals(region.ccg_assignment())
+    assert resolve_baseline("ccg2013", region).equals(region.ccg_assignment(names=True))
     path = tmp_path / "b.csv"
     path.write_text(
         "code,consortium\n" + "".join(f"{code},{label}\n" for code, label in region.ccg_assignment().items())

@@ -83,15 +83,17 @@ def render_map(
     compare_name: str | None = None,
     tolerance: float = MAP_TOLERANCE_M,
     tiles: bool = False,
+    card: Scorecard | None = None,
 ) -> folium.Map:
     """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
 
     ``compare``: another plan of the same region (Plan, Series or mapping), drawn as a switchable outline
     layer; practices whose consortium changes (consortia matched by patient overlap, as in the scorecard) are
     highlighted and counted. ``tiles=True`` adds an OpenStreetMap layer, off by default and needing internet.
+    ``card``: the scorecard ``evaluate(plan, region, baseline=compare)`` when the caller already has it.
     """
     with deterministic_ids():
-        card = evaluate(plan, region, baseline=compare)
+        card = card if card is not None else evaluate(plan, region, baseline=compare)
         labels = card.assignment
         areas, lads = simplified_layers(labels, region, tolerance)
         colours = area_colours(areas, region.graph, labels)

@@ -56,9 +56,10 @@ class Region:
     def population(self) -> int:
         return int(self.practices["patients"].sum())
 
-    def ccg_assignment(self) -> pd.Series:
-        """The real April 2013 CCG map of this region as an assignment: practice code -> CCG code."""
-        return self.practices["ccg13"].rename("consortium")
+    def ccg_assignment(self, names: bool = False) -> pd.Series:
+        """The real April 2013 CCG map of this region as an assignment: practice code -> CCG code ("00K"), or
+        with ``names`` the CCG's name ("NHS Hartlepool and Stockton-on-Tees CCG", unique), for people to read."""
+        return self.practices["ccg13_name" if names else "ccg13"].rename("consortium")
 
 
 # --- building regions from the bundle ---------------------------------------------------------------------

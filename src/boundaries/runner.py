@@ -26,7 +26,7 @@ def resolve_baseline(spec: str | None, region):
     if spec is None:
         return None
     if spec.lower() in ("ccg2013", "ccg", "2013"):
-        return region.ccg_assignment()
+        return region.ccg_assignment(names=True)
     from .planfile import read_plan_csv
 
     return read_plan_csv(spec, region)
@@ -74,8 +74,9 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             "violations": getattr(validation, "violations", []),
             "island_linked": getattr(validation, "island_linked", []),
         }
-        card = evaluate(plan, region, baseline=region.ccg_assignment())
-        ccg = evaluate(region.ccg_assignment(), region)
+        ccg13 = region.ccg_assignment(names=True)
+        card = evaluate(plan, region, baseline=ccg13)
+        ccg = evaluate(ccg13, region)
         summary["consortia"] = card.summary["consortia"]
         summary["scorecard"] = card.to_dict()
         summary["ccg2013_scorecard"] = ccg.to_dict()["summary"]
@@ -101,9 +102,10 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             plan,
             region,
             folder / "map.html",
-            compare=region.ccg_assignment(),
+            compare=ccg13,
             title=f"{region.name}: proposed consortia ({config.preset})",
             compare_name="2013 CCGs",
+            card=card,
         )
         files["map"] = str(folder / "map.html")
     summary["files"] = files
