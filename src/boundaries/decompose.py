@@ -206,25 +206,32 @@ def solve_decomposed(
     relaxations: dict[str, CountBounds] = {}
     deadline = time_limit * 0.95
 
-    def run(jobs: list[tuple[str, int]], until: float, must: bool = False) -> None:
-        """Solve jobs with budgets in proportion to their size, sharing the time up to ``until`` seconds;
-        only the jobs that ``must`` run (the first plan) go on past it."""
-        weight = {job: len(lad_members[job[0]]) * max(job[1], 1) for job in jobs}
+    def run(jobs: list[tuple[str, int]], until: float, must: bool = False, within: float = 0.0) -> None:
+        """Solve jobs, smallest first, sharing the time up to ``until`` seconds in proportion to the size of
+        their models (practices squared, times the count): time a small job leaves unused goes to the bigger
+        ones. Only the jobs that ``must`` run (the first plan) go on past ``until``; ``within`` is the gap each
+        division may stop at (the refinement later proves the divisions the bound needs)."""
+        weight = {job: len(lad_members[job[0]]) ** 2 * max(job[1], 1) for job in jobs}
         left = sum(weight.values())
-        for job in jobs:
+        for job in sorted(jobs, key=lambda job: (weight[job], job)):
             spare = until - (time.perf_counter() - started)
             if spare < 0.5 and not must and job[1] > 1:
                 log.append(f"out of time before {job[0]} in {job[1]}")
                 break
             budget = max(1.0, spare * weight[job] / max(left, 1))
             left -= weight[job]
-            out = _divide(problem, lad_members[job[0]], job[1], backend, budget, seed, threads, results.get(job))
+            g, k = job
+            out = _divide(problem, lad_members[g], k, backend, budget, seed, threads, results.get(job), within)
             results[job] = out
             if out.status == "infeasible":
                 floor[job] = math.inf
             elif out.bound is not None:
                 floor[job] = max(floor[job], out.bound)
             log.append(f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
+        # a first-plan division that ran out of its share gets the time left
+        missing = [job for job in jobs if job in results and results[job].centres is None and floor[job] < math.inf]
+        if must and until < deadline and missing:
+            run(missing, deadline, must=True, within=within)
 
     def relax(g: str, ks: list[int]) -> None:
         """LP bounds for authority g at counts ks, and through their supporting lines at every other count."""
@@ -251,7 +258,8 @@ def solve_decomposed(
                     cols.append(Column((g,), k, math.inf, floor[(g, k)] + outer[g], None, False))
         return cols
 
-    run([(g, c[0][0]) for g, c in counts.items() if c[0]], time_limit * 0.3, must=True)
+    # a first plan fast: each fair-share division solved to within 1%, most time going to the biggest
+    run([(g, c[0][0]) for g, c in counts.items() if c[0]], time_limit * 0.8, must=True, within=max(gap, 0.01))
     for g, (first, rest) in counts.items():
         if rest:  # bound the counts not yet solved from both ends and the fair share
             relax(g, sorted({min(rest), *first, max(rest)}))
@@ -296,6 +304,7 @@ def _divide(
     seed: int,
     threads: int,
     earlier: Outcome | None,
+    gap: float = 0.0,
 ) -> Outcome:
     """One authority divided into k consortia (k = 1 is priced directly)."""
     if k == 1:
@@ -305,7 +314,7 @@ def _divide(
         return Outcome("optimal", dict.fromkeys(members, priced[1]), priced[0], priced[0], 0.0)
     sub = problem.subproblem(members, n_consortia=k)
     hint = earlier.centres if earlier is not None else None
-    out = solve_single(sub, backend, budget, seed, threads, hint=hint)
+    out = solve_single(sub, backend, budget, seed, threads, hint=hint, gap=gap)
     if (
         earlier is not None
         and earlier.centres is not None

@@ -60,7 +60,12 @@ class ConsortiumModel:
         return {var: hint.get(var, 0) for var in self.assign.values()}
 
     def contiguity_cuts(self, assignment: dict[str, str], graph: nx.Graph) -> int:
-        """Add a separator cut for every unit cut off from its centre; returns how many were added."""
+        """Add separator cuts for every unit cut off from its centre; returns how many were added.
+
+        A piece ``P`` cut off from its centre gives ``assign[a, r] <= sum(assign[c, r] for c in N(P))`` for each
+        unit ``a`` in it, and that holds for every centre ``r`` outside ``P`` (any path from ``a`` to ``r`` leaves
+        ``P`` through a neighbour), so the cut is added for all of them at once: otherwise the next round often
+        hands the same piece to another centre that is no closer to it."""
         index = {u: k for k, u in enumerate(self.units)}
         members: dict[str, list[str]] = defaultdict(list)
         for unit, root in assignment.items():
@@ -70,22 +75,24 @@ class ConsortiumModel:
             sub = graph.subgraph(group)
             if nx.is_connected(sub):
                 continue
-            r = index[root]
             for piece in nx.connected_components(sub):
                 if root in piece:
                     continue
                 boundary = set().union(*(graph[u] for u in piece)) - piece
-                # keep only boundary units through which the centre can still be reached
                 rest = graph.subgraph(set(graph.nodes) - piece)
-                reach = nx.node_connected_component(rest, root)
-                separator = [index[c] for c in sorted(boundary & reach) if (index[c], r) in self.assign]
-                for unit in sorted(piece):
-                    a = index[unit]
-                    if (a, r) not in self.assign:
-                        continue
-                    idx = [self.assign[(a, r)]] + [self.assign[(c, r)] for c in separator]
-                    self.lp.row(idx, [1] + [-1] * len(separator), hi=0)
-                    added += 1
+                inside = [index[u] for u in sorted(piece)]
+                for r in sorted({r for a in inside for r in self.roots_of.get(a, [])}):
+                    if self.units[r] in piece or self.units[r] in boundary:
+                        continue  # inside: no cut holds; on the border: its own centre variable meets the cut
+                    # only boundary units through which the centre can still be reached
+                    reach = nx.node_connected_component(rest, self.units[r])
+                    separator = [
+                        self.assign[(index[c], r)] for c in sorted(boundary & reach) if (index[c], r) in self.assign
+                    ]
+                    for a in inside:
+                        if (a, r) in self.assign:
+                            self.lp.row([self.assign[(a, r)], *separator], [1] + [-1] * len(separator), hi=0)
+                            added += 1
         self.cuts_added += added
         return added
 

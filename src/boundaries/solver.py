@@ -91,8 +91,12 @@ def _cut_loop(
     def finish(status, centres, objective, bound, values=None) -> Outcome:
         if best is not None and (centres is None or best[0] < objective):
             status, objective, centres, values = "feasible", best[0], best[1], best[2]
-        if centres is not None and bound is not None and bound >= objective * (1 - 1e-9):
+        # "optimal" only with the proof: a solver stopping within a looser ``gap`` calls its plan optimal too
+        proven = bound is not None and objective is not None and objective - bound <= max(1e-6 * abs(objective), 0.01)
+        if centres is not None and proven:
             status = "optimal"
+        elif status == "optimal":
+            status = "feasible"
         return Outcome(
             status, centres, objective, bound, time.perf_counter() - started, log, rounds, model.cuts_added, values
         )
@@ -118,6 +122,9 @@ def _cut_loop(
                 best = (priced[0], fixed, priced[1])
                 model.lp.hint = dict(enumerate(priced[1]))
                 log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {priced[0]}")
+        if best is not None and result.bound is not None and best[0] - result.bound <= gap * abs(best[0]):
+            log.append(f"round {rounds}: the reconnected plan is within the gap of the bound")
+            return finish("feasible", None, None, result.bound)
         if time.perf_counter() - started >= time_limit:
             # out of time: the repaired incumbent if there is one, else no valid plan
             return finish("timed_out", None, None, result.bound)
