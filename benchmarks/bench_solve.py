@@ -30,8 +30,8 @@ def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):
     from functools import partial
 
     from gerrychain import Graph, MarkovChain, Partition, accept, constraints, updaters
+    from gerrychain.partition import recursive_tree_part
     from gerrychain.proposals import recom as recom_step
-    from gerrychain.tree import recursive_tree_part
 
     random.seed(seed)
     pop = problem.units["population"].to_dict()
