@@ -1,6 +1,10 @@
 """The consortium model on tiny graphs whose optimum can be worked out by hand."""
 
+import itertools
+import math
+
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 from grids import grid_problem
@@ -115,3 +119,67 @@ def test_both_backends_agree_on_the_optimum(settings):
         assert plan.status == "optimal", (backend, plan.explanation)
         assert plan.details["validation"].ok, plan.details["validation"]
     assert plans["cpsat"].objective == pytest.approx(plans["highs"].objective, rel=1e-6)
+
+
+def scrambled_problem(seed: int) -> Problem:
+    """Ten practices scattered at random whose neighbour graph (a random tree plus two edges) ignores geography:
+    the most compact groups are usually in pieces, so the optimum depends on the contiguity cuts being exact."""
+    rng = np.random.default_rng(seed)
+    codes = [f"S{k}" for k in range(10)]
+    units = pd.DataFrame(
+        {
+            "population": rng.integers(10_000, 30_000, 10),
+            "x": rng.uniform(0, 20_000, 10),
+            "y": rng.uniform(0, 20_000, 10),
+        },
+        index=codes,
+    )
+    graph = nx.relabel_nodes(nx.random_labeled_tree(10, seed=seed), dict(enumerate(codes)))
+    while graph.number_of_edges() < 11:
+        a, b = rng.choice(codes, 2, replace=False)
+        graph.add_edge(str(a), str(b))
+    return Problem(
+        units=units,
+        graph=graph,
+        min_population=40_000,
+        max_population=90_000,
+        n_consortia=3,
+        nesting="off",
+        weights=ONLY_DISTANCE,
+    )
+
+
+def brute_force_optimum(problem: Problem) -> tuple[float, set[frozenset[str]]]:
+    """Every split of the units into three connected groups within the bounds; the cheapest, each group around
+    its best centre (patient-km)."""
+    units, graph = problem.units, problem.graph
+    codes = list(units.index)
+    pop = units["population"].to_dict()
+    xy = units[["x", "y"]].to_numpy()
+    km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000
+    best = (math.inf, set())
+    for labels in itertools.product(range(3), repeat=len(codes)):
+        if list(dict.fromkeys(labels)) != [0, 1, 2]:
+            continue  # each split once: groups numbered in order of first member
+        groups = [[k for k, g in enumerate(labels) if g == label] for label in range(3)]
+        if any(not problem.min_population <= sum(pop[codes[k]] for k in g) <= problem.max_population for g in groups):
+            continue
+        if not all(nx.is_connected(graph.subgraph([codes[k] for k in g])) for g in groups):
+            continue
+        cost = sum(min(sum(pop[codes[i]] * km[i, c] for i in g) for c in g) for g in groups)
+        if cost < best[0]:
+            best = (cost, {frozenset(codes[k] for k in g) for g in groups})
+    return best
+
+
+@pytest.mark.parametrize("seed", [3, 7, 11])
+@pytest.mark.parametrize("backend", ["cpsat", "highs"])
+def test_optimum_matches_brute_force_on_a_scrambled_graph(seed, backend):
+    problem = scrambled_problem(seed)
+    cost, groups = brute_force_optimum(problem)
+    plan = solve(problem, backend=backend, time_limit=60, decompose=False)
+    assert plan.status == "optimal" and plan.details["validation"].ok
+    assert plan.details["contiguity_cuts"] > 0  # the unconnected optimum had to be cut off first
+    found = {frozenset(plan.assignment.index[plan.assignment == c]) for c in plan.consortia}
+    assert found == groups
+    assert plan.objective == pytest.approx(cost, rel=1e-4)
