@@ -66,6 +66,14 @@ def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):
     return best, "" if best else "no plan within the bounds was visited"
 
 
+def within(plan, gap: float) -> float | None:
+    """Seconds into the run when its plan and bound were first within ``gap`` of each other."""
+    for seconds, objective, bound in plan.details.get("progress", []):
+        if bound is not None and objective - bound <= gap * abs(objective):
+            return round(seconds, 1)
+    return None
+
+
 def row(card) -> dict:
     s = card.summary
     return {
@@ -101,17 +109,16 @@ def main() -> None:
         first = solve(problem, backend=args.backend, time_limit=args.first_limit, seed=0)
         final = first
         if first.feasible and (first.gap or 0) > 0.01:
-            # the solver stops once the 1% gap is proven, so its time is the time to a 1% gap
+            # a longer run, stopping once a 1% gap is proven
             final = solve(problem, backend=args.backend, time_limit=args.limit, seed=0, gap=0.01)
         entry = {
             "region": name,
             "practices": len(region.practices),
             "load_s": round(load_s, 1),
             "status": final.status,
-            "first_plan_s": round(first.seconds, 1) if first.feasible else None,
-            "to_1pct_s": round((first if (first.gap or 1) <= 0.01 else final).seconds, 1)
-            if (final.gap is not None and final.gap <= 0.01)
-            else None,
+            "first_plan_s": round(first.details["progress"][0][0], 1) if first.feasible else None,
+            "first_run_s": round(first.seconds, 1),
+            "to_1pct_s": within(first, 0.01) or within(final, 0.01),
             "final_gap": final.gap,
             "valid": bool(final.details.get("validation")) if final.feasible else None,
             "explanation": final.explanation,
@@ -127,14 +134,14 @@ def main() -> None:
         print(json.dumps(entry), flush=True)
 
     print(f"\nMachine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print("\n| region | practices | consortia | first plan (s) | to 1% gap (s) | final gap | valid |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("\n| region | practices | consortia | first plan (s) | to 1% gap (s) | final gap | first run (s) | valid |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for e in results:
         gap = f"{e['final_gap']:.2%}" if e["final_gap"] is not None else "-"
         n = e.get("ours", {}).get("consortia", "-")
         print(
             f"| {e['region']} | {e['practices']} | {n} | {e['first_plan_s'] or '-'} | {e['to_1pct_s'] or '-'} "
-            f"| {gap} | {e['valid']} |"
+            f"| {gap} | {e['first_run_s']} | {e['valid']} |"
         )
     print(
         "\n| region | plan | consortia | outside hub bounds | not coterminous | LA splits | same main trust "

@@ -32,6 +32,18 @@ def test_both_backends_prove_the_same_optimum_on_real_practices(tees_plans):
     assert plans["cpsat"].objective == pytest.approx(plans["highs"].objective, rel=1e-6)
 
 
+@pytest.mark.parametrize("decompose", [True, False])
+def test_progress_records_when_each_better_plan_and_bound_came(tees, decompose):
+    problem = Problem.from_region(tees, "hub", n_consortia=(3, 5), nesting="strict")
+    plan = solve(problem, backend="highs", time_limit=120, decompose=decompose)
+    progress = plan.details["progress"]
+    assert progress, "a plan was found, so its time is recorded"
+    times = [t for t, _, _ in progress]
+    assert times == sorted(times) and 0 < times[0] <= plan.seconds
+    assert min(objective for _, objective, _ in progress) == pytest.approx(plan.objective)
+    assert all(bound is None or bound <= objective * (1 + 1e-9) for _, objective, bound in progress)
+
+
 def test_real_plan_passes_the_validator_and_the_scorecard_agrees(tees, tees_plans):
     problem, plans = tees_plans
     plan = plans["cpsat"]

@@ -267,7 +267,18 @@ def solve_decomposed(
     # the plan (counts not solved, or not proven optimal). A count never bounded on its own gets its LP first
     # (seconds); one the LP cannot rule out is solved, each round taking at most half the time left.
     attempts: dict[tuple[str, int], int] = defaultdict(int)
-    chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+    progress: list[tuple[float, float, float]] = []
+
+    def choose() -> Choice | None:
+        """The best choice of columns now, its plan and bound kept in ``progress`` when either improved."""
+        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+        if choice is None or choice.columns is None:
+            return choice
+        if not progress or choice.objective < progress[-1][1] or choice.bound > progress[-1][2]:
+            progress.append((time.perf_counter() - started, choice.objective, choice.bound))
+        return choice
+
+    chosen = choose()
     while chosen is not None and not chosen.proven(gap) and time.perf_counter() - started < deadline:
         lp_first = [
             (g, k)
@@ -283,7 +294,7 @@ def solve_decomposed(
             attempts[job] += 1
         elapsed = time.perf_counter() - started
         run(jobs, elapsed + (deadline - elapsed) / 2)
-        chosen = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+        chosen = choose()
     seconds = time.perf_counter() - started
     if chosen is None or chosen.columns is None:
         unproven = chosen is not None or any(out.status == "timed_out" for out in results.values())
@@ -292,7 +303,8 @@ def solve_decomposed(
     for column in chosen.columns:
         centres.update(column.centres)
     log.append(f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}")
-    return Outcome("optimal" if chosen.proven() else "feasible", centres, chosen.objective, chosen.bound, seconds, log)
+    status = "optimal" if chosen.proven() else "feasible"
+    return Outcome(status, centres, chosen.objective, chosen.bound, seconds, log, progress=progress)
 
 
 def _divide(

@@ -36,6 +36,8 @@ class Outcome:
     rounds: int = 0
     cuts: int = 0
     values: list[int] | None = None  # the full solution vector, for one model
+    # (seconds, objective, bound) each time a better valid plan or a better bound is known
+    progress: list[tuple[float, float, float | None]] = field(default_factory=list)
 
 
 def solve_single(
@@ -71,9 +73,10 @@ def solve_single(
         model.lp.row(list(own), list(own.values()), hi=value)  # hold this term at its best
         log.append(f"priority {k + 1}, {term}: {value / SCALE:g} ({stage.status})")
     model.lp.cost = weighted
-    remaining = time_limit - (time.perf_counter() - started)
-    outcome = _cut_loop(model, problem, backend, remaining, seed, threads, log, gap)
+    before = time.perf_counter() - started  # the weighted stage is timed from its own start
+    outcome = _cut_loop(model, problem, backend, time_limit - before, seed, threads, log, gap)
     outcome.seconds = time.perf_counter() - started
+    outcome.progress = [(before + t, objective, bound) for t, objective, bound in outcome.progress]
     return outcome
 
 
@@ -86,6 +89,7 @@ def _cut_loop(
     started = time.perf_counter()
     graph = problem.contiguity_graph()
     best: tuple[float, dict[str, str], list[int]] | None = None  # connected incumbent from repairs
+    progress: list[tuple[float, float, float | None]] = []
     rounds = 0
 
     def finish(status, centres, objective, bound, values=None) -> Outcome:
@@ -97,9 +101,10 @@ def _cut_loop(
             status = "optimal"
         elif status == "optimal":
             status = "feasible"
-        return Outcome(
-            status, centres, objective, bound, time.perf_counter() - started, log, rounds, model.cuts_added, values
-        )
+        seconds = time.perf_counter() - started
+        if centres is not None:
+            progress.append((seconds, objective, bound))
+        return Outcome(status, centres, objective, bound, seconds, log, rounds, model.cuts_added, values, progress)
 
     while True:
         rounds += 1
@@ -120,6 +125,7 @@ def _cut_loop(
             priced = _objective_of(model, fixed, backend, seed)
             if priced is not None and (best is None or priced[0] < best[0]):
                 best = (priced[0], fixed, priced[1])
+                progress.append((time.perf_counter() - started, priced[0], result.bound))
                 model.lp.hint = dict(enumerate(priced[1]))
                 log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {priced[0]}")
         if best is not None and result.bound is not None and best[0] - result.bound <= gap * abs(best[0]):
@@ -163,6 +169,7 @@ def solve(
 
     started = time.perf_counter()
     reasons = precheck(problem)
+    setup = time.perf_counter() - started  # the solver's progress is timed from its own start
     if reasons:
         return _infeasible(problem, backend, reasons, started)
     if decompose is None:
@@ -206,7 +213,12 @@ def solve(
         log="\n".join(outcome.log),
         problem=problem,
         region=problem.region,
-        details={"rounds": outcome.rounds, "contiguity_cuts": outcome.cuts, "decomposed": bool(decompose)},
+        details={
+            "rounds": outcome.rounds,
+            "contiguity_cuts": outcome.cuts,
+            "decomposed": bool(decompose),
+            "progress": [(setup + t, objective, bound) for t, objective, bound in outcome.progress],
+        },
     )
     plan.details["validation"] = validate(plan, problem)
     return plan
