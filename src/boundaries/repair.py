@@ -54,36 +54,32 @@ def reconnect(centres: dict[str, str], problem: Problem, graph: nx.Graph) -> dic
         # room first, then distance; an overflow is left to the rebalancing below
         best = min(nearby, key=lambda c: (total[c] + weight > problem.max_population, cost(piece, c), c))
         move(piece, old, best)
-    if not _rebalance(plan, members, total, problem, graph, pop, cost, move):
-        return None
-    return plan
 
-
-def _rebalance(plan, members, total, problem: Problem, graph: nx.Graph, pop, cost, move) -> bool:
-    """Hand border units from consortia above the maximum (or to consortia below the minimum) to a neighbour,
-    cheapest first, keeping every consortium connected; False when no such move is left."""
+    # Rebalance: hand border units from a consortium above the maximum (or to one below the minimum) to a
+    # neighbour, cheapest first, keeping both sides connected. Each move mends part of one excess; the cap on
+    # the number of moves only guards against cycling.
     lo, hi = problem.min_population, problem.max_population
-    for _ in range(len(plan)):  # each move fixes part of one excess; the cap only guards against cycling
+    for _ in range(len(plan)):
         over = sorted((c for c in total if total[c] > hi), key=lambda c: (-total[c], c))
         under = sorted((c for c in total if 0 < total[c] < lo), key=lambda c: (total[c], c))
         if not over and not under:
-            return True
+            return plan
         options = []
-        for c in over[:1]:  # give a unit away: the taker must keep within the maximum
+        for c in over[:1]:  # give a unit away: the taker must stay within the maximum
             for u in _movable(members[c], c, graph):
                 for d in {plan[v] for v in graph[u]} - {c}:
                     if total[d] + pop[u] <= hi and total[c] - pop[u] >= lo:
                         options.append((cost({u}, d) - cost({u}, c), u, c, d))
-        for d in under[:1]:  # take a unit in: the giver must keep within the minimum
+        for d in under[:1]:  # take a unit in: the giver must stay within the minimum
             for c in {plan[v] for u in members[d] for v in graph[u]} - {d}:
                 for u in _movable(members[c], c, graph):
                     if d in {plan[v] for v in graph[u]} and total[c] - pop[u] >= lo and total[d] + pop[u] <= hi:
                         options.append((cost({u}, d) - cost({u}, c), u, c, d))
         if not options:
-            return False
+            return None
         _, u, c, d = min(options)
         move({u}, c, d)
-    return False
+    return None
 
 
 def _movable(group: set[str], centre: str, graph: nx.Graph) -> list[str]:

@@ -92,6 +92,12 @@ def _cut_loop(
     progress: list[tuple[float, float, float | None]] = []
     rounds = 0
 
+    def note(objective: float, bound: float | None) -> None:
+        """Keep the time of a better plan or bound."""
+        last = progress[-1] if progress else None
+        if last is None or objective < last[1] or (bound is not None and (last[2] is None or bound > last[2])):
+            progress.append((time.perf_counter() - started, objective, bound))
+
     def finish(status, centres, objective, bound, values=None) -> Outcome:
         if best is not None and (centres is None or best[0] < objective):
             status, objective, centres, values = "feasible", best[0], best[1], best[2]
@@ -101,9 +107,9 @@ def _cut_loop(
             status = "optimal"
         elif status == "optimal":
             status = "feasible"
-        seconds = time.perf_counter() - started
         if centres is not None:
-            progress.append((seconds, objective, bound))
+            note(objective, bound)
+        seconds = time.perf_counter() - started
         return Outcome(status, centres, objective, bound, seconds, log, rounds, model.cuts_added, values, progress)
 
     while True:
@@ -125,7 +131,7 @@ def _cut_loop(
             priced = _objective_of(model, fixed, backend, seed)
             if priced is not None and (best is None or priced[0] < best[0]):
                 best = (priced[0], fixed, priced[1])
-                progress.append((time.perf_counter() - started, priced[0], result.bound))
+                note(priced[0], result.bound)
                 model.lp.hint = dict(enumerate(priced[1]))
                 log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {priced[0]}")
         if best is not None and result.bound is not None and best[0] - result.bound <= gap * abs(best[0]):
