@@ -25,6 +25,9 @@ app = typer.Typer(
 # soft_wrap: messages and scorecards are never broken at the terminal's width, so scripts can grep them whole
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+for _out in (console, err):
+    if not _out.is_terminal:  # piped: rich would assume 80 columns and squeeze tables; keep their rows whole
+        _out.width = 160
 
 RegionOpt = Annotated[str, typer.Option("--region", "-r", help='SHA region name or code, e.g. "North West" or Q31.')]
 ConfigOpt = Annotated[
@@ -65,9 +68,10 @@ def regions(data: DataOpt = None) -> None:
 
     frame = sha_regions(data_dir=data) if data else sha_regions()
     table = Table(title="SHA regions (practices and patients: July 2014)")
-    for column in frame.reset_index().columns:
-        table.add_column(str(column), justify="right" if frame.reset_index()[column].dtype.kind in "if" else "left")
-    for row in frame.reset_index().itertuples(index=False):
+    frame = frame.reset_index()
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if" else "left", no_wrap=True)
+    for row in frame.itertuples(index=False):
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
 
