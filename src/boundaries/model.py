@@ -79,15 +79,17 @@ class ConsortiumModel:
                 if root in piece:
                     continue
                 boundary = set().union(*(graph[u] for u in piece)) - piece
+                # a centre is reached only through the boundary units on its side of the rest of the graph
                 rest = graph.subgraph(set(graph.nodes) - piece)
+                side = {u: k for k, part in enumerate(nx.connected_components(rest)) for u in part}
                 inside = [index[u] for u in sorted(piece)]
                 for r in sorted({r for a in inside for r in self.roots_of.get(a, [])}):
                     if self.units[r] in piece or self.units[r] in boundary:
                         continue  # inside: no cut holds; on the border: its own centre variable meets the cut
-                    # only boundary units through which the centre can still be reached
-                    reach = nx.node_connected_component(rest, self.units[r])
                     separator = [
-                        self.assign[(index[c], r)] for c in sorted(boundary & reach) if (index[c], r) in self.assign
+                        self.assign[(index[c], r)]
+                        for c in sorted(boundary)
+                        if side[c] == side[self.units[r]] and (index[c], r) in self.assign
                     ]
                     for a in inside:
                         if (a, r) in self.assign:
