@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from boundaries.batch import run_batch, write_index
 from boundaries.cli import app
 from boundaries.config import load_config
+from boundaries.quality import ATTRIBUTION, quality_label
 
 REGIONS = ["North East", "Atlantis", "South West"]
 TIME_LIMIT = 10  # seconds for the North East: enough for a first plan, short enough for the test run
@@ -74,6 +75,53 @@ def test_index_and_batch_json_list_every_region(first):
     assert "Atlantis" in page and 'href="atlantis' not in page  # listed, with no map to link
     assert "South West" in page and 'href="south-west' not in page
     assert "Isles of Scilly" in page  # why South West has no plan
+
+
+def test_index_and_batch_json_say_how_good_each_plan_is(first):
+    listed = {r["region"]: r for r in json.loads((first.out / "batch.json").read_text())}
+    page = (first.out / "index.html").read_text()
+    north_east = first.by_region["North East"]
+    label = quality_label(north_east["status"], north_east["gap"], north_east["bound_patient_km"])
+    assert listed["North East"]["quality"] == label == north_east["quality"]
+    assert listed["North East"]["gap"] == north_east["gap"] and "bound_patient_km" in listed["North East"]
+    gap = f"{north_east['gap']:.2%}" if north_east["gap"] is not None else "—"
+    assert f">{label}</td><td>{gap}</td>" in page
+    assert listed["South West"]["quality"] == "no plan: the rules cannot all be met"
+    assert listed["Atlantis"]["quality"] == "no plan: the run failed"
+    assert "<th>Plan quality</th><th>Gap</th>" in page
+    assert f"<footer class='attribution'>{ATTRIBUTION} " in page and "July 2014" in page
+
+
+def test_index_labels_plans_far_from_their_bound(tmp_path):
+    results = [
+        {"region": "Rough", "status": "feasible", "consortia": 3, "gap": 0.42, "bound_patient_km": 5.0},
+        {"region": "Close", "status": "feasible", "consortia": 3, "gap": 0.0027, "bound_patient_km": 5.0},
+        {"region": "Best", "status": "optimal", "consortia": 3, "gap": 0.0, "bound_patient_km": 5.0},
+        {"region": "Unbounded", "status": "feasible", "consortia": 3, "gap": None, "bound_patient_km": None},
+    ]
+    write_index(results, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert "<td class='not-proven'>not proven: up to 42% from the best possible</td><td>42.00%</td>" in page
+    assert "<td class='proven'>within 0.27% of the best possible</td><td>0.27%</td>" in page
+    assert "<td class='proven'>proven optimal</td><td>0.00%</td>" in page
+    assert "<td class='not-proven'>no bound: quality not proven</td><td>—</td>" in page
+    assert [r["quality"] for r in json.loads((tmp_path / "batch.json").read_text())] == [
+        "not proven: up to 42% from the best possible",
+        "within 0.27% of the best possible",
+        "proven optimal",
+        "no bound: quality not proven",
+    ]
+    assert ATTRIBUTION in page
+
+
+def test_a_done_region_from_before_quality_was_recorded_keeps_its_gap(tmp_path, config):
+    folder = tmp_path / "north-east"
+    folder.mkdir()
+    (folder / "done.json").write_text(json.dumps({"region": "North East", "status": "feasible", "consortia": 20}))
+    (folder / "metrics.json").write_text(json.dumps({"status": "feasible", "gap": 0.003, "bound_patient_km": 9.0}))
+    results = run_batch(["North East"], config, tmp_path, workers=1)
+    assert results[0]["skipped"] is True and results[0]["gap"] == 0.003
+    assert "within 0.30% of the best possible" in (tmp_path / "index.html").read_text()
 
 
 def test_index_escapes_region_names_and_notes(tmp_path):

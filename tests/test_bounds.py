@@ -5,9 +5,9 @@ import math
 import pytest
 
 from boundaries.bounds import CountBounds
+from boundaries.exact import solve_single
 from boundaries.problem import Problem
 from boundaries.region import load_region
-from boundaries.solver import solve_single
 
 STOCKTON = "E06000004"  # Stockton-on-Tees: 29 practices, about 197,000 patients
 

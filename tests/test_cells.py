@@ -1,4 +1,5 @@
-"""Catchment cells tile every SHA region: inside one LAD each, no overlaps, union = the region's LADs."""
+"""Catchment cells tile every SHA region: inside one LAD each, no overlaps, union = the region's LADs; and each
+cell is one polygon, or one polygon plus marked island parts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from boundaries.cells import build_cells, split_shared
+from boundaries.cells import _clean_lad, build_cells, main_polygons, split_shared
 from boundaries.region import Region, load_region
 
 SHA = [f"Q{n}" for n in range(30, 40)]
@@ -121,3 +122,70 @@ def test_cells_are_deterministic(regions):
     again = build_cells(practices, region.lads).cells
     before = shapely.to_wkb(region.cells.geometry.to_numpy())
     assert (shapely.to_wkb(again.geometry.to_numpy()) == before).all()
+
+
+@pytest.mark.parametrize("code", SHA)
+def test_every_cell_is_one_piece_plus_marked_island_parts(code, regions):
+    region = regions[code]
+    cells = region.cells
+    geoms = cells.geometry.to_numpy()
+    main = main_polygons(cells)
+    # one polygon, holding its practice's site; anything else is a marked island part
+    assert (shapely.get_type_id(main) == 3).all()
+    assert (shapely.get_num_geometries(geoms) == 1 + cells["island_parts"].to_numpy()).all()
+    assert shapely.covers(main, region.practices.geometry.to_numpy()).all()
+    marked = cells.index[cells["island_parts"] > 0]
+    sites = region.practices.geometry.to_numpy()
+    lad_main = {lad: shapely.union_all(main[(cells["lad"] == lad).to_numpy()]) for lad in set(cells.loc[marked, "lad"])}
+    for c in marked:
+        islands = shapely.get_parts(cells.at[c, "geometry"])[1:]
+        assert cells.at[c, "island_km2"] == pytest.approx(shapely.area(islands).sum() / 1e6, abs=1e-6)
+        assert not shapely.intersects(islands[:, None], sites[None, :]).any()  # no practice on an island part
+        # and no border with the rest of its authority's land: points at most
+        assert not shapely.relate_pattern(islands, lad_main[cells.at[c, "lad"]], "****1****").any()
+        assert (shapely.area(shapely.intersection(islands, lad_main[cells.at[c, "lad"]])) < 1e-6).all()
+
+
+def test_island_parts_are_reported(regions):
+    north_east = regions["Q30"]
+    assert north_east.cells["island_parts"].sum() >= 30  # Lindisfarne, the Farnes, Coquet Island, ...
+    assert any(n.startswith("island parts of Northumberland (E06000057)") for n in north_east.notes)
+    assert any("cell fragments" in n for n in north_east.notes)
+
+
+def test_a_fragment_goes_to_the_longest_border_and_chains_resolve():
+    """Own pieces A | B | C in a 300 x 100 m LAD; F (of A) touches C over 100 m and B over 15 m; H (of C)
+    touches only B's own piece; G (of B) touches only fragments F and H, so it waits a round for them."""
+    own = {"A": shapely.box(0, 0, 100, 100), "B": shapely.box(100, 0, 200, 100), "C": shapely.box(200, 0, 300, 70)}
+    f, g, h = shapely.box(200, 70, 300, 85), shapely.box(210, 85, 300, 100), shapely.box(200, 85, 210, 100)
+    raw = [
+        shapely.MultiPolygon([own["A"], f]),
+        shapely.MultiPolygon([own["B"], g]),
+        shapely.MultiPolygon([own["C"], h]),
+    ]
+    sites = shapely.points([(50, 50), (150, 50), (250, 35)])
+    lad = shapely.box(0, 0, 300, 100)
+    cells, islands, moved = _clean_lad("L", lad, np.array(["A", "B", "C"]), sites, raw)
+    assert moved == 3 and islands == []
+    assert shapely.get_type_id(cells).tolist() == [3, 3, 3]
+    assert cells[0].equals(own["A"])
+    assert cells[1].equals(shapely.union_all([own["B"], h]))
+    assert cells[2].equals(shapely.union_all([own["C"], f, g]))
+
+
+def test_islands_of_an_authority_go_whole_to_its_nearest_practice():
+    """L1 is a mainland square and an islet holding no practice; the islet touches L2's cell, not L1's land."""
+    sites = {"A": (10, 50, "L1"), "B": (90, 50, "L1"), "C": (250, 50, "L2")}
+    lads = {
+        "L1": shapely.MultiPolygon([shapely.box(0, 0, 100, 100), shapely.box(200, 40, 220, 60)]),
+        "L2": shapely.box(220, 0, 300, 100),
+    }
+    practices, frame = _toy(sites, lads)
+    result = build_cells(practices, frame)
+    cells = result.cells
+    assert cells["island_parts"].tolist() == [0, 1, 0]
+    assert cells.loc["B", "island_km2"] == pytest.approx(400 / 1e6)
+    assert shapely.get_geometry(cells.loc["B", "geometry"], 1).equals(shapely.box(200, 40, 220, 60))
+    assert main_polygons(cells)[1].equals(shapely.box(50, 0, 100, 100))
+    assert [(i.lad, i.code, i.area_m2) for i in result.islands] == [("L1", "B", 400.0)]
+    assert abs(cells.area.sum() - frame.area.sum()) < 1e-6

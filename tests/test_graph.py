@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from boundaries.cells import build_cells, main_polygons
 from boundaries.graph import MIN_SHARED_M, build_graph, island_edges, shared_boundaries
 from boundaries.region import Region, load_region
 
@@ -41,7 +42,7 @@ def test_graph_is_connected_with_attributes(code, regions):
 @pytest.mark.parametrize("code", SHA)
 def test_edges_are_shared_boundaries(code, regions):
     region = regions[code]
-    cells = region.cells.geometry
+    cells = pd.Series(main_polygons(region.cells), index=region.cells.index)  # island parts make no edges
     plain = [(a, b, d["length"]) for a, b, d in region.graph.edges(data=True) if d["length"] > 0]
     for a, b, length in plain[:: max(1, len(plain) // 60)]:
         shared = shapely.intersection(cells[a].boundary, cells[b].boundary, grid_size=0.01).length
@@ -50,19 +51,63 @@ def test_edges_are_shared_boundaries(code, regions):
 
 
 def test_island_links(regions):
+    """Two links join an island authority to the mainland; every other link joins pieces of one authority
+    that do not touch on the ground (Sheppey and the rest of Swale, Runcorn and Widnes), so that the
+    authority's practices are connected."""
     found = {code: island_edges(regions[code].graph) for code in SHA}
-    assert {code for code, edges in found.items() if edges} == {"Q38", "Q39"}
+    crossing = {}
+    for code, edges in found.items():
+        lad = regions[code].practices["lad"]
+        crossing[code] = [(a, b) for a, b in edges if lad[a] != lad[b]]
+    assert {code for code, edges in crossing.items() if edges} == {"Q38", "Q39"}
     for code, lad in (("Q38", ISLE_OF_WIGHT), ("Q39", ISLES_OF_SCILLY)):
         region = regions[code]
-        ((a, b),) = found[code]
+        ((a, b),) = crossing[code]
         lads = {region.practices.loc[a, "lad"], region.practices.loc[b, "lad"]}
         assert lad in lads and len(lads) == 2  # island to mainland
         mainland = region.graph.copy()
         mainland.remove_edges_from([e for e in mainland.edges if mainland.edges[e]["island"]])
         on_island = set(region.practices.index[region.practices["lad"] == lad])
-        assert nx.number_connected_components(mainland) == 2
         assert any(set(c) == on_island for c in nx.connected_components(mainland))
         assert any("island link" in note for note in region.notes)
+    swale = regions["Q37"].practices.index[regions["Q37"].practices["lad_name"] == "Swale"]
+    assert [e for e in found["Q37"] if e[0] in swale] and sum(map(len, found.values())) == 19
+
+
+@pytest.mark.parametrize("code", SHA)
+def test_every_authority_is_connected(code, regions):
+    region = regions[code]
+    for lad, codes in region.practices.groupby("lad").groups.items():
+        assert nx.is_connected(region.graph.subgraph(codes)), lad
+
+
+def test_an_island_part_makes_no_edge():
+    """L1's islet touches L2's cell over 20 m; the two authorities meet nowhere else, so only an island link
+    joins them."""
+    practices = pd.DataFrame(
+        {
+            "x": [10, 90, 250],
+            "y": [50, 50, 50],
+            "lad": ["L1", "L1", "L2"],
+            "patients": [1] * 3,
+            "imd": [10.0] * 3,
+            "main_trust": ["T"] * 3,
+        },
+        index=["A", "B", "C"],
+    )
+    lads = gpd.GeoDataFrame(
+        geometry=[
+            shapely.MultiPolygon([shapely.box(0, 0, 100, 100), shapely.box(200, 40, 220, 60)]),
+            shapely.box(220, 0, 300, 100),
+        ],
+        index=pd.Index(["L1", "L2"], name="lad"),
+        crs="EPSG:27700",
+    )
+    cells = build_cells(practices, lads).cells
+    assert cells.loc["B", "island_parts"] == 1
+    graph = build_graph(practices, cells)
+    assert graph.edges["B", "C"]["island"] and graph.edges["B", "C"]["distance"] == 160.0
+    assert shared_boundaries(cells)[["a", "b"]].values.tolist() == [["A", "B"]]
 
 
 def test_colocated_practices_are_mutual_neighbours(regions):

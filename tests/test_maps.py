@@ -21,6 +21,7 @@ from boundaries.map_assets import MissingAssetsError, make_offline
 from boundaries.maps import AREA_CLASS, BASELINE_CLASS, area_colours, render_map
 from boundaries.metrics import evaluate
 from boundaries.plan import Plan
+from boundaries.quality import ATTRIBUTION, DATA_VINTAGE
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = os.environ.get("BOUNDARIES_CHROMIUM", "/usr/bin/chromium")
@@ -161,6 +162,48 @@ def test_unknown_cdn_resource_is_an_error():
         make_offline(fmap)
 
 
+def _rough_plan(region) -> Plan:
+    """A solved plan 42% from its bound: the map must say it is not proven."""
+    plan = Plan.from_assignment(by_lad(region), region=region, source="highs")
+    plan.status, plan.objective, plan.bound, plan.gap = "feasible", 1_000_000.0, 580_000.0, 0.42
+    return plan
+
+
+ROUGH_LABEL = "not proven: up to 42% from the best possible"
+SETTINGS = {"preset": "hub", "nesting": "strict", "n_consortia": "auto", "backend": "highs", "time_limit": 120}
+
+
+def test_map_carries_the_licence_attribution(region, tmp_path):
+    path = tmp_path / "map.html"
+    render_map(by_lad(region), region, path=path)
+    text = path.read_text(encoding="utf-8")
+    footer = re.search(r"<footer class='map-attribution'>(.*?)</footer>", text, flags=re.DOTALL)
+    assert footer, "no attribution footer"
+    assert html.escape(ATTRIBUTION) in footer.group(1)
+    assert "Contains OS data © Crown copyright and database right 2013." in footer.group(1)
+    assert "open-government-licence/version/3" in footer.group(1)
+
+
+def test_map_panel_says_how_good_the_plan_is(region, tmp_path):
+    path = tmp_path / "map.html"
+    render_map(_rough_plan(region), region, path=path, settings=SETTINGS)
+    text = path.read_text(encoding="utf-8")
+    assert f"<tr class='about quality not-proven'><th>Plan quality</th><td>{ROUGH_LABEL}</td></tr>" in text
+    assert "feasible (HiGHS) · objective 1,000,000 patient-km · bound 580,000 · gap 42.00%" in text
+    assert "<th>Settings</th><td>hub preset (30,000–210,000 patients); strict nesting; count auto; HiGHS" in text
+    assert f"<th>Data</th><td>{html.escape(DATA_VINTAGE)}</td>" in text
+    assert "July 2014" in DATA_VINTAGE
+    # a plan read from a file was not solved here, and says so; a proven one says so too
+    render_map(by_lad(region), region, path=path)
+    text = path.read_text(encoding="utf-8")
+    assert "<th>Plan quality</th><td>given plan, not solved here: quality not proven</td>" in text
+    assert "<th>Settings</th>" not in text  # no settings known for a given plan
+    proven = _rough_plan(region)
+    proven.status, proven.bound, proven.gap = "optimal", 1_000_000.0, 0.0
+    render_map(proven, region, path=path)
+    assert "<tr class='about quality'><th>Plan quality</th><td>proven optimal</td></tr>" in path.read_text()
+
+
 def test_plan_object_and_default_title(region, tmp_path):
     plan = Plan.from_assignment(by_half(region), region=region, source="cpsat")
     path = tmp_path / "plan.html"
@@ -270,6 +313,71 @@ def test_browser_synthetic_map(browser, region, tmp_path):
         opened.assert_clean()
     finally:
         opened.close()
+
+
+ON_SCREEN = """selector => {
+    const el = document.querySelector(selector);
+    const box = el.getBoundingClientRect();
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    const top = document.elementFromPoint(x, y);  // what a reader sees there: the element, not something over it
+    return {width: box.width, height: box.height, top: box.top, bottom: box.bottom, left: box.left,
+            right: box.right, vw: window.innerWidth, vh: window.innerHeight,
+            uncovered: top !== null && (top === el || el.contains(top)), text: el.innerText};
+}"""
+
+
+def assert_on_screen(page, selector: str) -> str:
+    """The element is in the viewport, has a size and is not covered (no click, no scroll needed)."""
+    box = page.evaluate(ON_SCREEN, selector)
+    assert box["width"] > 0 and box["height"] > 0, box
+    assert box["top"] >= 0 and box["bottom"] <= box["vh"] and box["left"] >= 0 and box["right"] <= box["vw"], box
+    assert box["uncovered"], f"{selector} is covered by another element: {box}"
+    return box["text"]
+
+
+@pytest.mark.browser
+def test_browser_attribution_and_plan_quality_are_visible_without_clicking(browser, region, tmp_path):
+    path = tmp_path / "rough.html"
+    render_map(_rough_plan(region), region, path=path, compare=by_half(region), settings=SETTINGS)
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        for width, height in ((1400, 900), (1024, 640), (700, 560)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(200)
+            footer = assert_on_screen(page, ".map-attribution")
+            assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
+            assert ROUGH_LABEL in assert_on_screen(page, ".map-panel tr.quality")
+            map_box = page.locator(".folium-map").bounding_box()
+            footer_box = page.locator(".map-attribution").bounding_box()
+            assert map_box["y"] + map_box["height"] <= footer_box["y"] + 0.5  # the map ends where the footer starts
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.wait_for_timeout(200)
+        opened.screenshot("map-attribution")
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+@pytest.mark.browser
+def test_browser_batch_index_shows_attribution_and_quality(browser, tmp_path):
+    from boundaries.batch import write_index
+
+    results = [
+        {"region": f"Region {k}", "status": "feasible", "consortia": 20, "gap": 0.42, "bound_patient_km": 5.0}
+        for k in range(30)
+    ]
+    results.append({"region": "Atlantis", "status": "error", "error": "no such region " * 40})
+    write_index(results, tmp_path)
+    context = browser.new_context(viewport={"width": 1000, "height": 600}, offline=True)
+    try:
+        page = context.new_page()
+        page.goto((tmp_path / "index.html").as_uri())
+        footer = assert_on_screen(page, "footer")  # 31 rows: longer than the window, the footer stays on screen
+        assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
+        assert ROUGH_LABEL in page.locator("table").inner_text()
+    finally:
+        context.close()
 
 
 @pytest.mark.browser

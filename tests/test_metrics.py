@@ -200,3 +200,35 @@ def test_real_ccg_map_scores_sensibly():
     assert card.consortia["main_trust"].notna().all()
     assert evaluate(region.ccg_assignment(), region, baseline=region.ccg_assignment()).summary["moved_practices"] == 0
     json.dumps(card.to_dict(), allow_nan=False)
+
+
+def test_areas_on_the_ground(region):
+    """The synthetic island is its own piece of land, joined by its island link: not *in pieces*; a consortium
+    of two cells that do not touch is."""
+    card = evaluate(by_lad(region), region)
+    c = card.consortia
+    assert c["area_pieces"].to_dict() == {"East": 2, "Middle": 1, "West": 1}
+    assert not c["in_pieces"].any() and c["one_piece"].to_dict() == {"East": False, "Middle": True, "West": True}
+    assert (c["island_parts"] == 0).all() and card.summary["areas_in_pieces"] == 0
+    labels = by_lad(region).copy()
+    labels[["P00", "P02"]] = "Scattered"
+    card = evaluate(labels, region)
+    assert card.consortia.loc["Scattered", "area_pieces"] == 2 and card.consortia.loc["Scattered", "in_pieces"]
+    assert card.summary["areas_in_pieces"] == 1
+
+
+def test_real_areas_name_their_island_parts():
+    region = real_region("North East")
+    plan = region.practices["lad_name"].astype(str)
+    card = evaluate(plan, region)
+    c = card.consortia
+    assert card.summary["areas_in_pieces"] == 0 and not c["in_pieces"].any()
+    north = c.loc["Northumberland"]
+    assert north["area_pieces"] == 2  # Holy Island, joined by its island link
+    assert north["island_link"] and north["island_parts"] >= 25 and north["island_lads"] == ("Northumberland",)
+    cells = region.cells
+    assert c["island_parts"].sum() == cells["island_parts"].sum()
+    assert card.summary["island_parts_km2"] == pytest.approx(cells["island_km2"].sum())
+    assert card.summary["with_island_parts"] == cells.loc[cells["island_parts"] > 0, "lad"].nunique()
+    assert "areas in pieces on the ground" in card.text() and "island_parts" in card.text(table=True)
+    json.dumps(card.to_dict(), allow_nan=False)

@@ -1,6 +1,8 @@
 """One region end to end (the unit a batch hands a worker): never raises, never leaves a half-done folder."""
 
+import html
 import json
+import time
 
 import geopandas as gpd
 import pytest
@@ -8,9 +10,11 @@ import pytest
 import boundaries.maps
 from boundaries.atomic import slug
 from boundaries.config import load_config
+from boundaries.plan import Plan
 from boundaries.planfile import read_plan_csv
+from boundaries.quality import ATTRIBUTION, DATA_VINTAGE
 from boundaries.region import load_region
-from boundaries.runner import DONE, is_done, resolve_baseline, run_region
+from boundaries.runner import DONE, is_done, resolve_baseline, run_region, write_outputs
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +132,32 @@ def test_geojson_areas_stay_valid_after_reprojection(tmp_path):
     back = gpd.read_file(path)
     assert back.is_valid.all() and len(back) == len(areas)
     assert abs(back.to_crs(27700).area.sum() - areas.area.sum()) / areas.area.sum() < 1e-5
+
+
+def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
+    region = load_region("North East")
+    plan = Plan.from_assignment(region.ccg_assignment(), region=region, source="highs")
+    plan.status, plan.objective, plan.bound, plan.gap = "feasible", 1_000_000.0, 580_000.0, 0.42
+    label = "not proven: up to 42% from the best possible"
+    folder = tmp_path / "north-east"
+    write_outputs(plan, region, quick, folder, time.perf_counter())
+
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert (metrics["status"], metrics["bound_patient_km"], metrics["gap"]) == ("feasible", 580_000.0, 0.42)
+    assert metrics["quality"] == label and metrics["data_vintage"] == DATA_VINTAGE
+    done = json.loads((folder / DONE).read_text())
+    assert [done[k] for k in ("status", "bound_patient_km", "gap", "quality")] == ["feasible", 580_000.0, 0.42, label]
+
+    summary = (folder / "summary.txt").read_text()
+    assert summary.startswith("Scorecard: North East")
+    assert f"quality: {label}\nstatus: feasible (highs" in summary
+    assert "objective 1,000,000 patient-km, bound 580,000, gap 42.00%" in summary
+    assert "settings: hub preset (30,000–210,000 patients); strict nesting; count auto; HiGHS, 5 s limit" in summary
+    assert f"data: {DATA_VINTAGE}" in summary and "July 2014" in summary
+    assert summary.index("quality:") < summary.index("patients  practices")  # before the long consortium table
+    assert summary.rstrip().endswith(ATTRIBUTION)
+
+    page = (folder / "map.html").read_text()
+    assert f"<th>Plan quality</th><td>{label}</td>" in page
+    assert "<th>Settings</th><td>hub preset (30,000–210,000 patients)" in page
+    assert html.escape(ATTRIBUTION) in page

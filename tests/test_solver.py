@@ -1,9 +1,12 @@
 """solve(): statuses, determinism, decomposition, baselines, wishes."""
 
+import time
+
+import networkx as nx
 import pytest
 from grids import grid_problem
 
-from boundaries.problem import Weights
+from boundaries.problem import Problem, Weights
 from boundaries.solver import solve
 from boundaries.validation import count_moves
 
@@ -119,3 +122,41 @@ def test_priorities_put_one_term_first_whatever_its_weight():
 def test_unknown_priority_is_refused():
     with pytest.raises(ValueError, match="unknown priority"):
         grid_problem(2, 2, priorities=("beauty",))
+
+
+def test_a_region_whose_whole_model_is_too_big_keeps_its_deadline_with_a_plan_and_a_bound():
+    # soft nesting lets consortia cross the whole North West: 1.5 million candidate pairs, a model that takes
+    # about a minute to build. The plan must come back on time all the same (a loose bound: CI is busy).
+    from boundaries.region import load_region
+
+    problem = Problem.from_region(load_region("North West"), nesting="soft")
+    started = time.perf_counter()
+    plan = solve(problem, time_limit=5)
+    assert time.perf_counter() - started < 5 + 60
+    assert plan.status == "feasible" and plan.details["validation"].ok
+    assert plan.bound is not None and 0 < plan.bound <= plan.objective
+    assert plan.details["progress"][0][0] < plan.seconds
+
+
+@pytest.mark.parametrize("ids", ["int", "tuple"])
+def test_any_graph_any_ids_the_plan_comes_back_in_those_ids(ids):
+    graph = nx.grid_2d_graph(6, 6)
+    for node in graph.nodes:
+        graph.nodes[node].update(population=1_000 + 10 * node[0], x=node[1] * 1000.0, y=node[0] * 1000.0)
+    nx.set_edge_attributes(graph, 1000.0, "length")  # 1 km a cut edge: the border counts cut edges
+    if ids == "int":
+        graph = nx.convert_node_labels_to_integers(graph, ordering="sorted")
+    problem = Problem.from_graph(graph, 11_000, 13_000, n_consortia=3, weights=Weights(border=1.0, compactness=0))
+    plan = solve(problem, time_limit=5)
+    assert plan.details["validation"].ok
+    assert set(plan.assignment.index) == set(graph.nodes)
+    assert plan.assignment.nunique() == 3
+    assert plan.objective >= 12.0 - 1e-6  # two straight cuts of 6 edges are the best possible
+    assert plan.bound is None or plan.bound <= 12.0 + 1e-6
+
+
+def test_from_graph_names_a_missing_attribute():
+    graph = nx.path_graph(3)
+    nx.set_node_attributes(graph, 5, "population")
+    with pytest.raises(ValueError, match="has no 'x' attribute"):
+        Problem.from_graph(graph, 1, 10)

@@ -1,8 +1,11 @@
 """The validator catches each broken rule on hand-made plans."""
 
 import pandas as pd
+import pytest
 from grids import grid_problem
 
+from boundaries.areas import area_pieces
+from boundaries.region import load_region
 from boundaries.validation import count_moves, validate
 
 
@@ -60,3 +63,67 @@ def test_moves_use_the_best_matching_of_labels():
     base = {"a": "X", "b": "X", "c": "Y", "d": "Y"}
     assert count_moves({"a": "1", "b": "1", "c": "2", "d": "2"}, base) == 0
     assert count_moves({"a": "1", "b": "2", "c": "2", "d": "2"}, base) == 1
+
+
+# ------------------------------------------------------------------------------------------- on the ground
+
+SHA = [f"Q{n}" for n in range(30, 40)]
+BARROW = "E07000027"  # Walney Island (one practice, joined by an island link) and four islets without one
+
+
+def _wide_problem(region, **settings):
+    from boundaries.problem import Problem
+
+    settings.setdefault("n_consortia", None)
+    return Problem.from_region(region, min_population=0, max_population=10**9, nesting="off", **settings)
+
+
+@pytest.mark.parametrize("code", SHA)
+def test_whole_authorities_are_one_piece_on_the_ground(code):
+    """One consortium per authority, in every region: each area is one piece of land, island parts aside,
+    once pieces joined by an explicit island link count as one; the validator says so and names the island
+    parts."""
+    region = load_region(code)
+    plan = region.practices["lad"].astype(str)
+    report = validate(plan, _wide_problem(region))
+    assert report.ok, report.violations
+    assert set(report.pieces) == set(plan) and set(report.pieces.values()) == {1}
+    held = set(region.cells.loc[region.cells["island_parts"] > 0, "lad"])
+    assert set(report.island_parts) == held
+    names = region.lads["lad_name"]
+    assert all(names[lad] in report.island_parts[lad] for lad in held)
+
+
+def test_a_solved_plan_is_in_one_piece_on_the_ground():
+    """Barrow-in-Furness in two consortia: whatever valid plan the solver returns, each area is one piece of
+    land apart from marked island parts, Walney joined to the mainland only by its island link."""
+    from boundaries.solver import solve
+
+    region = load_region([BARROW])
+    problem = _wide_problem(region, n_consortia=2)
+    problem.min_population, problem.max_population = 20_000, 60_000
+    plan = solve(problem, time_limit=30)
+    assert plan.feasible, plan.explanation
+    report = validate(plan, problem)
+    assert report.ok and report.pieces == {label: 1 for label in set(plan.assignment)}
+    areas = area_pieces(plan.assignment, region)
+    walney = areas.index[[any("A82062" in piece for piece in pieces) for pieces in areas["members"]]][0]
+    assert areas.at[walney, "pieces"] == 2 and report.island_linked == [walney]
+    assert (areas.drop(index=walney)["pieces"] == 1).all()
+    assert areas["island_parts"].sum() == 4
+
+
+def test_an_edge_without_ground_contact_is_caught():
+    """A false neighbour in the graph joins two practices far apart: the graph check passes, the ground
+    check does not."""
+    region = load_region([BARROW])
+    problem = _wide_problem(region)
+    problem.graph = problem.graph.copy()
+    codes = list(region.practices.index)
+    far = max(codes[1:], key=lambda c: region.practices.geometry[c].distance(region.practices.geometry[codes[0]]))
+    problem.graph.add_edge(codes[0], far, island=False, length=5.0)
+    plan = pd.Series("rest", index=codes)
+    plan[[codes[0], far]] = "pair"
+    report = validate(plan, problem)
+    assert not report.ok and report.pieces["pair"] == 2
+    assert any("consortium pair: its area is in 2 pieces on the ground" in v for v in report.violations)

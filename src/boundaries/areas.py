@@ -8,10 +8,13 @@ gaps or overlaps between neighbours. So maps simplify the whole coverage at once
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -89,6 +92,127 @@ def consortium_areas(assignment: Any, region: Region) -> gpd.GeoDataFrame:
             }
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=region.cells.crs).set_index("consortium")
+
+
+#: Precision grid (m) on which a consortium's land is united to count its pieces: cells clipped to two
+#: neighbouring LADs carry different vertices along the same border (the graph measures borders on it too).
+PIECES_GRID_M = 0.01
+#: Shorter contacts are corner touches blown up by that grid, not a way across (the graph's rule too).
+MIN_CONTACT_M = 1.0
+
+
+def own_pieces(region: Region) -> tuple[np.ndarray, list[list[shapely.Polygon]]]:
+    """Each cell's own piece of land, and its detached parts when they are *not* all marked as island parts.
+
+    The own piece is the part holding (or nearest to) the practice's site, the larger on a tie; the other parts
+    of a cell should be exactly its ``island_parts``, and then they are left out. When the count differs, every
+    other part is returned as land in pieces. Worked out here from the geometry, not taken from the code that
+    builds cells and graph, so that a check built on it is independent of them.
+    """
+    geoms = region.cells.geometry.to_numpy()
+    marked = region.cells["island_parts"].to_numpy() if "island_parts" in region.cells else np.zeros(len(geoms))
+    sites = region.practices.geometry.reindex(region.cells.index).to_numpy()
+    own = geoms.copy()
+    loose: list[list[shapely.Polygon]] = [[] for _ in geoms]
+    for i in np.flatnonzero(shapely.get_num_geometries(geoms) > 1):
+        parts = shapely.get_parts(geoms[i])
+        order = np.lexsort((-shapely.area(parts), shapely.distance(parts, sites[i])))
+        own[i] = parts[order[0]]
+        if len(parts) - 1 != int(marked[i]):
+            loose[i] = list(parts[order[1:]])
+    return own, loose
+
+
+@dataclass
+class _Land:
+    """The region's land as nodes (each cell's own piece, plus any detached part not marked as an island part)
+    and the pairs of nodes that share at least :data:`MIN_CONTACT_M` of boundary on the 1 cm grid."""
+
+    practice: np.ndarray  # practice code of each node
+    pairs: pd.DataFrame  # a, b: node numbers
+
+
+_LAND: dict[int, tuple[weakref.ref, _Land]] = {}
+
+
+def _land(region: Region) -> _Land:
+    """The region's land and contacts, computed once per cells table (validation runs many times a solve)."""
+    key = id(region.cells)
+    hit = _LAND.get(key)
+    if hit is not None and hit[0]() is region.cells:
+        return hit[1]
+    own, loose = own_pieces(region)
+    codes = region.cells.index.astype(str).to_numpy()
+    nodes = np.array(list(own) + [p for rest in loose for p in rest], dtype=object)
+    extra = [c for c, rest in zip(codes, loose, strict=True) for _ in rest]
+    practice = np.concatenate([codes.astype(object), np.array(extra, dtype=object)])
+    left, right = shapely.STRtree(nodes).query(nodes, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    bounds = shapely.boundary(nodes)
+    length = shapely.length(shapely.intersection(bounds[left], bounds[right], grid_size=PIECES_GRID_M))
+    touch = length >= MIN_CONTACT_M
+    pairs = pd.concat([pd.DataFrame({"a": left[touch], "b": right[touch]}), _shared_sites(region)])
+    land = _Land(practice, pairs.drop_duplicates().sort_values(["a", "b"]).reset_index(drop=True))
+    _LAND.clear()  # one region at a time is all a run needs; keeps the memory bounded
+    _LAND[key] = (weakref.ref(region.cells), land)
+    return land
+
+
+def _shared_sites(region: Region) -> pd.DataFrame:
+    """Pairs of practices (cell numbers) at one surgery: their sectors meet there, the building joins them."""
+    sites = region.practices.geometry.reindex(region.cells.index)
+    number = pd.Series(np.arange(len(sites)), index=sites.index)
+    first = number.groupby([sites.x.to_numpy(), sites.y.to_numpy()], sort=True).transform("min")
+    other = number[number != first]
+    return pd.DataFrame({"a": first[other.index].to_numpy(), "b": other.to_numpy()})
+
+
+def land_pieces(labels: pd.Series, region: Region) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The practices on each piece of land of each consortium (``labels``: practice code -> label, any subset
+    of the region's practices), island parts aside; sorted, so deterministic.
+
+    Two pieces of land are one when they share at least 1 m of boundary (measured on a 1 cm grid, as cells
+    clipped to two LADs carry different vertices along one border; a corner touch does not join). Practices
+    sharing a surgery join too: their sectors meet at the building. A detached part of a cell that is not a
+    marked island part is land, a piece of its own unless it touches the rest.
+    """
+    land = _land(region)
+    label_of = {str(k): str(v) for k, v in labels.items()}
+    node_label = np.array([label_of.get(c) for c in land.practice], dtype=object)
+    graph = nx.Graph()
+    graph.add_nodes_from(int(i) for i in np.flatnonzero(node_label != None))  # noqa: E711 (element-wise)
+    a, b = land.pairs["a"].to_numpy(), land.pairs["b"].to_numpy()
+    same = (node_label[a] != None) & (node_label[a] == node_label[b])  # noqa: E711 (element-wise)
+    graph.add_edges_from(zip(a[same].tolist(), b[same].tolist(), strict=True))
+    out: dict[str, list[tuple[str, ...]]] = {label: [] for label in sorted(set(label_of.values()))}
+    for component in nx.connected_components(graph):
+        codes = tuple(sorted({str(land.practice[i]) for i in component}))
+        out[label_of[codes[0]]].append(codes)
+    return {label: tuple(sorted(pieces)) for label, pieces in out.items()}
+
+
+def area_pieces(assignment: Any, region: Region) -> pd.DataFrame:
+    """Per consortium of a plan (index = label, sorted): ``pieces``, the pieces of land its area is in, island
+    parts aside (:func:`land_pieces`); ``members``, the practices on each piece; and its island parts:
+    ``island_parts`` (count), ``island_km2``, ``island_lads`` (names of their authorities)."""
+    labels = aligned_assignment(assignment, region)
+    pieces = land_pieces(labels, region)
+    cells = pd.DataFrame(region.cells.drop(columns=region.cells.geometry.name)).reindex(labels.index)
+    for column, default in (("island_parts", 0), ("island_km2", 0.0)):
+        if column not in cells:
+            cells[column] = default
+    names = region.lads["lad_name"] if "lad_name" in region.lads else pd.Series(dtype=str)
+    cells["lad_name"] = [str(names.get(lad, lad)) for lad in cells["lad"]]
+    islands = cells[cells["island_parts"] > 0].groupby(labels[cells["island_parts"] > 0], sort=True)
+    out = pd.DataFrame(index=pd.Index(sorted(pieces), name="consortium"))
+    out["pieces"] = [len(pieces[label]) for label in out.index]
+    out["members"] = [pieces[label] for label in out.index]
+    out["island_parts"] = islands["island_parts"].sum().reindex(out.index).fillna(0).astype(int)
+    out["island_km2"] = islands["island_km2"].sum().reindex(out.index).fillna(0.0)
+    lads = islands["lad_name"].agg(lambda v: tuple(sorted(set(v))))
+    out["island_lads"] = [lads.get(label, ()) for label in out.index]
+    return out
 
 
 def simplify_coverage(geometries: gpd.GeoSeries, tolerance: float) -> gpd.GeoSeries:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .atomic import slug, write_text
 from .config import ConfigFile
+from .quality import ATTRIBUTION, DATA_VINTAGE, OGL_URL, is_proven, quality_label
 from .runner import is_done, run_region
 
 SHA_NAMES = (
@@ -51,7 +52,7 @@ def run_batch(
     todo = []
     for name in regions:
         if not force and is_done(name, out_dir):
-            done = json.loads((out_dir / slug(name) / "done.json").read_text())
+            done = _done_summary(out_dir / slug(name))
             result = {**done, "region": name, "skipped": True}
             results.append(result)
             if on_result:
@@ -97,9 +98,33 @@ def run_batch(
     return results
 
 
+def _done_summary(folder: Path) -> dict[str, Any]:
+    """A done region's marker; a marker from before it carried the plan's bound and gap takes them from
+    ``metrics.json``."""
+    done = json.loads((folder / "done.json").read_text())
+    if "gap" not in done:
+        try:
+            metrics = json.loads((folder / "metrics.json").read_text())
+        except (OSError, ValueError):
+            metrics = {}
+        done.update({k: metrics.get(k) for k in ("bound_patient_km", "gap")})
+    return done
+
+
+def _quality(result: dict[str, Any]) -> str:
+    return quality_label(result.get("status"), result.get("gap"), result.get("bound_patient_km"))
+
+
 def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
-    """``batch.json`` and an ``index.html`` linking every region's map (names escaped)."""
-    slim = [{k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")} for r in results]
+    """``batch.json`` and an ``index.html`` linking every region's map (names escaped), each with how good its
+    plan is (``quality.quality_label``) and the licence attribution."""
+    slim = [
+        {
+            **{k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")},
+            "quality": _quality(r),
+        }
+        for r in results
+    ]
     write_text(out_dir / "batch.json", json.dumps(slim, indent=2, default=str) + "\n")
     rows = []
     for r in results:
@@ -107,14 +132,24 @@ def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
         folder = slug(str(r["region"]))
         link = f'<a href="{folder}/map.html">{name}</a>' if r.get("status") in ("optimal", "feasible") else name
         detail = html.escape(str(r.get("error") or r.get("explanation") or ""))
+        gap = r.get("gap")
+        gap_text = f"{gap:.2%}" if isinstance(gap, int | float) else "—"
+        css = "proven" if is_proven(r.get("status"), gap, r.get("bound_patient_km")) else "not-proven"
         rows.append(
             f"<tr><td>{link}</td><td>{html.escape(str(r.get('status')))}</td>"
+            f"<td class='{css}'>{html.escape(_quality(r))}</td><td>{gap_text}</td>"
             f"<td>{html.escape(str(r.get('consortia', '')))}</td><td>{detail}</td></tr>"
         )
     page = (
         "<!doctype html><meta charset='utf-8'><title>Consortium maps</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}</style>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
+        ".proven{color:#1b5e20}.not-proven{color:#b71c1c;font-weight:bold}"
+        "footer{position:sticky;bottom:0;background:#fff;margin-top:2em;padding:.6em 0;border-top:1px solid #bbb;"
+        "font-size:.85em;color:#333}</style>"
         "<h1>Proposed GP consortia by SHA region</h1><table><tr><th>Region</th><th>Status</th>"
-        "<th>Consortia</th><th>Notes</th></tr>" + "".join(rows) + "</table>"
+        "<th>Plan quality</th><th>Gap</th><th>Consortia</th><th>Notes</th></tr>" + "".join(rows) + "</table>"
+        f"<p>Data: {html.escape(DATA_VINTAGE)}.</p>"
+        f"<footer class='attribution'>{html.escape(ATTRIBUTION)} "
+        f"<a href='{html.escape(OGL_URL)}'>Open Government Licence v3.0</a></footer>"
     )
     write_text(out_dir / "index.html", page)

@@ -17,29 +17,32 @@ import math
 import highspy
 
 from .backends.highs import quiet_highs, to_highs
-from .model import build_model
+from .model import ConsortiumModel, build_model
 from .problem import Problem
 
 
 class CountBounds:
     """``phi(k)`` for one subproblem: exact LP values where solved, supporting lines everywhere else."""
 
-    def __init__(self, problem: Problem, time_limit: float = 60.0):
-        model = build_model(problem)
+    def __init__(self, problem: Problem, model: ConsortiumModel | None = None):
+        model = model if model is not None else build_model(problem)
         self.scale = model.lp.scale
         self.count_row = model.count_row
         lp = to_highs(model.lp)
         lp.integrality_ = []
         self.highs = quiet_highs()
-        self.highs.setOptionValue("time_limit", float(time_limit))
         self.highs.passModel(lp)
         self.values: dict[int, float] = {}  # k -> phi(k), solved to optimality
         self.lines: list[tuple[int, float, float]] = []  # (k0, phi(k0), slope)
 
-    def solve(self, k: int) -> float | None:
-        """phi(k), adding its supporting line; None (and no line) if the LP is not solved to optimality."""
+    def solve(self, k: int, time_limit: float = 60.0) -> float | None:
+        """phi(k), adding its supporting line; None (and no line) if the LP is not solved to optimality
+        within ``time_limit`` seconds."""
         if k in self.values:
             return self.values[k]
+        if time_limit <= 0:
+            return None
+        self.highs.setOptionValue("time_limit", float(time_limit))
         self.highs.changeRowBounds(self.count_row, k, k)
         self.highs.run()
         status = self.highs.getModelStatus()

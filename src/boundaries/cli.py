@@ -120,11 +120,13 @@ def _report(result: dict, folder: Path, seconds: float) -> None:
         _fail(f"{result['region']}: {result['error']}", 1)
     if status not in ("optimal", "feasible"):
         _fail(f"{result['region']}: no plan ({status}). {result.get('explanation') or ''}", 1)
+    from .quality import quality_label
+
     gap = result.get("gap")
     console.print(
-        f"[bold]{result['region']}[/]: {result.get('consortia')} consortia, {status}"
+        f"[bold]{escape(str(result['region']))}[/]: {result.get('consortia')} consortia, {status}"
         + (f" (gap {gap:.2%})" if gap is not None else "")
-        + f" in {seconds:.0f} s"
+        + f" in {seconds:.0f} s: {quality_label(status, gap, result.get('bound_patient_km'))}"
     )
     console.print(f"map: {folder / 'map.html'}")
     console.print(f"outputs: {folder}")

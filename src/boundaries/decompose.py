@@ -24,12 +24,14 @@ import numpy as np
 
 from .backends import solve_model
 from .bounds import CountBounds
+from .exact import Outcome, proven, solve_single
+from .heuristic import UnitData, district_cost, plan_objective
 from .linear import LinearModel
-from .model import SCALE
+from .model import SCALE, ConsortiumModel, build_model
 from .problem import Problem
-from .solver import Outcome, solve_single
 
 MAX_UNION_COLUMNS = 20_000
+UNION_SHARE = 0.25  # of the time, at most, for pricing unions of whole authorities
 
 
 def can_decompose(problem: Problem) -> bool:
@@ -49,8 +51,12 @@ def can_decompose(problem: Problem) -> bool:
     return all(lad[a] == lad[b] for a, b in problem.apart)
 
 
-def _union_columns(problem: Problem, lad_pop: dict[str, int], lad_graph: nx.Graph) -> list[tuple[str, ...]]:
-    """Connected sets of two or more whole authorities whose patients fit the bounds."""
+def _union_columns(
+    problem: Problem, lad_pop: dict[str, int], lad_graph: nx.Graph
+) -> tuple[list[tuple[str, ...]], bool]:
+    """Connected sets of two or more whole authorities whose patients fit the bounds, and whether that is all
+    of them (the enumeration stops after about ``MAX_UNION_COLUMNS``; a plan chosen from an incomplete list
+    has no valid bound, since a union left out might beat it)."""
     lo, hi = problem.min_population, problem.max_population
     found: set[tuple[str, ...]] = set()
     frontier = [frozenset([g]) for g in sorted(lad_pop) if lad_pop[g] < hi]
@@ -68,14 +74,14 @@ def _union_columns(problem: Problem, lad_pop: dict[str, int], lad_graph: nx.Grap
                 if total + lad_pop[g] >= lo:
                     found.add(tuple(sorted(bigger)))
         frontier = nxt
-    return sorted(found)
+    return sorted(found), not frontier
 
 
-def _price_single(problem: Problem, units: list[str]) -> tuple[float, str] | None:
+def _price_single(problem: Problem, data: UnitData, units: list[str]) -> tuple[float, str] | None:
     """The objective of ``units`` as one consortium with its best centre, or None if not allowed."""
-    u = problem.units.loc[units]
-    pop = u["population"].to_numpy(float)
-    if not (problem.min_population <= pop.sum() <= problem.max_population):
+    members = np.array(sorted(data.pos[u] for u in units))
+    total = data.pop[members].sum()
+    if not (problem.min_population <= total <= problem.max_population):
         return None
     if problem.max_practices is not None and len(units) > problem.max_practices:
         return None
@@ -83,29 +89,16 @@ def _price_single(problem: Problem, units: list[str]) -> tuple[float, str] | Non
         return None
     if any(a in units and b in units for a, b in problem.apart):
         return None
-    w = problem.weights
-    xy = u[["x", "y"]].to_numpy(float)
-    km = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / 1000
-    cost = w.compactness * (pop[:, None] * km).sum(axis=0)
-    community = u["community"].to_numpy() if "community" in u else None
-    if community is not None:
-        same = community[:, None] == community[None, :]
-        if w.health:
-            cost += w.health * (pop[:, None] * ~same).sum(axis=0)
-        if problem.health_floor is not None:
-            share = (pop[:, None] * same).sum(axis=0) / pop.sum()
-            cost[share < problem.health_floor - 1e-12] = np.inf
-    if "imd" in u:
-        mean = problem.imd_reference
-        imd = np.average(u["imd"], weights=pop)
-        if problem.imd_band is not None and abs(imd - mean) > problem.imd_band:
-            return None
-        cost += w.deprivation * abs(((u["imd"] - mean) * pop).sum())
-    cost += w.consortium
-    best = int(np.argmin(cost))
-    if not math.isfinite(cost[best]):
+    if (
+        problem.imd_band is not None
+        and data.imd is not None
+        and abs(data.excess[members].sum()) > problem.imd_band * total
+    ):
         return None
-    return float(cost[best]), units[best]
+    cost, centre = district_cost(data, members)
+    if not math.isfinite(cost):
+        return None
+    return cost, data.ids[centre]
 
 
 def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[int]]:
@@ -133,26 +126,32 @@ class Column:
 class Choice:
     columns: list[Column] | None  # None while the divisions solved so far cannot make a plan
     objective: float
-    bound: float
+    bound: float | None  # None when the choice over lower bounds was not solved in time
     open_jobs: list[tuple[str, int]]  # divisions the lower bound still relies on without proof
 
     def proven(self, gap: float = 0.0) -> bool:
         """Proven optimal, or (``gap`` > 0) proven within that relative gap."""
-        if gap > 0 and self.bound >= self.objective * (1 - gap):
-            return True
-        return not self.open_jobs and self.bound >= self.objective * (1 - 1e-9)
+        return proven(self.objective, self.bound, gap)
 
 
 def solve_decomposed(
-    problem: Problem, backend: str, time_limit: float, seed: int, threads: int, gap: float = 0.0
+    problem: Problem,
+    backend: str,
+    time_limit: float,
+    seed: int,
+    threads: int,
+    gap: float = 0.0,
+    start: dict | None = None,
 ) -> Outcome:
-    """A first plan from each authority's fair-share count; then, guided by the lower
-    bound, only the divisions that could still beat the plan are solved, until the bound proves it."""
+    """A first plan from each authority's fair-share count (or the divisions of a ``start`` plan); then,
+    guided by the lower bound, only the divisions that could still beat the plan are solved, until the bound
+    proves it or the time is up."""
     started = time.perf_counter()
     units = problem.units
     if problem.imd_reference is None and "imd" in units:
         mean = float(np.average(units["imd"], weights=units["population"].clip(lower=1)))
         problem = replace(problem, imd_reference=mean)
+    data = UnitData(problem)
     lad_members = {g: sorted(m) for g, m in units.groupby("lad").groups.items()}
     lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()
     graph = problem.contiguity_graph()
@@ -182,13 +181,20 @@ def solve_decomposed(
 
     outer = {g: half_border((g,)) for g in lad_members}
     unions = []
-    for union in _union_columns(problem, lad_pop, lad_graph):
+    union_sets, complete = _union_columns(problem, lad_pop, lad_graph)
+    for k, union in enumerate(union_sets):
+        if time.perf_counter() - started > UNION_SHARE * time_limit:
+            log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
+            complete = False
+            break
         members = [u for g in union for u in lad_members[g]]
-        priced = _price_single(problem, members)
+        priced = _price_single(problem, data, members)
         if priced:
             cost = priced[0] + half_border(union)
             unions.append(Column(union, 1, cost, cost, dict.fromkeys(members, priced[1]), True))
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
+    if not complete:
+        log.append(f"more than {MAX_UNION_COLUMNS:,} unions: the list is cut short, so no bound can be proven")
 
     counts: dict[str, tuple[list[int], list[int]]] = {}
     for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
@@ -205,6 +211,20 @@ def solve_decomposed(
     floor: dict[tuple[str, int], float] = defaultdict(float)  # best lower bound known for each division
     relaxations: dict[str, CountBounds] = {}
     deadline = time_limit * 0.95
+    if start is not None:
+        for job, centres in _start_divisions(problem, start, lad_members, lad).items():
+            g, k = job
+            sub = problem.subproblem(lad_members[g], n_consortia=k)
+            results[job] = Outcome("feasible", centres, plan_objective(sub, centres), None, 0.0)
+        known = {c.lads for c in unions}
+        for members in _start_unions(start, lad):
+            if members not in known:
+                group = [u for g in members for u in lad_members[g]]
+                priced = _price_single(problem, data, group)
+                if priced:
+                    cost = priced[0] + half_border(members)
+                    unions.append(Column(members, 1, cost, cost, dict.fromkeys(group, priced[1]), True))
+        log.append(f"start plan: {len(results)} divisions seeded")
 
     def run(jobs: list[tuple[str, int]], until: float, must: bool = False, within: float = 0.0) -> None:
         """Solve jobs, smallest first, sharing the time up to ``until`` seconds in proportion to the size of
@@ -214,14 +234,18 @@ def solve_decomposed(
         weight = {job: len(lad_members[job[0]]) ** 2 * max(job[1], 1) for job in jobs}
         left = sum(weight.values())
         for job in sorted(jobs, key=lambda job: (weight[job], job)):
-            spare = until - (time.perf_counter() - started)
-            if spare < 0.5 and not must and job[1] > 1:
+            elapsed = time.perf_counter() - started
+            spare = (deadline if must else until) - elapsed
+            if spare < 0.05 and job[1] > 1:
                 log.append(f"out of time before {job[0]} in {job[1]}")
                 break
-            budget = max(1.0, spare * weight[job] / max(left, 1))
+            budget = max(0.05, min(spare, (until - elapsed) * weight[job] / max(left, 1)))
             left -= weight[job]
             g, k = job
-            out = _divide(problem, lad_members[g], k, backend, budget, seed, threads, results.get(job), within)
+            model = model_of(g) if k > 1 else None
+            out = _divide(
+                problem, data, lad_members[g], k, backend, budget, seed, threads, results.get(job), within, model
+            )
             results[job] = out
             if out.status == "infeasible":
                 floor[job] = math.inf
@@ -233,14 +257,25 @@ def solve_decomposed(
         if must and until < deadline and missing:
             run(missing, deadline, must=True, within=within)
 
+    models: dict[str, ConsortiumModel] = {}
+
+    def model_of(g: str) -> ConsortiumModel:
+        """One model per authority, for every count it may be divided into: built once, cuts shared."""
+        if g not in models:
+            every = sorted(set(sum(counts[g], [])))
+            models[g] = build_model(problem.subproblem(lad_members[g], n_consortia=(min(every), max(every))))
+        return models[g]
+
     def relax(g: str, ks: list[int]) -> None:
         """LP bounds for authority g at counts ks, and through their supporting lines at every other count."""
+        if time.perf_counter() - started >= deadline:
+            return
         every = sorted(set(sum(counts[g], [])))
         if g not in relaxations:
             sub = problem.subproblem(lad_members[g], n_consortia=(min(every), max(every)))
-            relaxations[g] = CountBounds(sub, time_limit=max(1.0, deadline - (time.perf_counter() - started)))
+            relaxations[g] = CountBounds(sub, model_of(g))
         for k in ks:
-            value = relaxations[g].solve(k)
+            value = relaxations[g].solve(k, time_limit=deadline - (time.perf_counter() - started))
             log.append(f"{g} in {k}: LP bound {value}")
         for k in every:
             floor[(g, k)] = max(floor[(g, k)], relaxations[g].bound(k))
@@ -258,9 +293,13 @@ def solve_decomposed(
                     cols.append(Column((g,), k, math.inf, floor[(g, k)] + outer[g], None, False))
         return cols
 
-    # a first plan fast: each fair-share division solved to within 1%, most time going to the biggest
-    run([(g, c[0][0]) for g, c in counts.items() if c[0]], time_limit * 0.8, must=True, within=max(gap, 0.01))
-    for g, (first, rest) in counts.items():
+    # a first plan fast: each fair-share division solved to within 1%, most time going to the biggest (a
+    # division the start plan already holds is a warm start, and no longer a must)
+    missing = [(g, c[0][0]) for g, c in counts.items() if c[0] and (g, c[0][0]) not in results]
+    if missing:
+        run(missing, time_limit * 0.8, must=any(k > 1 for _, k in missing), within=max(gap, 0.01))
+    for g in sorted(counts, key=lambda g: (len(lad_members[g]), g)):  # cheap bounds first
+        first, rest = counts[g]
         if rest:  # bound the counts not yet solved from both ends and the fair share
             relax(g, sorted({min(rest), *first, max(rest)}))
     # Refine where the bound says it matters: the lower-bound choice names the divisions that could still beat
@@ -271,10 +310,13 @@ def solve_decomposed(
 
     def choose() -> Choice | None:
         """The best choice of columns now, its plan and bound kept in ``progress`` when either improved."""
-        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log)
+        spare = deadline - (time.perf_counter() - started)
+        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log, max(spare, 0.5))
         if choice is None or choice.columns is None:
             return choice
-        if not progress or choice.objective < progress[-1][1] or choice.bound > progress[-1][2]:
+        if not complete:
+            choice.bound = None
+        if not progress or choice.objective < progress[-1][1] or (choice.bound or 0) > (progress[-1][2] or 0):
             progress.append((time.perf_counter() - started, choice.objective, choice.bound))
         return choice
 
@@ -298,7 +340,8 @@ def solve_decomposed(
     seconds = time.perf_counter() - started
     if chosen is None or chosen.columns is None:
         unproven = chosen is not None or any(out.status == "timed_out" for out in results.values())
-        return Outcome("timed_out" if unproven else "infeasible", None, None, None, seconds, log)
+        bound = chosen.bound if chosen is not None and complete else None
+        return Outcome("timed_out" if unproven else "infeasible", None, None, bound, seconds, log)
     centres: dict[str, str] = {}
     for column in chosen.columns:
         centres.update(column.centres)
@@ -309,6 +352,7 @@ def solve_decomposed(
 
 def _divide(
     problem: Problem,
+    data: UnitData,
     members: list[str],
     k: int,
     backend: str,
@@ -317,16 +361,17 @@ def _divide(
     threads: int,
     earlier: Outcome | None,
     gap: float = 0.0,
+    model: ConsortiumModel | None = None,
 ) -> Outcome:
     """One authority divided into k consortia (k = 1 is priced directly)."""
     if k == 1:
-        priced = _price_single(problem, members)
+        priced = _price_single(problem, data, members)
         if priced is None:
             return Outcome("infeasible", None, None, None, 0.0)
         return Outcome("optimal", dict.fromkeys(members, priced[1]), priced[0], priced[0], 0.0)
     sub = problem.subproblem(members, n_consortia=k)
     hint = earlier.centres if earlier is not None else None
-    out = solve_single(sub, backend, budget, seed, threads, hint=hint, gap=gap)
+    out = solve_single(sub, backend, budget, seed, threads, hint=hint, gap=gap, model=model)
     if (
         earlier is not None
         and earlier.centres is not None
@@ -336,12 +381,13 @@ def _divide(
     return out
 
 
-def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log) -> Choice | None:
+def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log, time_limit) -> Choice | None:
     """The best set of real columns covering every authority once under the region's count, and a lower bound
     for every plan: the same choice with each column at its lower bound (stand-ins included)."""
     k_lo, k_hi = problem.count_range
 
-    def top(cols: list[Column], price) -> tuple[list[int], float, float] | None:
+    def top(cols: list[Column], price) -> tuple[str, list[int] | None, float | None, float | None]:
+        """(status, columns picked, objective, bound) of the best choice of ``cols`` at ``price``."""
         lp = LinearModel(scale=SCALE)
         covers = defaultdict(list)
         for k, col in enumerate(cols):
@@ -351,23 +397,43 @@ def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log
         for g in sorted(lad_pop):
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
         lp.row(list(range(len(cols))), [c.consortia for c in cols], k_lo, k_hi)
-        result = solve_model(lp, backend, time_limit=60, seed=seed, threads=threads)
-        if not result.has_solution:
-            return None
-        picks = [k for k, v in enumerate(result.values) if v]
-        return picks, result.objective, result.bound if result.bound is not None else 0.0
+        result = solve_model(lp, backend, time_limit=time_limit / 2, seed=seed, threads=threads)
+        picks = [k for k, v in enumerate(result.values) if v] if result.has_solution else None
+        return result.status, picks, result.objective, result.bound
 
     bounded = [c for c in columns if math.isfinite(c.bound)]
-    relaxed = top(bounded, lambda c: c.bound)
-    if relaxed is None:
+    status, rpicks, _, bound = top(bounded, lambda c: c.bound)
+    if status == "infeasible":
         return None  # not even the lower bounds of every division that fits can meet the count
-    rpicks, _, bound = relaxed
-    open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks if not bounded[k].proven]
+    open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks or [] if not bounded[k].proven]
     real = [c for c in columns if c.centres is not None]
-    best = None if any(not any(g in c.lads for c in real) for g in lad_pop) else top(real, lambda c: c.cost)
-    if best is None:
-        log.append(f"choice of columns: none yet, lower bound {bound:.2f}, open {open_jobs}")
+    covered = all(any(g in c.lads for c in real) for g in lad_pop)
+    _, picks, objective, _ = top(real, lambda c: c.cost) if covered else (None, None, None, None)
+    shown = "none" if bound is None else f"{bound:.2f}"
+    if picks is None:
+        log.append(f"choice of columns: none yet, lower bound {shown}, open {open_jobs}")
         return Choice(None, math.inf, bound, open_jobs)
-    picks, objective, _ = best
-    log.append(f"choice of columns: {objective:.2f}, lower bound {bound:.2f}, open {open_jobs}")
-    return Choice([real[k] for k in picks], objective, min(bound, objective), open_jobs)
+    log.append(f"choice of columns: {objective:.2f}, lower bound {shown}, open {open_jobs}")
+    return Choice([real[k] for k in picks], objective, None if bound is None else min(bound, objective), open_jobs)
+
+
+def _start_divisions(problem: Problem, start: dict, lad_members, lad) -> dict[tuple[str, int], dict]:
+    """The divisions of single authorities that a start plan makes: (authority, count) -> unit -> centre."""
+    by_lad: dict[str, dict] = defaultdict(dict)
+    crossing = {start[u] for u in start if lad[u] != lad[start[u]]}
+    for unit, centre in start.items():
+        if centre not in crossing:
+            by_lad[lad[unit]][unit] = centre
+    return {
+        (g, len(set(centres.values()))): centres
+        for g, centres in by_lad.items()
+        if len(centres) == len(lad_members[g]) and len(set(centres.values())) > 1
+    }
+
+
+def _start_unions(start: dict, lad) -> dict[tuple[str, ...], str]:
+    """The unions of whole authorities that a start plan makes: sorted authorities -> centre."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for unit, centre in start.items():
+        members[centre].add(lad[unit])
+    return {tuple(sorted(lads)): centre for centre, lads in members.items() if len(lads) > 1}

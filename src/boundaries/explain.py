@@ -8,11 +8,16 @@ rules one at a time and asking a fast feasibility question again.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import networkx as nx
 
+from .decompose import can_decompose, solve_decomposed
+from .exact import solve_single
+from .heuristic import first_plan
 from .problem import Problem
+from .validation import validate
 
 
 def _who(problem: Problem, unit: str) -> str:
@@ -107,11 +112,12 @@ def _strict_nesting_reasons(problem: Problem, graph: nx.Graph) -> list[str]:
     return reasons
 
 
-def explain_infeasible(problem: Problem) -> list[str]:
-    """Name the optional rules whose removal makes a plan possible (short CP-SAT feasibility checks)."""
-    from .decompose import can_decompose, solve_decomposed
-    from .solver import solve_single
+def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
+    """Name the optional rules whose removal makes a plan possible, within ``time_limit`` seconds in all.
 
+    Each relaxed problem is tried with the heuristic first (a plan found proves the rule is to blame), then
+    with the exact search for an equal share of the time left."""
+    started = time.perf_counter()
     candidates = {
         "the health-community floor": dict(health_floor=None),
         "the deprivation band": dict(imd_band=None),
@@ -126,19 +132,31 @@ def explain_infeasible(problem: Problem) -> list[str]:
         for name, change in candidates.items()
         if any(getattr(problem, key) not in (None, [], {}) for key in change)
     }
-    blamed = []
-    for name, change in active.items():
+    blamed, undecided = [], []
+    for k, (name, change) in enumerate(active.items()):
         relaxed = replace(problem, **change)
         if precheck(relaxed):
             continue
-        attempt = solve_decomposed if can_decompose(relaxed) else solve_single
-        outcome = attempt(relaxed, "highs", 20, 0, 1)
-        if outcome.centres is not None:
-            blamed.append(name)
+        share = (time_limit - (time.perf_counter() - started)) / (len(active) - k)
+        found = first_plan(relaxed, share / 4)
+        if found is None or not validate(found.centres, relaxed).ok:
+            attempt = solve_decomposed if can_decompose(relaxed) else solve_single
+            outcome = attempt(
+                relaxed, "highs", max(0.1, time_limit - (time.perf_counter() - started)) / (len(active) - k), 0, 1
+            )
+            if outcome.centres is None:
+                if outcome.status != "infeasible":
+                    undecided.append(name)
+                continue
+        blamed.append(name)
     if blamed:
         return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
-    return [
-        "no plan meets every rule at once: the population bounds, connected areas"
-        + (" and whole local authorities" if problem.nesting == "strict" else "")
-        + " cannot all hold; widen the bounds or relax the nesting"
-    ]
+    rules = "the population bounds, connected areas" + (
+        " and whole local authorities" if problem.nesting == "strict" else ""
+    )
+    if undecided:
+        return [
+            f"no plan meets every rule at once; within the time given it was not settled whether dropping "
+            f"{' or '.join(undecided)} would help, or whether {rules} alone cannot all hold"
+        ]
+    return [f"no plan meets every rule at once: {rules} cannot all hold; widen the bounds or relax the nesting"]

@@ -30,6 +30,8 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from .cells import main_polygons
+
 MIN_SHARED_M = 1.0
 GRID_M = 0.01
 NODE_ATTRIBUTES = ("patients", "lad", "imd", "main_trust", "x", "y")
@@ -37,8 +39,9 @@ NODE_ATTRIBUTES = ("patients", "lad", "imd", "main_trust", "x", "y")
 
 def shared_boundaries(cells: gpd.GeoDataFrame) -> pd.DataFrame:
     """Pairs of cells sharing at least :data:`MIN_SHARED_M` of boundary: columns a, b (codes, a < b),
-    length."""
-    geoms = cells.geometry.to_numpy()
+    length. Only each cell's own piece counts (:func:`boundaries.cells.main_polygons`): an island part
+    touching another cell is not a way between the two practices on the ground."""
+    geoms = main_polygons(cells)
     codes = cells.index.to_numpy()
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
@@ -108,8 +111,30 @@ def build_graph(practices: pd.DataFrame, cells: gpd.GeoDataFrame) -> nx.Graph:
                     graph.edges[a, b]["colocated"] = True
                 else:
                     graph.add_edge(a, b, length=0.0, island=False, colocated=True, cross_lad=False)
+    link_within_lads(graph, practices)
     link_islands(graph, practices)
     return graph
+
+
+def link_within_lads(graph: nx.Graph, practices: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """Join the pieces of each authority that hold practices but do not touch each other (Sheppey and the
+    rest of Swale, Runcorn and Widnes across the Mersey in Halton) with island links inside the authority.
+
+    Without them a consortium of the whole authority could not be contiguous, and strict nesting would have to
+    merge it with its neighbours; with them it is, through an explicit link that plans report. Authorities in
+    code order, each joined as :func:`link_islands` joins a region.
+    """
+    added: list[tuple[str, str, float]] = []
+    for _, codes in practices.groupby("lad", sort=True).groups.items():
+        inside = graph.subgraph(sorted(map(str, codes)))
+        if nx.is_connected(inside):
+            continue
+        inside = inside.copy()
+        links = link_islands(inside, practices)
+        for a, b, _ in links:
+            graph.add_edge(a, b, **inside.edges[a, b])
+        added += links
+    return added
 
 
 def island_edges(graph: nx.Graph) -> list[tuple[str, str]]:

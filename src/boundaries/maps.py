@@ -39,6 +39,7 @@ from .areas import MAP_TOLERANCE_M, simplified_layers
 from .atomic import write_text
 from .map_assets import make_offline
 from .metrics import Scorecard, evaluate
+from .quality import ATTRIBUTION, DATA_VINTAGE, OGL_URL, is_proven, plan_quality, settings_text, solver_text
 
 if TYPE_CHECKING:
     from .region import Region
@@ -84,6 +85,7 @@ def render_map(
     tolerance: float = MAP_TOLERANCE_M,
     tiles: bool = False,
     card: Scorecard | None = None,
+    settings: Any = None,
 ) -> folium.Map:
     """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
 
@@ -91,6 +93,9 @@ def render_map(
     layer; practices whose consortium changes (consortia matched by patient overlap, as in the scorecard) are
     highlighted and counted. ``tiles=True`` adds an OpenStreetMap layer, off by default and needing internet.
     ``card``: the scorecard ``evaluate(plan, region, baseline=compare)`` when the caller already has it.
+    ``settings``: the run's settings (a ``RunConfig`` or its dict) for the panel; by default those of
+    ``plan.problem`` when the plan has one. The panel also shows how good the plan is (status, bound, gap and
+    ``quality.quality_label``) and the data's dates; a footer carries the licence attribution.
     """
     with deterministic_ids():
         card = card if card is not None else evaluate(plan, region, baseline=compare)
@@ -130,7 +135,9 @@ def render_map(
 
         root = fmap.get_root()
         root.html.add_child(Element(_title_html(title)), name="boundaries_title")
-        root.html.add_child(Element(_panel_html(card, colours, compare_name)), name="boundaries_panel")
+        about = _plan_rows(plan, settings)
+        root.html.add_child(Element(_panel_html(card, colours, compare_name, about)), name="boundaries_panel")
+        root.html.add_child(Element(_ATTRIBUTION_HTML), name="boundaries_attribution")
         make_offline(fmap)
         root.header.add_child(Element(f"<style>{_CSS}</style>"), name="boundaries_css")  # after Leaflet's
         if path is not None:
@@ -378,8 +385,17 @@ def _area_tooltip(label: str, row: pd.Series) -> str:
         f"{row['patients']:,} patients · {row['practices']} practices<br>"
         f"Mean IMD 2019: {_num(row['imd_mean'])}<br>"
         f"Local authorities ({row['n_lads']}): {lads}{split_text}<br>"
-        f"Main acute trust: {trust}"
+        f"Main acute trust: {trust}{_islands_text(row, '<br>')}"
     )
+
+
+def _islands_text(row: pd.Series, lead: str, title: str = "Island parts: ") -> str:
+    """The island parts an area holds (land of an authority with no practice on it), or nothing."""
+    count = int(row.get("island_parts", 0) or 0)
+    if not count:
+        return ""
+    names = ", ".join(_e(str(n)) for n in row.get("island_lads", ()))
+    return f"{lead}{title}{count} ({row.get('island_km2', 0.0):.2f} km²) of {names}"
 
 
 def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_name: str) -> str:
@@ -411,8 +427,36 @@ def _title_html(title: str) -> str:
     return f"<div class='map-title'>{_e(title)}</div>"
 
 
-def _panel_html(card: Scorecard, colours: dict[str, str], compare_name: str) -> str:
-    headlines = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in card.headlines())
+def _plan_rows(plan: Any, settings: Any) -> list[tuple[str, str, str]]:
+    """(name, text, css class) rows on how the plan was made and how good it is, for the panel's top."""
+    q = plan_quality(plan)
+    quality_class = "quality" if is_proven(q["status"], q["gap"], q["bound"]) else "quality not-proven"
+    rows = [
+        ("Plan quality", q["label"], quality_class),
+        ("Solver", solver_text(q["status"], q["backend"], q["objective"], q["bound"], q["gap"]), ""),
+    ]
+    if settings is None and getattr(plan, "problem", None) is not None:
+        problem = plan.problem
+        settings = {
+            "preset": getattr(problem, "preset_name", None),
+            "min_population": getattr(problem, "min_population", None),
+            "max_population": getattr(problem, "max_population", None),
+            "nesting": getattr(problem, "nesting", None),
+            "n_consortia": getattr(problem, "n_consortia", None),
+        }
+    if settings is not None:
+        rows.append(("Settings", settings_text(settings), ""))
+    rows.append(("Data", DATA_VINTAGE, ""))
+    return rows
+
+
+def _panel_html(
+    card: Scorecard, colours: dict[str, str], compare_name: str, about: list[tuple[str, str, str]] = ()
+) -> str:
+    headlines = "".join(
+        f"<tr class='{f'about {css}'.strip()}'><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v, css in about
+    )
+    headlines += "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in card.headlines())
     has_moves = card.moved is not None
     moved_by = card.moved.groupby(card.assignment).sum() if has_moves else None
     head = [
@@ -431,6 +475,8 @@ def _panel_html(card: Scorecard, colours: dict[str, str], compare_name: str) -> 
     body = []
     for label, row in card.consortia.iterrows():
         connected = "island link" if row["island_link"] else ("yes" if row["connected"] else "<b>no</b>")
+        connected += " · <b>in pieces</b>" if row.get("in_pieces", False) else ""
+        connected += _islands_text(row, " · ", "island parts ")
         trust = (
             f"{_e(str(row['main_trust_name']))} ({_pct(row['coherence'])})"
             if isinstance(row["main_trust"], str)
@@ -490,6 +536,12 @@ _TABLE_NOTE = (
 )
 
 
+_ATTRIBUTION_HTML = (
+    f"<footer class='map-attribution'>{_e(ATTRIBUTION)} "
+    f"<a href='{_e(OGL_URL)}' target='_blank' rel='noopener'>Open Government Licence v3.0</a></footer>"
+)
+
+
 def _lonlat(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """To WGS84 with coordinates rounded to 1e-5° (about 1 m): smaller files, identical shared vertices."""
     out = geoms.to_crs(4326)
@@ -536,12 +588,18 @@ def _num(value: float) -> str:
 
 _CSS = """
 html, body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; }
+/* the map above, the licence attribution below it, always on screen; title and panel sit on the map */
+body { position: relative; display: grid; grid-template-rows: minmax(0, 1fr) auto; grid-template-columns: 100%; }
+.folium-map, .map-title, .map-panel { grid-area: 1 / 1 / 2 / 2; }  /* the map's cell, also for abspos */
+.map-attribution { grid-area: 2 / 1 / 3 / 2; z-index: 1100; background: #fff; color: #333;
+  border-top: 1px solid #bbb; padding: 3px 10px; font-size: 11px; line-height: 1.35; }
+.map-attribution a { color: #0645ad; }
 .leaflet-container { background: #eef2f5; font: 13px/1.35 "DejaVu Sans", Arial, Helvetica, sans-serif; }
 .map-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
   background: rgba(255,255,255,.94); padding: 6px 14px; border-radius: 6px; font-size: 17px;
   font-weight: bold; box-shadow: 0 1px 5px rgba(0,0,0,.35); max-width: 50vw; text-align: center; }
 .map-panel { position: absolute; left: 10px; bottom: 48px; z-index: 1000; max-width: min(860px, 64vw);
-  max-height: calc(100vh - 140px); overflow: auto; background: rgba(255,255,255,.96); border-radius: 6px;
+  max-height: calc(100% - 140px); overflow: auto; background: rgba(255,255,255,.96); border-radius: 6px;
   box-shadow: 0 1px 5px rgba(0,0,0,.35); padding: 6px 10px; font-size: 12px; }
 .map-panel summary { font-weight: bold; cursor: pointer; margin: 3px 0; font-size: 13px; }
 .map-panel table { border-collapse: collapse; }
@@ -553,6 +611,9 @@ html, body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; }
   border-bottom: 1px solid #999; }
 .map-panel .table-wrap { max-height: 40vh; overflow: auto; }
 .map-panel .note { color: #555; margin: 4px 0; max-width: 700px; }
+.map-panel table.headlines td { max-width: 560px; }
+.map-panel tr.quality td { font-weight: bold; color: #1b5e20; }
+.map-panel tr.quality.not-proven td { color: #b71c1c; }
 .swatch { display: inline-block; width: 14px; height: 14px; border: 1px solid #555; vertical-align: middle; }
 .legend { list-style: none; padding: 0; margin: 2px 0; } .legend li { margin: 3px 0; }
 .line { display: inline-block; width: 26px; height: 0; vertical-align: middle; }

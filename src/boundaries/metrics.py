@@ -18,6 +18,11 @@ Definitions (patient-weighted means use registered patients, July 2014):
   (``region.graph`` edge lengths), the region's total counting each border once.
 - Connected: the consortium's practices form one component of ``region.graph``; *island-linked* when that
   needs one of the graph's explicit island links.
+- On the ground: ``area_pieces`` counts the pieces of land of the consortium's area (the union of its cells),
+  marked island parts aside (:func:`boundaries.areas.area_pieces`); *in pieces* when, even after joining the
+  pieces that an island link of the graph joins, more than one remains. ``island_parts``, ``island_km2`` and
+  ``island_lads`` name the island parts it holds (land of an authority holding no practice, given to the
+  nearest practice of the authority; see :mod:`boundaries.cells`).
 - Moves from a baseline: consortia of the two plans are matched one-to-one by maximum patient overlap (labels
   of two plans never mean the same thing); a practice moves when its consortium's match is not its baseline
   consortium (a consortium with no match moves all its practices).
@@ -34,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from .areas import AssignmentError, aligned_assignment
+from .areas import AssignmentError, aligned_assignment, area_pieces
 from .presets import BOARD_LIMIT, PRESETS
 
 if TYPE_CHECKING:
@@ -94,7 +99,9 @@ class Scorecard:
             ),
             (
                 "Contiguity",
-                f"{s['disconnected']} disconnected, {s['island_linked']} joined by an island link",
+                f"{s['disconnected']} disconnected, {s['island_linked']} joined by an island link; "
+                f"{s['areas_in_pieces']} areas in pieces on the ground, {s['with_island_parts']} holding "
+                f"{s['island_parts']} island parts ({s['island_parts_km2']:,.2f} km²)",
             ),
             (
                 "Practices per consortium",
@@ -127,6 +134,8 @@ class Scorecard:
                 "imd_mean",
                 "compactness_km",
                 "connected",
+                "area_pieces",
+                "island_parts",
             ]
             lines += ["", self.consortia[cols].to_string(float_format=lambda v: f"{v:.2f}")]
         return "\n".join(lines)
@@ -155,6 +164,7 @@ def evaluate(plan_or_assignment: Any, region: Region, baseline: Any = None) -> S
     frame["compactness_km"] = _compactness(labels, practices, patients)
     frame["border_km"] = _borders(labels, region.graph).reindex(frame.index, fill_value=0.0)
     frame = frame.join(_connectivity(labels, region.graph))
+    frame = frame.join(_ground(labels, region))
     frame["over_board_limit"] = frame["practices"] > BOARD_LIMIT
 
     summary = _summary(frame, labels, practices, patients, region)
@@ -321,6 +331,25 @@ def _connectivity(labels: pd.Series, graph: nx.Graph) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index")
 
 
+def _ground(labels: pd.Series, region: Region) -> pd.DataFrame:
+    """Pieces of land of each area (island parts aside), the pieces left after joining those an island link
+    joins, and the island parts held."""
+    land = area_pieces(labels, region)
+    links = nx.Graph()
+    links.add_edges_from((str(u), str(v)) for u, v, d in region.graph.edges(data=True) if d.get("island", False))
+    joined = {}
+    for label, pieces in land["members"].items():
+        piece_of = {code: k for k, piece in enumerate(pieces) for code in piece}
+        across = nx.Graph()
+        across.add_nodes_from(range(len(pieces)))
+        across.add_edges_from((piece_of[u], piece_of[v]) for u, v in links.edges if u in piece_of and v in piece_of)
+        joined[label] = nx.number_connected_components(across)
+    out = land.drop(columns="members").rename(columns={"pieces": "area_pieces"})
+    out["one_piece"] = out["area_pieces"] == 1
+    out["in_pieces"] = pd.Series(joined).reindex(out.index) > 1
+    return out
+
+
 def _summary(
     frame: pd.DataFrame, labels: pd.Series, practices: pd.DataFrame, patients: pd.Series, region: Region
 ) -> dict[str, Any]:
@@ -357,6 +386,10 @@ def _summary(
         "border_km": float(frame["border_km"].sum() / 2),
         "disconnected": int((~frame["connected"].astype(bool)).sum()),
         "island_linked": int(frame["island_link"].astype(bool).sum()),
+        "areas_in_pieces": int(frame["in_pieces"].astype(bool).sum()),
+        "with_island_parts": int((frame["island_parts"] > 0).sum()),
+        "island_parts": int(frame["island_parts"].sum()),
+        "island_parts_km2": float(frame["island_km2"].sum()),
         "practices_max": int(frame["practices"].max()),
         "over_board_limit": int(frame["over_board_limit"].sum()),
         "board_limit": BOARD_LIMIT,

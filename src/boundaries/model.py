@@ -39,6 +39,12 @@ class ConsortiumModel:
     members_of: dict[int, list[int]] = field(default_factory=dict)
     cuts_added: int = 0
     count_row: int = -1  # the row holding the number of consortia (its bounds are the count range)
+    lowest_centre: bool = False  # each consortium's centre is its first member (``centre_free``)
+
+    def set_count(self, lo: int, hi: int) -> None:
+        """Ask for between lo and hi consortia (the model is otherwise the same for every count)."""
+        idx, coefs, _, _ = self.lp.rows[self.count_row]
+        self.lp.rows[self.count_row] = (idx, coefs, lo, hi)
 
     def decode(self, values: list[int]) -> dict[str, str]:
         """unit -> centre unit, from a solution vector."""
@@ -51,6 +57,12 @@ class ConsortiumModel:
     def encode(self, assignment: dict[str, str]) -> dict[int, int] | None:
         """A hint vector for the assignment variables, when every pair exists."""
         index = {u: k for k, u in enumerate(self.units)}
+        if self.lowest_centre:  # the same plan, centred on each consortium's first member
+            first: dict = {}
+            for unit, root in assignment.items():
+                if root not in first or index[unit] < index[first[root]]:
+                    first[root] = unit
+            assignment = {unit: first[root] for unit, root in assignment.items()}
         hint = {}
         for unit, root in assignment.items():
             var = self.assign.get((index[unit], index[root]))
@@ -171,6 +183,9 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
             else float(np.average(imd, weights=np.maximum(pop, 1)))
         )
     pairs = pairs if pairs is not None else candidate_pairs(problem)
+    lowest = centre_free(problem)
+    if lowest:  # one representation per plan: its first member (in unit order) is each consortium's centre
+        pairs = {root: {u for u in pairs[root] if index[u] >= index[root]} for root in units}
     lp = LinearModel(scale=SCALE)
     n = len(units)
 
@@ -289,7 +304,26 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
     if problem.baseline is not None:
         _moves(lp, problem, assign, members_of, centre, units)
 
-    return ConsortiumModel(problem, lp, units, assign, dict(roots_of), dict(members_of), count_row=count_row)
+    return ConsortiumModel(
+        problem, lp, units, assign, dict(roots_of), dict(members_of), count_row=count_row, lowest_centre=lowest
+    )
+
+
+def centre_free(problem: Problem) -> bool:
+    """True when nothing reads which member is a consortium's centre: no patient-km or health price, no health
+    floor, no candidate radius, no baseline. Then every plan has as many representations in the model as its
+    consortia have members, and keeping only the first member as centre removes that symmetry (it made a
+    16-unit border model take half a minute to prove)."""
+    w = problem.weights
+    reads = (
+        w.compactness
+        or (w.health and "community" in problem.units)
+        or problem.health_floor is not None
+        or problem.candidate_radius_km
+        or problem.baseline is not None
+        or {"compactness", "health"} & set(problem.priorities)
+    )
+    return not reads
 
 
 def _keep_together(lp: LinearModel, assign, roots_of, members: list[int]) -> None:

@@ -81,8 +81,9 @@ class Problem:
     preset_name: str | None = None
 
     def __post_init__(self) -> None:
+        # unit ids are kept as given (any hashable: practice codes, ward codes, ints, tuples); the graph's
+        # nodes must be the very same ids
         self.units = self.units.copy()
-        self.units.index = self.units.index.astype(str)
         missing = {"population", "x", "y"} - set(self.units.columns)
         if missing:
             raise ValueError(f"units lack column(s) {sorted(missing)}: need population, x, y")
@@ -99,14 +100,13 @@ class Problem:
             raise ValueError(f"population bounds {self.min_population:,}-{self.max_population:,} are not a range")
         unknown = set(self.graph.nodes) ^ set(self.units.index)
         if unknown:
-            raise ValueError(f"graph nodes and units differ, e.g. {sorted(unknown)[:3]}")
+            raise ValueError(f"graph nodes and units differ, e.g. {sorted(unknown, key=repr)[:3]}")
         for name, units in self._named_units():
             bad = [u for u in units if u not in self.units.index]
             if bad:
                 raise ValueError(f"{name} names unknown unit(s) {bad[:5]}")
         if self.baseline is not None:
             self.baseline = self.baseline.astype(str)
-            self.baseline.index = self.baseline.index.astype(str)
             absent = self.units.index.difference(self.baseline.index)
             if len(absent):
                 raise ValueError(f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}")
@@ -176,6 +176,42 @@ class Problem:
             **changes,
         )
         return sub
+
+    # -- construction from a graph ---------------------------------------------------------------------------
+    @classmethod
+    def from_graph(
+        cls,
+        graph: nx.Graph,
+        min_population: int,
+        max_population: int,
+        *,
+        population: str = "population",
+        x: str = "x",
+        y: str = "y",
+        lad: str | None = None,
+        community: str | None = None,
+        imd: str | None = None,
+        **settings,
+    ) -> Problem:
+        """A problem from any networkx graph of areas (wards, LSOAs, census units, grid cells): each node
+        carries its population and a position in metres (``x``, ``y``: a projected grid such as British National
+        Grid), and optionally the attributes named by ``lad`` (nesting group), ``community`` and ``imd``. Node
+        ids may be any hashable (strings, ints, tuples); plans come back indexed by the same ids. Edges may carry
+        ``length`` (metres of shared border, for the border term) and ``island`` (an explicit sea link).
+        Without ``lad`` nesting is off."""
+        nodes = list(graph.nodes)
+        columns = {"population": population, "x": x, "y": y, "lad": lad, "community": community, "imd": imd}
+        data = {}
+        for column, attribute in columns.items():
+            if attribute is None:
+                continue
+            missing = [n for n in nodes if attribute not in graph.nodes[n]]
+            if missing:
+                raise ValueError(f"graph node {missing[0]!r} has no {attribute!r} attribute (needed for {column})")
+            data[column] = [graph.nodes[n][attribute] for n in nodes]
+        units = pd.DataFrame(data, index=pd.Index(nodes, tupleize_cols=False, name="unit"))
+        settings.setdefault("nesting", "strict" if lad is not None else "off")
+        return cls(units=units, graph=graph, min_population=min_population, max_population=max_population, **settings)
 
     # -- construction from a region ------------------------------------------------------------------------
     @classmethod

@@ -11,10 +11,13 @@ CONTRACT (shared by the engine, metrics, maps and CLI). Everything is in British
     ccg13 (3-character code of its April 2013 CCG), ccg13_name, imd (float, IMD 2019 score),
     imd_imputed (bool), main_trust (code), main_trust_share (float 0..1)
 ``cells``  GeoDataFrame, index ``code`` (same codes, same order as practices), polygon geometry,
-           column ``lad``
+           column ``lad``; each cell is one Polygon, or a MultiPolygon whose first part is the practice's own
+           piece and whose other parts are island parts (counted in ``island_parts``, area ``island_km2``;
+           see :mod:`boundaries.cells`)
 ``lads``   GeoDataFrame, index ``lad`` (LAD13CD), columns lad_name, sha_code; polygon geometry (valid)
-``graph``  networkx.Graph, nodes = practice codes; edge attributes ``length`` (shared boundary, metres) and
-           ``island`` (True for the explicit links that join islands to the mainland)
+``graph``  networkx.Graph, nodes = practice codes; edge attributes ``length`` (shared boundary of the two
+           cells' own pieces, metres) and ``island`` (True for the explicit links that join islands to the
+           mainland, and pieces of one authority that do not touch to each other)
 ``trust_shares`` DataFrame with columns practice, trust, share (a practice's admissions by acute trust)
 ``trusts`` GeoDataFrame, index trust code, columns name; point geometry
 
@@ -34,7 +37,7 @@ import networkx as nx
 import pandas as pd
 
 from . import data
-from .cells import build_cells
+from .cells import CellResult, build_cells
 from .errors import InputError
 from .graph import build_graph
 from .io import cache as region_cache
@@ -186,6 +189,28 @@ def load_region(spec: SpecLike, data_dir: str | Path | None = None, cache: bool 
     return region
 
 
+def _cell_notes(result: CellResult, chosen: pd.DataFrame) -> list[str]:
+    """Notes on how cells were made one piece: fragments handed over, and island parts (land of an authority
+    holding no practice, or touching the rest of it only at points) per authority, with who took them."""
+    notes = []
+    if result.fragments:
+        notes.append(
+            f"{result.fragments} cell fragments (parts of a clipped Voronoi cell away from its practice) were "
+            "given to the neighbouring cell of the same authority with the longest shared border"
+        )
+    islands = pd.DataFrame([vars(i) for i in result.islands], columns=["lad", "code", "area_m2", "distance_m"])
+    islands = islands[islands["code"].isin(chosen.index)]
+    for lad, group in islands.groupby("lad", sort=True):
+        name = chosen.loc[group["code"].iloc[0], "lad_name"]
+        takers = ", ".join(sorted(set(group["code"])))
+        notes.append(
+            f"island parts of {name} ({lad}): {len(group)} part(s), {group['area_m2'].sum() / 1e6:.2f} km², of "
+            "its land holding no practice and touching its other land at points at most; given to the nearest "
+            f"practice of the authority ({takers})"
+        )
+    return notes
+
+
 def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, data_dir: str | Path | None) -> Region:
     where = data.default_data_dir() if data_dir is None else Path(data_dir)
     if spec.kind == "sha":
@@ -226,6 +251,7 @@ def _build(spec: _Spec, practices: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, dat
     for a, b, d in sorted((a, b, e["distance"]) for a, b, e in graph.edges(data=True) if e.get("island")):
         pa, pb = chosen.loc[a], chosen.loc[b]
         notes.append(f"island link {a} ({pa['lad_name']}) - {b} ({pb['lad_name']}): {d / 1000:.1f} km apart")
+    notes += _cell_notes(result, chosen)
     shared_sites = int((chosen.groupby(["x", "y"]).size() > 1).sum())
     if shared_sites:
         notes.append(f"{shared_sites} shared sites: their cells are split into equal-angle sectors (ODS code order)")

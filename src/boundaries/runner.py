@@ -16,6 +16,7 @@ from typing import Any
 from .atomic import atomic_path, slug, write_text
 from .config import RunConfig
 from .plan import Plan
+from .quality import ATTRIBUTION, DATA_VINTAGE, quality_label, settings_text
 
 DONE = "done.json"
 OUTPUTS = ("plan.csv", "consortia.gpkg", "consortia.geojson", "summary.txt", "map.html", "metrics.json")
@@ -61,9 +62,11 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         "objective_patient_km": plan.objective,
         "bound_patient_km": plan.bound,
         "gap": plan.gap,
+        "quality": quality_label(plan.status, plan.gap, plan.bound),
         "solve_seconds": round(plan.seconds, 2),
         "settings": config.to_dict(),
         "nesting_exceptions": [asdict(g) for g in config.lad_groups],
+        "data_vintage": DATA_VINTAGE,
         "explanation": plan.explanation,
     }
     files: dict[str, str] = {}
@@ -92,11 +95,17 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         with atomic_path(folder / "consortia.geojson") as tmp:
             _to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON", COORDINATE_PRECISION=7)
         files["areas_geojson"] = str(folder / "consortia.geojson")
-        text = [card.text(table=True), "", f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)"]
-        if plan.gap is not None:
+        head, full = card.text(), card.text(table=True)
+        table = full[len(head) :].strip("\n") if full.startswith(head) else full
+        text = [head, "", "Plan", "----", f"quality: {summary['quality']}"]
+        text.append(f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)")
+        if plan.gap is not None and plan.bound is not None:
             text.append(f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}")
-        text.append(str(validation))
+        else:
+            text.append("bound: none")
+        text += [f"settings: {settings_text(config)}", f"data: {DATA_VINTAGE}", str(validation)]
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
+        text += ["", table, "", ATTRIBUTION]
         files["summary"] = str(write_text(folder / "summary.txt", "\n".join(text) + "\n"))
         render_map(
             plan,
@@ -106,13 +115,16 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             title=f"{region.name}: proposed consortia ({config.preset})",
             compare_name="2013 CCGs",
             card=card,
+            settings=config,
         )
         files["map"] = str(folder / "map.html")
     summary["files"] = files
     summary["seconds"] = round(time.perf_counter() - started, 2)
     write_text(folder / "metrics.json", json.dumps(summary, indent=2, default=str) + "\n")
     files["metrics"] = str(folder / "metrics.json")
-    done = {k: summary.get(k) for k in ("region", "status", "consortia", "seconds")}
+    done = {
+        k: summary.get(k) for k in ("region", "status", "consortia", "bound_patient_km", "gap", "quality", "seconds")
+    }
     write_text(folder / DONE, json.dumps(done) + "\n")
     return summary
 

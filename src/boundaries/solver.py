@@ -1,157 +1,58 @@
-"""``solve(problem)``: find the best plan a backend can, prove how good it is, explain when none exists.
+"""``solve(problem)``: the one pipeline from a problem to a plan with the evidence of how good it is.
 
-Strict nesting by local authority splits a region into independent authority-sized pieces
-(``boundaries.decompose``); everything else is solved as one model. Either way each model is solved with
-contiguity cuts added lazily until every consortium is in one piece, and the final plan is re-checked by
-``boundaries.validation``, which shares no code with this module.
+1. **Precheck**: impossibilities provable without a solver, explained in a planner's words.
+2. **Heuristic** (``boundaries.heuristic``): a plan meeting every hard rule within seconds, re-checked by the
+   independent validator; it is the incumbent and warm start of the exact search.
+3. **Exact search**: by local authority when strict nesting makes that exact (``boundaries.decompose``), else
+   one model with lazy contiguity cuts (``boundaries.exact``); it improves the plan and proves a bound.
+4. **Validation** of the plan returned (``boundaries.validation``, which shares no code with the solvers), and,
+   when no plan exists, an **explanation** with its own share of the time.
+
+``time_limit`` is one budget passed down: every stage gets what is left of it, and the plan returned is the best
+valid one found so far, with the best bound so far.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
-from .backends import solve_model
+from .decompose import can_decompose, solve_decomposed
+from .exact import Outcome, proven, solve_single
 from .explain import explain_infeasible, precheck
-from .model import SCALE, build_model
+from .heuristic import first_plan
+from .lagrange import lagrangian_bound
+from .model import population_reach
 from .naming import name_consortia
 from .plan import Plan
 from .problem import Problem
-from .repair import reconnect
 from .validation import validate
 
-
-@dataclass
-class Outcome:
-    """A solved (sub)problem: unit -> centre unit, with the evidence of how good it is."""
-
-    status: str
-    centres: dict[str, str] | None
-    objective: float | None
-    bound: float | None
-    seconds: float
-    log: list[str] = field(default_factory=list)
-    rounds: int = 0
-    cuts: int = 0
-    values: list[int] | None = None  # the full solution vector, for one model
-    # (seconds, objective, bound) each time a better valid plan or a better bound is known
-    progress: list[tuple[float, float, float | None]] = field(default_factory=list)
+#: The heuristic's share of the time for its first plan (at most ``HEURISTIC_SECONDS``), and the share kept
+#: back for explaining an infeasible request.
+HEURISTIC_SHARE, HEURISTIC_SECONDS, EXPLAIN_SHARE = 0.25, 10.0, 0.15
+#: The exact whole model is built only when that takes at most this share of the time; otherwise the
+#: Lagrangian bound gets ``BOUND_SHARE`` of it.
+BUILD_SHARE, BOUND_SHARE = 0.3, 0.3
+#: The share of the time kept for checking and naming the plan at the end.
+RESERVE = 0.03
+#: Seconds to build one assignment variable of the model with its rows (measured: North West, soft nesting,
+#: 1.6 million variables in 66 s on a 2-core machine).
+BUILD_SECONDS_PER_PAIR = 4e-5
 
 
-def solve_single(
-    problem: Problem,
-    backend: str,
-    time_limit: float,
-    seed: int,
-    threads: int = 1,
-    hint: dict[str, str] | None = None,
-    gap: float = 0.0,
-) -> Outcome:
-    """Solve one model, adding contiguity cuts until every consortium is connected or time runs out.
-
-    With ``problem.priorities`` the terms are optimised one after another, each held at its optimum while the
-    next is optimised, and the weighted objective last. ``hint`` (unit -> centre unit) warm-starts the solver."""
-    started = time.perf_counter()
-    model = build_model(problem)
-    if hint is not None:
-        model.lp.hint = model.encode(hint) or {}
-    log: list[str] = [f"model: {model.lp.n_vars} variables, {len(model.lp.rows)} rows"]
-    weighted = list(model.lp.cost)
-    stages = len(problem.priorities) + 1
-    for k, term in enumerate(problem.priorities):
-        own = model.lp.terms.get(term, {})
-        model.lp.cost = [0] * model.lp.n_vars
-        for var, coef in own.items():
-            model.lp.cost[var] = coef
-        share = (time_limit - (time.perf_counter() - started)) / (stages - k)
-        stage = _cut_loop(model, problem, backend, share, seed, threads, log, gap)
-        if stage.centres is None:
-            return stage
-        value = model.lp.term_value(term, stage.values)
-        model.lp.row(list(own), list(own.values()), hi=value)  # hold this term at its best
-        log.append(f"priority {k + 1}, {term}: {value / SCALE:g} ({stage.status})")
-    model.lp.cost = weighted
-    before = time.perf_counter() - started  # the weighted stage is timed from its own start
-    outcome = _cut_loop(model, problem, backend, time_limit - before, seed, threads, log, gap)
-    outcome.seconds = time.perf_counter() - started
-    outcome.progress = [(before + t, objective, bound) for t, objective, bound in outcome.progress]
-    return outcome
-
-
-def _cut_loop(
-    model, problem: Problem, backend: str, time_limit: float, seed: int, threads: int, log: list[str], gap: float = 0.0
-) -> Outcome:
-    """Solve, cut off consortia in pieces, solve again. Between rounds a plan in pieces is reconnected when
-    that is easy (``repair.reconnect``) and kept as the incumbent if the validator accepts it, so a long cut
-    loop still ends with a valid plan and a proven bound."""
-    started = time.perf_counter()
+def estimated_build_seconds(problem: Problem, samples: int = 24) -> float:
+    """How long building the whole model would take: the candidate pairs of a few evenly spread centres
+    (``model.population_reach``, nesting ignored, so an over-estimate) scaled to every centre."""
+    units = list(problem.units.index)
     graph = problem.contiguity_graph()
-    best: tuple[float, dict[str, str], list[int]] | None = None  # connected incumbent from repairs
-    progress: list[tuple[float, float, float | None]] = []
-    rounds = 0
-
-    def note(objective: float, bound: float | None) -> None:
-        """Keep the time of a better plan or bound."""
-        last = progress[-1] if progress else None
-        if last is None or objective < last[1] or (bound is not None and (last[2] is None or bound > last[2])):
-            progress.append((time.perf_counter() - started, objective, bound))
-
-    def finish(status, centres, objective, bound, values=None) -> Outcome:
-        if best is not None and (centres is None or best[0] < objective):
-            status, objective, centres, values = "feasible", best[0], best[1], best[2]
-        # "optimal" only with the proof: a solver stopping within a looser ``gap`` calls its plan optimal too
-        proven = bound is not None and objective is not None and objective - bound <= max(1e-6 * abs(objective), 0.01)
-        if centres is not None and proven:
-            status = "optimal"
-        elif status == "optimal":
-            status = "feasible"
-        if centres is not None:
-            note(objective, bound)
-        seconds = time.perf_counter() - started
-        return Outcome(status, centres, objective, bound, seconds, log, rounds, model.cuts_added, values, progress)
-
-    while True:
-        rounds += 1
-        remaining = time_limit - (time.perf_counter() - started)
-        result = solve_model(model.lp, backend, time_limit=remaining, seed=seed, threads=threads, gap=max(gap, 1e-6))
-        log.append(f"round {rounds}: {result.status} objective={result.objective} bound={result.bound}")
-        log.append(result.log)
-        if not result.has_solution:
-            return finish(result.status, None, None, result.bound)
-        centres = model.decode(result.values)
-        added = model.contiguity_cuts(centres, graph)
-        if not added:
-            return finish(result.status, centres, result.objective, result.bound, result.values)
-        log.append(f"round {rounds}: {added} contiguity cut(s) added")
-        model.lp.hint = dict(enumerate(result.values))
-        fixed = reconnect(centres, problem, graph)
-        if fixed is not None and validate(fixed, problem).ok:
-            priced = _objective_of(model, fixed, backend, seed)
-            if priced is not None and (best is None or priced[0] < best[0]):
-                best = (priced[0], fixed, priced[1])
-                note(priced[0], result.bound)
-                model.lp.hint = dict(enumerate(priced[1]))
-                log.append(f"round {rounds}: reconnected plan kept as incumbent, objective {priced[0]}")
-        if best is not None and result.bound is not None and best[0] - result.bound <= gap * abs(best[0]):
-            log.append(f"round {rounds}: the reconnected plan is within the gap of the bound")
-            return finish("feasible", None, None, result.bound)
-        if time.perf_counter() - started >= time_limit:
-            # out of time: the repaired incumbent if there is one, else no valid plan
-            return finish("timed_out", None, None, result.bound)
-
-
-def _objective_of(model, centres: dict[str, str], backend: str, seed: int) -> tuple[float, list[int]] | None:
-    """The model's objective (and full solution) for a given assignment: the model with it fixed."""
-    fixed = model.encode(centres)
-    if fixed is None:
-        return None
-    lp = replace(model.lp, lower=list(model.lp.lower), upper=list(model.lp.upper), hint={})
-    for var, value in fixed.items():
-        lp.lower[var] = lp.upper[var] = value
-    result = solve_model(lp, backend, time_limit=30, seed=seed)
-    return (result.objective, result.values) if result.has_solution else None
+    pop = problem.units["population"].astype(int).to_dict()
+    step = max(1, len(units) // samples)
+    reach = [len(population_reach(graph, pop, u, problem.max_population)) for u in units[::step]]
+    return BUILD_SECONDS_PER_PAIR * len(units) * float(np.mean(reach))
 
 
 def solve(
@@ -171,73 +72,126 @@ def solve(
     ``decompose=None`` decomposes by local authority whenever that is exact (strict nesting, no wish that
     couples two authorities, no baseline).
     """
-    from .decompose import can_decompose, solve_decomposed
-
     started = time.perf_counter()
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - started)
+
     reasons = precheck(problem)
-    setup = time.perf_counter() - started  # the solver's progress is timed from its own start
     if reasons:
-        return _infeasible(problem, backend, reasons, started)
+        return _no_plan(problem, backend, "infeasible", "\n".join(reasons), started)
+    if problem.imd_reference is None and "imd" in problem.units:
+        units = problem.units
+        mean = float(np.average(units["imd"], weights=units["population"].clip(lower=1)))
+        problem = replace(problem, imd_reference=mean)  # one reference for the heuristic and every model
+
+    log: list[str] = []
     if decompose is None:
         decompose = can_decompose(problem)
-    if decompose:
-        outcome = solve_decomposed(problem, backend, time_limit, seed, threads, gap)
+    # A whole-region model that would take a large share of the time just to build is left out: the
+    # heuristic gets that time instead. The whole-model path always has a Lagrangian bound.
+    build = 0.0 if decompose else estimated_build_seconds(problem)
+    exact = build <= BUILD_SHARE * time_limit
+    if not exact:
+        log.append(f"the whole model would take about {build:.0f} s to build: heuristic and Lagrangian bound only")
+    budget = min(HEURISTIC_SECONDS, HEURISTIC_SHARE * time_limit) if exact else (1 - BOUND_SHARE) * left()
+    heuristic = first_plan(problem, budget - RESERVE * time_limit, seed, attempts=2 if exact else None)
+    start = None
+    progress: list[tuple[float, float, float | None]] = []
+    if heuristic is not None:
+        log += heuristic.log
+        check = validate(heuristic.centres, problem)
+        if check.ok:
+            start = heuristic.centres
+            progress += [(t, objective, None) for t, objective in heuristic.progress]
+        else:
+            log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
+    bound = None
+    if not decompose and start is not None:
+        share = (1.0 if not exact else BOUND_SHARE) * (left() - RESERVE * time_limit)
+        bound = lagrangian_bound(problem, heuristic.objective, share, start)
+        if bound is not None:
+            progress.append((time.perf_counter() - started, heuristic.objective, bound))
+            log.append(f"Lagrangian bound: {bound:,.1f}")
+    if start is not None:
+        outcome = Outcome("feasible", start, heuristic.objective, bound, time.perf_counter() - started)
     else:
-        outcome = solve_single(problem, backend, time_limit, seed, threads, gap=gap)
+        outcome = Outcome("timed_out", None, None, None, time.perf_counter() - started)
+    if exact:
+        exact_time = left() - (RESERVE if start is not None else EXPLAIN_SHARE) * time_limit
+        offset = time.perf_counter() - started
+        if decompose:
+            found = solve_decomposed(problem, backend, exact_time, seed, threads, gap, start=start)
+        else:
+            found = solve_single(problem, backend, exact_time, seed, threads, gap=gap, start=start)
+        log += found.log
+        progress += [(offset + t, objective, b) for t, objective, b in found.progress]
+        best_bound = max((b for b in (bound, found.bound) if b is not None), default=None)
+        # the exact search's plan unless it is worse than the start (the same plan priced by the model may differ
+        # from the heuristic's count by the model's rounding: ``proven`` is the tolerance)
+        if found.centres is not None and (outcome.objective is None or proven(found.objective, outcome.objective)):
+            outcome = replace(found, bound=best_bound)
+        else:  # the exact search found nothing as good as the start (or could not price it)
+            status = found.status if start is None else "feasible"
+            outcome = replace(outcome, bound=best_bound, status=status, rounds=found.rounds, cuts=found.cuts)
     if outcome.centres is None:
         if outcome.status == "infeasible":
-            return _infeasible(problem, backend, explain_infeasible(problem), started, outcome)
-        return Plan(
-            assignment=pd.Series(dtype=object, name="consortium"),
-            status="timed_out",
-            bound=outcome.bound,
-            seconds=time.perf_counter() - started,
-            backend=backend,
-            log="\n".join(outcome.log),
-            explanation=f"no connected plan was found within {time_limit:g} s; give the solver more time",
-            problem=problem,
-            region=problem.region,
+            reasons = explain_infeasible(problem, max(left() - RESERVE * time_limit, 1.0))
+            return _no_plan(problem, backend, "infeasible", "\n".join(reasons), started, log)
+        why = (
+            f"no plan meeting every rule was found within {time_limit:g} s: the heuristic found none and the "
+            "exact search has not proven that none exists"
         )
+        if not exact:
+            why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
+        return _no_plan(problem, backend, "timed_out", why, started, log, outcome.bound)
+    return _plan(problem, backend, outcome, decompose, progress, log, started)
+
+
+def _plan(problem, backend, outcome: Outcome, decompose, progress, log, started) -> Plan:
     labels = name_consortia(outcome.centres, problem)
-    assignment = pd.Series(labels, name="consortium").reindex(problem.units.index)
-    assignment.index.name = "code"
+    index = problem.units.index
+    assignment = pd.Series([labels[u] for u in index], index=index, name="consortium", dtype=object)
+    assignment.index.name = index.name or "code"
     gap = None
+    status = "optimal" if proven(outcome.objective, outcome.bound) else "feasible"
     if outcome.objective is not None and outcome.bound is not None:
         gap = (
             0.0
-            if outcome.status == "optimal"
+            if status == "optimal"
             else max(0.0, outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9)
         )
     plan = Plan(
         assignment=assignment,
-        status=outcome.status,
+        status=status,
         objective=outcome.objective,
         bound=outcome.bound,
         gap=gap,
         seconds=time.perf_counter() - started,
         backend=backend,
-        log="\n".join(outcome.log),
+        log="\n".join(log),
         problem=problem,
         region=problem.region,
         details={
             "rounds": outcome.rounds,
             "contiguity_cuts": outcome.cuts,
             "decomposed": bool(decompose),
-            "progress": [(setup + t, objective, bound) for t, objective, bound in outcome.progress],
+            "progress": progress,
         },
     )
     plan.details["validation"] = validate(plan, problem)
     return plan
 
 
-def _infeasible(problem, backend, reasons, started, outcome: Outcome | None = None) -> Plan:
+def _no_plan(problem, backend, status, explanation, started, log=(), bound=None) -> Plan:
     return Plan(
         assignment=pd.Series(dtype=object, name="consortium"),
-        status="infeasible",
+        status=status,
+        bound=bound,
         seconds=time.perf_counter() - started,
         backend=backend,
-        log="\n".join(outcome.log) if outcome else "",
-        explanation="\n".join(reasons),
+        log="\n".join(log),
+        explanation=explanation,
         problem=problem,
         region=problem.region,
     )

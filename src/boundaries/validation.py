@@ -3,6 +3,12 @@
 This module deliberately shares no code with the model, the backends or the decomposition: it reads the plan's
 assignment and the problem's raw data and recomputes everything its own way (plain breadth-first search, its own
 sums), so a bug in the solver path cannot also hide here.
+
+When the problem has a region, contiguity is also checked on the ground: each consortium's area (the union of
+its practices' catchment cells, marked island parts aside) must be one piece of land, or pieces joined by the
+graph's explicit island links when those are allowed. The pieces are found from the cells' geometry
+(:func:`boundaries.areas.land_pieces`), not from the neighbour graph, so an edge that does not stand for a
+shared border on the ground cannot pass unseen.
 """
 
 from __future__ import annotations
@@ -10,7 +16,10 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
+
+from .areas import land_pieces
 
 
 @dataclass
@@ -18,14 +27,22 @@ class Validation:
     ok: bool
     violations: list[str] = field(default_factory=list)
     island_linked: list[str] = field(default_factory=list)  # consortia connected only through island links
+    # per consortium (when the problem has a region): pieces of land of its area, island parts aside and pieces
+    # joined by an allowed island link counted as one; 1 means one piece on the ground
+    pieces: dict[str, int] = field(default_factory=dict)
+    island_parts: dict[str, str] = field(default_factory=dict)  # consortium -> its island parts, in words
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __str__(self) -> str:
         if self.ok:
-            extra = f" ({len(self.island_linked)} joined through island links)" if self.island_linked else ""
-            return "valid: every hard rule holds" + extra
+            notes = []
+            if self.island_linked:
+                notes.append(f"{len(self.island_linked)} joined through island links")
+            if self.island_parts:
+                notes.append(f"{len(self.island_parts)} holding island parts")
+            return "valid: every hard rule holds" + (f" ({'; '.join(notes)})" if notes else "")
         return "INVALID:\n" + "\n".join(f"- {v}" for v in self.violations)
 
 
@@ -74,11 +91,21 @@ def validate(plan, problem) -> Validation:
             mainland[b].add(a)
     allowed = full if problem.use_island_links else mainland
     island_linked = []
+    linked_ok = set()
     for label, group in sorted(members.items()):
         if _pieces(group, allowed) > 1:
             problems.append(f"consortium {label} is in {_pieces(group, allowed)} separate pieces")
-        elif _pieces(group, mainland) > 1:
+            continue
+        linked_ok.add(label)
+        if _pieces(group, mainland) > 1:
             island_linked.append(label)
+    ground, island_parts = _on_the_ground(members, problem)
+    for label, count in sorted(ground.items()):
+        if count > 1 and label in linked_ok:
+            problems.append(
+                f"consortium {label}: its area is in {count} pieces on the ground (island parts aside), although "
+                "the neighbour graph joins its practices"
+            )
 
     # sizes and count
     for label, group in sorted(members.items()):
@@ -161,7 +188,49 @@ def validate(plan, problem) -> Validation:
         if moved > problem.max_moves:
             problems.append(f"{moved} practices move from the baseline, more than {problem.max_moves}")
 
-    return Validation(not problems, problems, island_linked)
+    return Validation(not problems, problems, island_linked, ground, island_parts)
+
+
+def _on_the_ground(members: dict[str, set[str]], problem) -> tuple[dict[str, int], dict[str, str]]:
+    """Pieces of land of each consortium's area, counting pieces joined by an island link of the graph as one
+    when island links are allowed; and each consortium's island parts in words. Both empty when the problem
+    has no region with a cell for each of its units."""
+    region = getattr(problem, "region", None)
+    cells = getattr(region, "cells", None)
+    labels = pd.Series({u: label for label, group in members.items() for u in group}, dtype=object)
+    if cells is None or not set(labels.index) <= set(map(str, cells.index)):
+        return {}, {}
+    links = [
+        (str(a), str(b))
+        for a, b, d in problem.graph.edges(data=True)
+        if problem.use_island_links and d.get("island") and labels.get(str(a)) == labels.get(str(b))
+    ]
+    counts = {}
+    for label, pieces in land_pieces(labels, region).items():
+        piece_of = {u: str(k) for k, piece in enumerate(pieces) for u in piece}
+        joined: dict[str, set[str]] = {str(k): set() for k in range(len(pieces))}
+        for a, b in links:
+            if labels.get(a) == label:
+                joined[piece_of[a]].add(piece_of[b])
+                joined[piece_of[b]].add(piece_of[a])
+        counts[label] = _pieces(set(joined), joined)
+    return counts, _island_words(labels, cells, region)
+
+
+def _island_words(labels: pd.Series, cells, region) -> dict[str, str]:
+    """Consortium -> "12 island parts (4.80 km²) of Northumberland", for consortia whose cells hold any."""
+    if "island_parts" not in cells:
+        return {}
+    held = cells.reindex(labels.index)
+    held = held[held["island_parts"] > 0]
+    names = region.lads.get("lad_name", {})
+    out = {}
+    for label, group in held.groupby(labels.reindex(held.index), sort=True):
+        lads = ", ".join(sorted({str(names.get(lad, lad)) for lad in group["lad"]}))
+        out[str(label)] = (
+            f"{int(group['island_parts'].sum())} island parts ({group['island_km2'].sum():.2f} km²) of {lads}"
+        )
+    return out
 
 
 def count_moves(plan: dict[str, str], baseline: dict[str, str]) -> int:

@@ -19,7 +19,10 @@ def solve_model(
     threads: int = 1,
     gap: float = 1e-6,
 ) -> SolveResult:
-    """Solve one integer program with the named backend."""
+    """Solve one integer program with the named backend.
+
+    Back within ``time_limit + max(2 s, 5%)`` with either backend: CP-SAT keeps its limit in process; HiGHS
+    does not always, so it runs in a watchdog child process (``watchdog``). Ctrl-C raises KeyboardInterrupt."""
     runner: Callable[..., SolveResult]
     if backend == "cpsat":
         from .cpsat import solve as runner

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import math
+import signal
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ortools.sat.python import cp_model
 
@@ -37,6 +42,78 @@ def to_cpsat(model: LinearModel) -> cp_model.CpModel:
     return cp
 
 
+@contextmanager
+def _stop_on_ctrl_c(solver: cp_model.CpSolver) -> Iterator[None]:
+    """Let Ctrl-C stop the search at once, and then raise KeyboardInterrupt as usual.
+
+    CP-SAT's own SIGINT handler (``catch_sigint_signal``) stops the search but, when the solve ends, sets SIGINT
+    back to SIG_DFL rather than to Python's handler: after one CP-SAT solve, Ctrl-C killed the process outright
+    (exit 130), with no KeyboardInterrupt to clean up on (such as killing the HiGHS watchdog's child). Without
+    it, Python's handler only runs once the solve has returned, up to the whole time limit later. So Python's
+    handler stays, and its wakeup fd (written at the signal, whatever the main thread is doing) wakes a thread
+    that calls ``stop_search``; the solve returns and Python raises KeyboardInterrupt. Only in the main thread
+    (signals go there) and only if nobody else (asyncio) has a wakeup fd."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:
+        previous = None
+    if previous != -1:  # not ours to take: put it back and solve without
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+        yield
+        return
+
+    def watch() -> None:
+        while data := reader.recv(64):  # b"" once ``writer`` is shut down
+            if signal.SIGINT in data:
+                solver.stop_search()
+
+    watcher = threading.Thread(target=watch, name="cpsat-ctrl-c", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(-1)
+        writer.shutdown(socket.SHUT_WR)
+        watcher.join()
+        reader.close()
+        writer.close()
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Each improving solution and bound as CP-SAT finds them (``SolveResult.progress``); the search is unchanged."""
+
+    def __init__(self, scale: float, started: float) -> None:
+        super().__init__()
+        self.scale = scale
+        self.started = started
+        self.objective: float | None = None
+        self.bound: float | None = None
+        self.points: list[tuple[float, float | None, float | None]] = []
+
+    def _note(self, objective: float | None, bound: float | None) -> None:
+        improved = False
+        if objective is not None and (self.objective is None or objective < self.objective):
+            self.objective, improved = objective, True
+        if bound is not None and (self.bound is None or bound > self.bound):
+            self.bound, improved = bound, True
+        if improved:
+            self.points.append((time.perf_counter() - self.started, self.objective, self.bound))
+
+    def on_solution_callback(self) -> None:
+        self._note(self.objective_value / self.scale, self.best_objective_bound / self.scale)
+
+    def bound_found(self, bound: float) -> None:
+        self._note(None, bound / self.scale)
+
+
 def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap: float) -> SolveResult:
     started = time.perf_counter()
     cp = to_cpsat(model)
@@ -56,9 +133,13 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap
     params.relative_gap_limit = gap
     params.log_search_progress = True
     params.log_to_stdout = False
+    params.catch_sigint_signal = False  # see _stop_on_ctrl_c
     lines: list[str] = []
     solver.log_callback = lines.append
-    code = solver.solve(cp)
+    progress = _Progress(model.scale, started)
+    solver.best_bound_callback = progress.bound_found
+    with _stop_on_ctrl_c(solver):
+        code = solver.solve(cp, progress)
     seconds = time.perf_counter() - started
     status = {
         cp_model.OPTIMAL: "optimal",
@@ -76,4 +157,7 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap
             status = "optimal"
     else:
         values, objective, bound = None, None, None
-    return SolveResult(status, values, objective, bound, seconds, "\n".join(lines))
+    points = progress.points
+    if objective is not None and (not points or points[-1][1:] != (objective, bound)):
+        points.append((seconds, objective, bound))  # the proof, when it came with no new solution or bound
+    return SolveResult(status, values, objective, bound, seconds, "\n".join(lines), points)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -13,6 +13,9 @@ class SolveResult:
     bound: float | None
     seconds: float
     log: str
+    # (seconds since the solve began, best objective, best bound) each time either improved, as the solver
+    # found them: when a plan came, not only where the solve ended. Either may be None until there is one.
+    progress: list[tuple[float, float | None, float | None]] = field(default_factory=list)
 
     @property
     def has_solution(self) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_ENV = "BOUNDARIES_CACHE_DIR"
-FORMAT = 1
+FORMAT = 2  # 2: cells in one piece with marked island parts (issue 10)
 _CODE_MODULES = ("cells.py", "graph.py", "region.py", "data.py", "io/cache.py")
 
 

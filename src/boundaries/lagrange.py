@@ -1,0 +1,106 @@
+"""A lower bound for whole-region models too large to build: Lagrangian relaxation of the p-median.
+
+With soft or no nesting a consortium may reach across a whole region, so the exact model has a variable for
+nearly every pair of practices (1.5 million in the North West) and takes longer to build than a planner waits.
+A bound must still be reported. Relax "each unit in exactly one consortium" with a price ``lam[i]`` per unit;
+what is left splits by centre:
+
+    L(lam) = sum(lam) + min over the allowed count of chosen centres r of (price per consortium + V_r(lam))
+    V_r(lam) = min  sum_i (cost[i, r] - lam[i]) * x[i]   over  0 <= x <= 1,  x[r] = 1,
+               lo <= sum_i pop[i] * x[i] <= hi
+
+``V_r`` is a fractional knapsack (solved exactly by sorting on cost per patient), so ``L(lam)`` is below the
+optimum of every plan for every ``lam``: it drops contiguity, nesting, the other hard rules and every
+non-negative term (deprivation gap, border, splits, moves), keeps patient-km and health mismatch, and allows
+every pair of units. Subgradient steps (Polyak, towards the best plan known) raise it; the best value seen is the
+bound. This is the bound Validi, Buchanan and Lykhovyd compute first for their Hess models.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .problem import Problem
+
+#: Units above which the n x n matrices would not fit comfortably in memory (about 10 of n^2 doubles).
+MAX_UNITS = 4_000
+
+
+def lagrangian_bound(
+    problem: Problem, upper: float | None, time_limit: float, start: dict | None = None, iterations: int = 300
+) -> float | None:
+    """The best Lagrangian lower bound reached within ``time_limit`` seconds (None if not even one step).
+
+    ``start`` (unit -> centre, the best plan known) sets the first prices: each unit's cost in that plan, which
+    is where the prices of a good bound tend to be."""
+    started = time.perf_counter()
+    units = problem.units
+    n = len(units)
+    if n > MAX_UNITS or n == 0:
+        return None
+    w = problem.weights
+    pop = units["population"].to_numpy(float)
+    xy = units[["x", "y"]].to_numpy(float)
+    km = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / 1000
+    cost = w.compactness * pop[:, None] * km  # cost[i, r]: unit i served by centre r
+    if "community" in units and w.health:
+        community = units["community"].astype(str).to_numpy()
+        cost += w.health * pop[:, None] * (community[:, None] != community[None, :])
+    if problem.candidate_radius_km:
+        cost[km > problem.candidate_radius_km + 1e-9] = np.inf  # a pair the model never has
+    lo, hi = float(problem.min_population), float(problem.max_population)
+    k_lo, k_hi = problem.count_range
+    weight = np.maximum(pop, 1e-6)
+    diagonal = np.arange(n)
+    lam = np.zeros(n)
+    if start is not None:
+        pos = {u: k for k, u in enumerate(units.index)}
+        lam = np.array([cost[k, pos[start[u]]] for k, u in enumerate(units.index)])
+        lam[~np.isfinite(lam)] = 0.0
+    best, theta, stale = -np.inf, 2.0, 0
+    step_seconds = 0.0
+    for _ in range(iterations):
+        began = time.perf_counter()
+        if began - started + step_seconds > time_limit:  # the next step would end past the limit
+            break
+        reduced = cost - lam[:, None]
+        ratio = reduced / weight[:, None]
+        ratio[diagonal, diagonal] = -np.inf  # the centre always serves itself
+        order = np.argsort(ratio, axis=0, kind="stable")
+        taken_pop = np.take_along_axis(np.broadcast_to(weight[:, None], (n, n)), order, axis=0)
+        before = np.cumsum(taken_pop, axis=0) - taken_pop
+        sorted_reduced = np.take_along_axis(reduced, order, axis=0)
+        first = np.zeros((n, n), dtype=bool)
+        first[0] = True
+        cap = np.where((sorted_reduced < 0) | first, hi, lo)
+        frac = np.clip((cap - before) / taken_pop, 0.0, 1.0)
+        frac[0] = 1.0
+        frac[~np.isfinite(sorted_reduced)] = 0.0
+        value = np.where(frac > 0, sorted_reduced * frac, 0.0).sum(axis=0) + w.consortium
+        reach = (taken_pop * frac).sum(axis=0)
+        value[reach < lo - 1e-6] = np.inf  # not even every allowed unit brings this centre to the minimum
+        chosen = np.argsort(value, kind="stable")
+        count = k_lo + int(np.sum(value[chosen[k_lo:k_hi]] < 0))
+        pick = chosen[:count]
+        if not np.isfinite(value[pick]).all():
+            return None if best == -np.inf else float(best)
+        bound = float(lam.sum() + value[pick].sum())
+        if bound > best + 1e-9:
+            best, stale = bound, 0
+        else:
+            stale += 1
+            if stale >= 5:
+                theta, stale = theta / 2, 0
+        x = np.zeros((n, n))
+        np.put_along_axis(x, order, frac, axis=0)
+        served = x[:, pick].sum(axis=1)
+        step_dir = 1.0 - served
+        norm = float(step_dir @ step_dir)
+        if norm < 1e-12 or theta < 1e-4:
+            break
+        target = upper if upper is not None and upper > best else best + max(abs(best) * 0.01, 1.0)
+        lam = lam + theta * (target - bound) / norm * step_dir
+        step_seconds = max(step_seconds, time.perf_counter() - began)
+    return None if best == -np.inf else float(best)
