@@ -328,3 +328,29 @@ def test_missing_plan_file(tmp_path):
     result = invoke("compare", str(missing), "ccg2013", "--region", REGION, "--out", str(tmp_path / "c.html"))
     assert_bad_input(result, str(missing), "no such file")
     assert not (tmp_path / "c.html").exists()
+
+
+def test_export_model_writes_a_file_another_solver_reads(tmp_path):
+    import highspy
+
+    from boundaries.config import load_config
+    from boundaries.model import build_model
+    from boundaries.runner import region_problem
+
+    target = tmp_path / "north-east.mps"
+    result = invoke("solve", "--region", REGION, "--export-model", str(target), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "out" / "north-east").exists()  # exported, not solved
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(target)) == highspy.HighsStatus.kOk
+    expected = build_model(region_problem(load_region(REGION), load_config(None).for_region(REGION))).lp
+    assert h.getNumCol() == expected.n_vars and h.getNumRow() >= len(expected.rows)
+    assert not list(tmp_path.glob(".north-east*"))  # no temporary file left beside it
+
+
+def test_export_model_names_a_wrong_suffix(tmp_path):
+    result = invoke("solve", "--region", REGION, "--export-model", str(tmp_path / "model.txt"))
+    assert result.exit_code == 2
+    assert "--export-model" in result.output and ".mps or .lp" in result.output
+    assert not list(tmp_path.iterdir())

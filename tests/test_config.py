@@ -29,7 +29,7 @@ def test_command_line_overrides_win():
         ("[run]\ntime_limit = -3\n", "[run] time_limit"),
         ("[run]\ngap = 2\n", "[run] gap"),
         ('[run]\ncolour = "red"\n', "[run]"),
-        ("[weights]\nbeauty = 1\n", "[run.weights]"),
+        ("[run]\n[weights]\nbeauty = 1\n", "[weights] beauty"),
         ('[regions."London"]\nlad_groups = [{ lad = "E09000001" }]\n', '[regions."London"] lad_groups'),
     ],
 )

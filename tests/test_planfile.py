@@ -111,3 +111,24 @@ def test_truncated_row(tmp_path):
     path.write_text("code,consortium\nA81001,North\nA81002\n")
     error = error_of(path)
     assert error.row == 3 and "wrong number of fields" in str(error)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Code;Consortium\r\nA81001;North\r\nA81002;South\r\n",  # a semicolon locale's "CSV"
+        "code\tconsortium\nA81001\tNorth\nA81002\tSouth\n".encode("utf-16"),  # "Unicode text", with its BOM
+    ],
+    ids=["semicolons", "utf-16-tabs"],
+)
+def test_spreadsheet_dialects_that_are_unambiguous_are_read(tmp_path, content):
+    path = tmp_path / "p.csv"
+    path.write_bytes(content)
+    assert read_plan_csv(path).to_dict() == {"A81001": "North", "A81002": "South"}
+
+
+def test_text_that_is_not_utf8_names_the_row_and_the_encoding_needed(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("code,consortium\nA81001,North\nA81002,Caf\xe9\n".encode("cp1252"))
+    error = error_of(path)
+    assert error.row == 3 and "byte 0xe9" in str(error) and "CSV UTF-8" in str(error)

@@ -6,11 +6,11 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def python_api_example() -> str:
+def python_api_example(heading: str = "Python API") -> str:
     text = README.read_text(encoding="utf-8")
-    section = text.split("\n## Python API\n", 1)[1]
+    section = text.split(f"\n## {heading}\n", 1)[1]
     match = re.search(r"^```python\n(.*?)^```", section, flags=re.DOTALL | re.MULTILINE)
-    assert match, "no ```python block under '## Python API'"
+    assert match, f"no ```python block under '## {heading}'"
     return match.group(1)
 
 
@@ -33,3 +33,11 @@ def test_the_python_api_example_runs_and_writes_its_map(tmp_path, monkeypatch, c
     plan, areas = namespace["plan"], namespace["areas"]
     assert plan.details["validation"].ok
     assert len(areas) == plan.assignment.nunique()
+
+
+def test_the_any_graph_example_proves_what_it_says(capsys):
+    code = python_api_example("The engine: a plan in seconds, then a proof")
+    exec(compile(code, f"{README}:any graph", "exec"), {"__name__": "readme_graph_example"})
+    printed = capsys.readouterr().out.split()
+    expected = re.search(r"# (optimal [\d.]+ \w+)$", code, flags=re.MULTILINE).group(1).split()
+    assert printed == expected

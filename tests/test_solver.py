@@ -151,8 +151,10 @@ def test_any_graph_any_ids_the_plan_comes_back_in_those_ids(ids):
     assert plan.details["validation"].ok
     assert set(plan.assignment.index) == set(graph.nodes)
     assert plan.assignment.nunique() == 3
-    assert plan.objective >= 12.0 - 1e-6  # two straight cuts of 6 edges are the best possible
-    assert plan.bound is None or plan.bound <= 12.0 + 1e-6
+    # the best possible is 10 cut edges (a strip of two rows, the rest halved: 6 + 4; the labelling model proves
+    # it in about 3 s); the old assertion here said two straight cuts of 6, which is not the optimum
+    assert plan.objective >= 10.0 - 1e-6
+    assert plan.bound is None or plan.bound <= 10.0 + 1e-6
 
 
 def test_from_graph_names_a_missing_attribute():

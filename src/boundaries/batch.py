@@ -14,21 +14,66 @@ from typing import Any
 
 from .atomic import slug, write_text
 from .config import ConfigFile
+from .errors import InputError, did_you_mean
 from .quality import ATTRIBUTION, DATA_VINTAGE, OGL_URL, is_proven, quality_label
-from .runner import is_done, run_region
+from .region import SHA_REGIONS, sha_choices, sha_name
+from .runner import is_done, remove_stale_temporaries, run_region
+from .status import Status, solved
 
-SHA_NAMES = (
-    "North East",
-    "North West",
-    "Yorkshire and the Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East Coast",
-    "South Central",
-    "South West",
-)
+SHA_NAMES = tuple(SHA_REGIONS.values())
+
+
+def parse_regions(text: str, option: str = "--regions") -> list[str]:
+    """The SHA regions a ``--regions`` list names ("all", or names and codes separated by commas), each once
+    under its one name; an empty, unknown or repeated entry is an error naming it.
+
+    A region named twice would be solved twice and listed twice; one named by code would be written under a
+    folder the index does not link to; an empty list would "succeed" doing nothing.
+    """
+    if text.strip().lower() == "all":
+        return list(SHA_NAMES)
+    entries = text.split(",")
+    if not any(e.strip() for e in entries):
+        raise InputError(f'{text!r} names no region: give "all" or names/codes such as "London,Q31"', field=option)
+    names: list[str] = []
+    for k, entry in enumerate(entries, start=1):
+        item = entry.strip()
+        if not item:
+            raise InputError(f"entry {k} of {text!r} is empty (a stray comma?)", field=option)
+        name = sha_name(item)
+        if name is None:
+            hint = did_you_mean(item, [*SHA_NAMES, *SHA_REGIONS])
+            raise InputError(f"entry {k} {item!r} is not an SHA region{hint}; regions: {sha_choices()}", field=option)
+        if name in names:
+            first = names.index(name) + 1
+            raise InputError(f"entry {k} {item!r} is {name} again (entry {first})", field=option)
+        names.append(name)
+    return names
+
+
+def _one_each(regions: Iterable[str]) -> list[str]:
+    """SHA regions under their one name and once each (other specs as given), in the order first named."""
+    seen: list[str] = []
+    for region in regions:
+        name = sha_name(region) or region
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _client(scheduler: str | None, workers: int):
+    """A Dask client and the local cluster it owns (None with ``scheduler``); a scheduler that cannot be
+    reached or a malformed address is bad input, not a traceback."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler), None
+        except (OSError, ValueError, TypeError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise InputError(f"cannot reach a Dask scheduler at {scheduler!r}: {reason}", field="scheduler") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
 
 
 def run_batch(
@@ -43,11 +88,18 @@ def run_batch(
     overrides: dict[str, Any] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Solve every region not yet done; returns one summary per region (skipped ones say so)."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    """Solve every region not yet done; returns one summary per region (skipped ones say so).
 
-    regions = list(regions)  # read twice: once to run, once to order the results
+    SHA regions are taken under their one name, once each, whether given by name or code in any case.
+    """
+    from dask.distributed import as_completed
+
+    if not scheduler and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError(f"{workers!r} is not allowed: at least 1 worker", field="workers")
+    regions = _one_each(regions)  # read twice: once to run, once to order the results
     out_dir = Path(out_dir)
+    remove_stale_temporaries(out_dir, ("batch.json", "index.html"))
+    settings = {name: config.for_region(name, **(overrides or {})) for name in regions}  # bad options: at once
     results: list[dict[str, Any]] = []
     todo = []
     for name in regions:
@@ -60,18 +112,13 @@ def run_batch(
         else:
             todo.append(name)
     if todo:
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
+        client, cluster = _client(scheduler, workers)
         try:
             futures = {
                 client.submit(
                     run_region,
                     name,
-                    config.for_region(name, **(overrides or {})),
+                    settings[name],
                     str(out_dir),
                     data_dir,
                     key=f"region-{slug(name)}",
@@ -84,7 +131,7 @@ def run_batch(
                 try:
                     result = future.result()
                 except Exception as err:  # a worker died: the region is reported, the rest go on
-                    result = {"region": name, "status": "error", "error": f"{type(err).__name__}: {err}"}
+                    result = {"region": name, "status": Status.ERROR, "error": f"{type(err).__name__}: {err}"}
                 results.append(result)
                 if on_result:
                     on_result(result)
@@ -130,7 +177,7 @@ def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
     for r in results:
         name = html.escape(str(r["region"]))
         folder = slug(str(r["region"]))
-        link = f'<a href="{folder}/map.html">{name}</a>' if r.get("status") in ("optimal", "feasible") else name
+        link = f'<a href="{folder}/map.html">{name}</a>' if solved(r.get("status")) else name
         detail = html.escape(str(r.get("error") or r.get("explanation") or ""))
         gap = r.get("gap")
         gap_text = f"{gap:.2%}" if isinstance(gap, int | float) else "—"

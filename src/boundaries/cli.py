@@ -1,13 +1,18 @@
 """The ``boundaries`` command: list regions, solve one, batch-solve all, score and compare any plans.
 
 Exit codes: 0 success; 1 a region could not be planned (infeasible, timed out or failed: the message says
-why); 2 bad arguments or a bad input file (the message names the file, row and field).
+why), or an unexpected failure; 2 bad arguments or a bad input file (the message names the file, row and
+field); 130 interrupted (Ctrl-C). Every error is one line on stderr, without a traceback unless ``--debug``
+(or ``BOUNDARIES_DEBUG=1``) asks for it.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from .status import Status, solved
 
 app = typer.Typer(
     help="Design, compare and publish GP commissioning consortium boundaries for England's SHA regions.",
@@ -37,27 +44,81 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the output
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)]
 
 
-def _fail(message: str, code: int) -> None:
-    # the message is plain text: "[run] backend" must not be read as Rich markup
+BAD_INPUT, NO_PLAN, INTERRUPTED = 2, 1, 130
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="BOUNDARIES_DEBUG", help="Show the traceback behind an error.")
+    ] = False,
+) -> None:
+    """Design, compare and publish GP commissioning consortium boundaries for England's SHA regions."""
+    _state["debug"] = debug
+
+
+def _fail(message: str, code: int, trace: str | None = None) -> None:
+    # the message is plain text: "[run] backend" or a region called "[/]" must not be read as Rich markup
+    if trace and _state["debug"]:
+        err.print(trace.rstrip(), markup=False, highlight=False)
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
+def _classify(error: BaseException) -> tuple[str, int]:
+    """The message and exit code for an error: bad input (2) when the planner can fix it, else 1."""
+    from .areas import AssignmentError
+    from .errors import InputError
+
+    if isinstance(error, InputError | AssignmentError):
+        return str(error), BAD_INPUT
+    if isinstance(error, OSError) and error.filename is not None:  # a path that is missing, a folder, read-only
+        return f"{error.filename}: {error.strerror or error}", BAD_INPUT
+    hint = "" if _state["debug"] else " (run with --debug for the traceback)"
+    return f"unexpected {type(error).__name__}: {error}{hint}", NO_PLAN
+
+
 def _guard(fn):
-    """Turn known input errors into exit code 2 with the message alone (no traceback)."""
-    import functools
+    """The CLI's one error boundary: every failure becomes one line and an exit code (2 bad input, 1 no plan
+    or an unexpected failure, 130 interrupted); the traceback only with ``--debug``."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .areas import AssignmentError
-        from .errors import InputError
-
         try:
             return fn(*args, **kwargs)
-        except (InputError, AssignmentError, FileNotFoundError) as e:
-            _fail(str(e), 2)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted", INTERRUPTED, traceback.format_exc())
+        except Exception as error:
+            message, code = _classify(error)
+            _fail(message, code, traceback.format_exc())
 
     return wrapper
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_output(path: Path, option: str, *, folder: bool) -> None:
+    """An output path must be usable before any work is done: a file where a folder is wanted (or the
+    reverse), or a place that cannot be written, is bad input named with its option."""
+    from .errors import InputError
+
+    if folder and path.exists() and not path.is_dir():
+        raise InputError(f"is a file: {option} needs a folder", file=path)
+    if not folder and path.is_dir():
+        raise InputError(f"is a folder: {option} needs a file name", file=path)
+    base = _nearest_existing(path if folder else path.parent)
+    if not base.is_dir():
+        raise InputError(f"{base} is a file, not a folder: {option} cannot be written there", file=path)
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in {base} (permission denied): choose another {option}", file=path)
 
 
 @app.command()
@@ -81,7 +142,7 @@ def regions(data: DataOpt = None) -> None:
 def solve(
     region: RegionOpt,
     preset: Annotated[str | None, typer.Option(help="hub | consortium | locality | small")] = None,
-    backend: Annotated[str | None, typer.Option(help="cpsat | highs")] = None,
+    backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp (CBC through PuLP)")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for the solver.")] = None,
     gap: Annotated[float | None, typer.Option(help="Stop once proven within this relative gap (0.01 = 1%).")] = None,
     nesting: Annotated[str | None, typer.Option(help="strict | soft | off (local-authority nesting)")] = None,
@@ -89,13 +150,24 @@ def solve(
     baseline: Annotated[str | None, typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.")] = None,
     config: ConfigOpt = None,
     out: OutOpt = Path("out"),
+    export_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-model",
+            help="Write the model as MPS or LP (by the file's suffix) for another solver, and stop. It is the "
+            "base model: contiguity cuts are added during a solve.",
+        ),
+    ] = None,
     data: DataOpt = None,
 ) -> None:
     """Solve one region and write its plan (CSV), areas (GeoPackage, GeoJSON), metrics (JSON, text) and map."""
     from .atomic import slug
     from .config import load_config
+    from .region import sha_name
     from .runner import run_region
 
+    region = sha_name(region) or region  # "q36" is London: its settings table, its folder
+    _check_output(out, "--out", folder=True)
     settings = load_config(config).for_region(
         region,
         preset=preset,
@@ -106,20 +178,30 @@ def solve(
         seed=seed,
         baseline=baseline,
     )
+    if export_model is not None:
+        from .region import load_region
+        from .runner import export_model as write_model_file
+
+        _check_output(export_model, "--export-model", folder=False)
+        written = write_model_file(load_region(region, data_dir=str(data) if data else None), settings, export_model)
+        console.print(f"model: {written}", markup=False, highlight=False)
+        return
     started = time.perf_counter()
-    with console.status(f"solving {region} ({settings.preset}, {settings.nesting} nesting, {settings.backend})"):
+    with console.status(
+        f"solving {escape(region)} ({settings.preset}, {settings.nesting} nesting, {settings.backend})"
+    ):
         result = run_region(region, settings, out, str(data) if data else None)
     _report(result, out / slug(region), time.perf_counter() - started)
 
 
 def _report(result: dict, folder: Path, seconds: float) -> None:
     status = result["status"]
-    if status == "error":
-        if "InputError" in result.get("error", "") or "unknown region" in result.get("error", "").lower():
-            _fail(result["error"].split(": ", 1)[-1], 2)
-        _fail(f"{result['region']}: {result['error']}", 1)
-    if status not in ("optimal", "feasible"):
-        _fail(f"{result['region']}: no plan ({status}). {result.get('explanation') or ''}", 1)
+    if status == Status.ERROR:
+        if result.get("input_error"):
+            _fail(result["error"].split(": ", 1)[-1], BAD_INPUT, result.get("traceback"))
+        _fail(f"{result['region']}: {result['error']}", NO_PLAN, result.get("traceback"))
+    if not solved(status):
+        _fail(f"{result['region']}: no plan ({status}). {result.get('explanation') or ''}", NO_PLAN)
     from .quality import quality_label
 
     gap = result.get("gap")
@@ -128,8 +210,8 @@ def _report(result: dict, folder: Path, seconds: float) -> None:
         + (f" (gap {gap:.2%})" if gap is not None else "")
         + f" in {seconds:.0f} s: {quality_label(status, gap, result.get('bound_patient_km'))}"
     )
-    console.print(f"map: {folder / 'map.html'}")
-    console.print(f"outputs: {folder}")
+    console.print(f"map: {folder / 'map.html'}", markup=False, highlight=False)
+    console.print(f"outputs: {folder}", markup=False, highlight=False)
 
 
 @app.command()
@@ -147,14 +229,17 @@ def batch(
     """Solve every region (resumable), with a progress display; one failing region never loses the others."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .batch import SHA_NAMES, run_batch
+    from .batch import parse_regions, run_batch
     from .config import load_config
+    from .errors import InputError
 
-    names = (
-        list(SHA_NAMES) if regions_.strip().lower() == "all" else [r.strip() for r in regions_.split(",") if r.strip()]
-    )
+    names = parse_regions(regions_)
+    if scheduler is None and workers < 1:
+        raise InputError(f"{workers} is not allowed: at least 1 worker (a local Dask process)", field="--workers")
+    _check_output(out, "--out", folder=True)
     cfg = load_config(config)
     failures: list[str] = []
+    bad_input: list[str] = []
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -168,7 +253,7 @@ def batch(
         def on_result(result: dict) -> None:
             status = result["status"]
             note = " (already done)" if result.get("skipped") else ""
-            colour = "green" if status in ("optimal", "feasible") else "red"
+            colour = "green" if solved(status) else "red"
             detail = escape(str(result.get("error") or result.get("explanation") or ""))
             progress.console.print(
                 f"[{colour}]{escape(str(result['region']))}: {status}{note}[/]"
@@ -176,6 +261,8 @@ def batch(
             )
             if colour == "red":
                 failures.append(result["region"])
+                if result.get("input_error"):
+                    bad_input.append(result["region"])
             progress.advance(task)
 
         run_batch(
@@ -189,9 +276,10 @@ def batch(
             overrides={"time_limit": time_limit},
             on_result=on_result,
         )
-    console.print(f"maps: {out / 'index.html'}")
+    console.print(f"maps: {out / 'index.html'}", markup=False, highlight=False)
     if failures:
-        _fail(f"{len(failures)} region(s) without a plan: {', '.join(failures)}", 1)
+        code = BAD_INPUT if bad_input else NO_PLAN  # a settings mistake to fix first
+        _fail(f"{len(failures)} region(s) without a plan: {', '.join(failures)}", code)
 
 
 @app.command()
@@ -211,6 +299,8 @@ def evaluate(
     from .region import load_region
     from .runner import resolve_baseline
 
+    if json_out is not None:
+        _check_output(json_out, "--json", folder=False)
     reg = load_region(region, data_dir=data) if data else load_region(region)
     card = score(resolve_baseline(plan, reg), reg, baseline=resolve_baseline(baseline, reg))
     console.print(card.text(table=True), highlight=False, markup=False)
@@ -233,20 +323,21 @@ def compare(
     from .region import load_region
     from .runner import resolve_baseline
 
+    _check_output(out, "--out", folder=False)
     reg = load_region(region, data_dir=data) if data else load_region(region)
     a, b = resolve_baseline(plan_a, reg), resolve_baseline(plan_b, reg)
     card_a, card_b = score(a, reg, baseline=b), score(b, reg)
-    table = Table(title=f"{reg.name}: {plan_a} vs {plan_b}")
+    table = Table(title=escape(f"{reg.name}: {plan_a} vs {plan_b}"))  # file names are user text, not markup
     table.add_column("metric")
-    table.add_column(plan_a)
-    table.add_column(plan_b)
+    table.add_column(escape(plan_a))
+    table.add_column(escape(plan_b))
     for (name, va), (_, vb) in zip(card_a.headlines(), card_b.headlines()):
-        table.add_row(name, va, vb)
+        table.add_row(escape(name), escape(va), escape(vb))
     console.print(table)
     moved = card_a.summary.get("moved_practices", 0)
     console.print(f"{moved:,} practices are in a different consortium")
     render_map(a, reg, out, compare=b, compare_name=plan_b, title=f"{reg.name}: {plan_a} compared with {plan_b}")
-    console.print(f"map: {out}")
+    console.print(f"map: {out}", markup=False, highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -24,11 +24,12 @@ import numpy as np
 
 from .backends import solve_model
 from .bounds import CountBounds
-from .exact import Outcome, proven, solve_single
+from .exact import Outcome, solve_single
 from .heuristic import UnitData, district_cost, plan_objective
 from .linear import LinearModel
 from .model import SCALE, ConsortiumModel, build_model
 from .problem import Problem
+from .status import Status, proven
 
 MAX_UNION_COLUMNS = 20_000
 UNION_SHARE = 0.25  # of the time, at most, for pricing unions of whole authorities
@@ -215,7 +216,7 @@ def solve_decomposed(
         for job, centres in _start_divisions(problem, start, lad_members, lad).items():
             g, k = job
             sub = problem.subproblem(lad_members[g], n_consortia=k)
-            results[job] = Outcome("feasible", centres, plan_objective(sub, centres), None, 0.0)
+            results[job] = Outcome(Status.FEASIBLE, centres, plan_objective(sub, centres), None, 0.0)
         known = {c.lads for c in unions}
         for members in _start_unions(start, lad):
             if members not in known:
@@ -247,7 +248,7 @@ def solve_decomposed(
                 problem, data, lad_members[g], k, backend, budget, seed, threads, results.get(job), within, model
             )
             results[job] = out
-            if out.status == "infeasible":
+            if out.status == Status.INFEASIBLE:
                 floor[job] = math.inf
             elif out.bound is not None:
                 floor[job] = max(floor[job], out.bound)
@@ -287,8 +288,8 @@ def solve_decomposed(
                 out = results.get((g, k))
                 if out is not None and out.centres is not None:
                     lb = min(floor[(g, k)], out.objective)
-                    proven = out.status == "optimal" or lb >= out.objective * (1 - 1e-9)
-                    cols.append(Column((g,), k, out.objective + outer[g], lb + outer[g], out.centres, proven))
+                    proven_ = out.status == Status.OPTIMAL or proven(out.objective, lb)
+                    cols.append(Column((g,), k, out.objective + outer[g], lb + outer[g], out.centres, proven_))
                 else:
                     cols.append(Column((g,), k, math.inf, floor[(g, k)] + outer[g], None, False))
         return cols
@@ -339,14 +340,14 @@ def solve_decomposed(
         chosen = choose()
     seconds = time.perf_counter() - started
     if chosen is None or chosen.columns is None:
-        unproven = chosen is not None or any(out.status == "timed_out" for out in results.values())
+        unproven = chosen is not None or any(out.status == Status.TIMED_OUT for out in results.values())
         bound = chosen.bound if chosen is not None and complete else None
-        return Outcome("timed_out" if unproven else "infeasible", None, None, bound, seconds, log)
+        return Outcome(Status.TIMED_OUT if unproven else Status.INFEASIBLE, None, None, bound, seconds, log)
     centres: dict[str, str] = {}
     for column in chosen.columns:
         centres.update(column.centres)
     log.append(f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}")
-    status = "optimal" if chosen.proven() else "feasible"
+    status = Status.OPTIMAL if chosen.proven() else Status.FEASIBLE
     return Outcome(status, centres, chosen.objective, chosen.bound, seconds, log, progress=progress)
 
 
@@ -367,8 +368,8 @@ def _divide(
     if k == 1:
         priced = _price_single(problem, data, members)
         if priced is None:
-            return Outcome("infeasible", None, None, None, 0.0)
-        return Outcome("optimal", dict.fromkeys(members, priced[1]), priced[0], priced[0], 0.0)
+            return Outcome(Status.INFEASIBLE, None, None, None, 0.0)
+        return Outcome(Status.OPTIMAL, dict.fromkeys(members, priced[1]), priced[0], priced[0], 0.0)
     sub = problem.subproblem(members, n_consortia=k)
     hint = earlier.centres if earlier is not None else None
     out = solve_single(sub, backend, budget, seed, threads, hint=hint, gap=gap, model=model)
@@ -403,7 +404,7 @@ def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log
 
     bounded = [c for c in columns if math.isfinite(c.bound)]
     status, rpicks, _, bound = top(bounded, lambda c: c.bound)
-    if status == "infeasible":
+    if status == Status.INFEASIBLE:
         return None  # not even the lower bounds of every division that fits can meet the count
     open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks or [] if not bounded[k].proven]
     real = [c for c in columns if c.centres is not None]

@@ -6,6 +6,8 @@ message a planner can act on: it always names the file, and the row and field wh
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -39,3 +41,16 @@ class InputError(ValueError):
         if self.field is not None:
             where.append(f"field {self.field!r}")
         return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, fold: bool = True) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to a misspelt ``word``, or "" when none is close.
+
+    A planner who types ``[runn]`` or ``preset = "hubb"`` should be told the right word, not only that theirs is
+    wrong. ``fold`` compares case-insensitively (region and key names are matched that way too).
+    """
+    choices = [str(c) for c in choices]
+    key = (lambda s: s.lower()) if fold else (lambda s: s)
+    folded = {key(c): c for c in choices}
+    close = difflib.get_close_matches(key(str(word)), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""

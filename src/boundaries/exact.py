@@ -14,22 +14,15 @@ from .backends import solve_model
 from .model import SCALE, ConsortiumModel, build_model
 from .problem import Problem
 from .repair import reconnect
+from .status import Status, proven, proven_status
 from .validation import validate
-
-
-def proven(objective: float | None, bound: float | None, gap: float = 0.0) -> bool:
-    """The one test of a proof: the bound is within ``gap`` (relative) of the plan's objective, or equal to it
-    up to the rounding of the model's integer coefficients."""
-    if objective is None or bound is None:
-        return False
-    return objective - bound <= max(gap * abs(objective), 1e-6 * abs(objective), 0.01)
 
 
 @dataclass
 class Outcome:
     """A solved (sub)problem: unit -> centre unit, with the evidence of how good it is."""
 
-    status: str
+    status: Status
     centres: dict | None
     objective: float | None
     bound: float | None
@@ -132,12 +125,12 @@ def _cut_loop(
         if last is None or best[0] < last[1] or (bound is not None and (last[2] is None or bound > last[2])):
             progress.append((time.perf_counter() - started, best[0], bound))
 
-    def finish(status: str) -> Outcome:
+    def finish(status: Status) -> Outcome:
         seconds = time.perf_counter() - started
         if best is None:
             return Outcome(status, None, None, bound, seconds, log, rounds, model.cuts_added, None, progress)
         note()
-        status = "optimal" if proven(best[0], bound) else "feasible"
+        status = proven_status(best[0], bound)
         return Outcome(status, best[1], best[0], bound, seconds, log, rounds, model.cuts_added, best[2], progress)
 
     note()
@@ -145,16 +138,16 @@ def _cut_loop(
         rounds += 1
         remaining = time_limit - (time.perf_counter() - started)
         if remaining <= 0:
-            return finish("timed_out")
+            return finish(Status.TIMED_OUT)
         result = solve_model(model.lp, backend, time_limit=remaining, seed=seed, threads=threads, gap=max(gap, 1e-6))
         log.append(f"round {rounds}: {result.status} objective={result.objective} bound={result.bound}")
         log.append(result.log)
         if result.bound is not None and (bound is None or result.bound > bound):
             bound = result.bound
-        if result.status == "infeasible":
+        if result.status == Status.INFEASIBLE:
             if best is not None:  # cannot happen for a start plan that meets the model's rules: say so
                 log.append(f"round {rounds}: the model says infeasible although a valid plan is known")
-            return finish("infeasible")
+            return finish(Status.INFEASIBLE)
         if not result.has_solution:
             return finish(result.status)
         centres = model.decode(result.values)
@@ -177,7 +170,7 @@ def _cut_loop(
             model.lp.hint = dict(enumerate(best[2]))
             if proven(best[0], bound, gap):
                 log.append(f"round {rounds}: the incumbent is within the gap of the bound")
-                return finish("feasible")
+                return finish(Status.FEASIBLE)
 
 
 def _objective_of(model, centres: dict, backend: str, seed: int, time_limit: float) -> tuple[float, list[int]] | None:

@@ -17,6 +17,7 @@ from .decompose import can_decompose, solve_decomposed
 from .exact import solve_single
 from .heuristic import first_plan
 from .problem import Problem
+from .status import Status
 from .validation import validate
 
 
@@ -145,7 +146,7 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
                 relaxed, "highs", max(0.1, time_limit - (time.perf_counter() - started)) / (len(active) - k), 0, 1
             )
             if outcome.centres is None:
-                if outcome.status != "infeasible":
+                if outcome.status != Status.INFEASIBLE:
                     undecided.append(name)
                 continue
         blamed.append(name)

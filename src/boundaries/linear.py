@@ -1,13 +1,15 @@
 """A tiny solver-neutral integer linear program: integer variables, linear rows, a linear objective.
 
-Both backends read this one form, so CP-SAT and HiGHS always solve exactly the same model. Coefficients are
+Every backend reads this one form, so CP-SAT, HiGHS and CBC always solve exactly the same model. Coefficients are
 integers because CP-SAT needs them; the objective is scaled by ``scale`` and reported divided by it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 INF = math.inf
 
@@ -61,3 +63,46 @@ class LinearModel:
         """The objective of a solution, in the model's reporting unit."""
         total = self.offset + sum(c * v for c, v in zip(self.cost, values) if c)
         return total / self.scale
+
+
+def file_names(names: list[str], prefix: str) -> list[str]:
+    """Names any MPS or LP reader takes: letters, digits, ``_`` and ``.`` only, not starting with a digit or a
+    dot, all different. ``assign[A81001,A81002]`` becomes ``assign_A81001_A81002_``; an empty name, one not
+    starting with a letter or one that would repeat becomes ``prefix`` and its position."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        clean = re.sub(r"[^A-Za-z0-9_.]", "_", name)
+        if not clean or not clean[0].isalpha() or clean in seen:
+            clean = f"{prefix}{k}"
+        while clean in seen:
+            clean = f"{prefix}{k}_{len(seen)}"
+        seen.add(clean)
+        out.append(clean)
+    return out
+
+
+def write_model(model: LinearModel, path: str | Path) -> Path:
+    """Write the model as a standard MPS (``.mps``) or CPLEX LP (``.lp``) file, by HiGHS's own
+    writer, so that any solver can be tried on it. Every variable is integer, with the model's bounds and
+    (tidied, see ``file_names``) names; rows are ``r0, r1, ...``. The objective is minimised in the model's
+    integer units: the reported objective times ``model.scale``, ``model.offset`` included as a constant.
+    The hint is not written (neither format holds one). HiGHS and CBC read the constant (tested); PuLP's own
+    ``LpProblem.fromMPS`` does not (it fails on it): use ``backends.pulp.to_pulp`` for a PuLP problem."""
+    import highspy
+
+    from .backends.highs import quiet_highs, to_highs
+
+    path = Path(path)
+    if path.suffix.lower() not in (".mps", ".lp"):
+        raise ValueError(f"{path.name}: the file name must end in .mps or .lp")
+    lp = to_highs(model)
+    lp.col_names_ = file_names(model.names, "x")
+    lp.row_names_ = [f"r{k}" for k in range(len(model.rows))]
+    lp.model_name_ = "boundaries"
+    h = quiet_highs()
+    h.passModel(lp)
+    status = h.writeModel(str(path))
+    if status != highspy.HighsStatus.kOk or not path.exists():
+        raise OSError(f"HiGHS could not write {path}")
+    return path

@@ -12,19 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .status import Status, has_plan
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from .problem import Problem
     from .region import Region
 
-STATUSES = ("optimal", "feasible", "infeasible", "timed_out", "given")
+STATUSES = tuple(Status)
 
 
 @dataclass
 class Plan:
     assignment: pd.Series
-    status: str = "given"
+    status: Status = Status.GIVEN
     objective: float | None = None
     bound: float | None = None
     gap: float | None = None
@@ -45,7 +47,7 @@ class Plan:
 
     @property
     def feasible(self) -> bool:
-        return self.status in ("optimal", "feasible", "given")
+        return has_plan(self.status)
 
     @property
     def consortia(self) -> list[str]:

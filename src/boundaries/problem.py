@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import networkx as nx
 import pandas as pd
 
+from .errors import InputError
 from .presets import preset as get_preset
 
 if TYPE_CHECKING:
@@ -237,6 +238,9 @@ class Problem:
         lo = size.lo if min_population is None else int(min_population)
         hi = size.hi if max_population is None else int(max_population)
         practices = region.practices
+        strangers = sorted({*(lad_groups or {}), *(lad_groups or {}).values()} - set(region.lads.index))
+        if strangers:  # an exception naming no authority of the region would be reported yet change nothing
+            raise InputError(f"lad_groups names authorities that are not in {region.name}: {', '.join(strangers)}")
         units = pd.DataFrame(
             {
                 "population": practices["patients"].astype(int),
@@ -264,10 +268,20 @@ class Problem:
 
 
 def auto_count(population: int, lo: int, hi: int, typical: int, slack: float = 0.15) -> tuple[int, int]:
-    """About population/typical consortia (within ``slack``), clipped to what the bounds allow."""
+    """About population/typical consortia (within ``slack``), clipped to what the bounds allow.
+
+    A preset's typical size outside custom bounds (500,000-2,000,000 with the hub preset's 120,000) is moved
+    inside them: otherwise the range asked for lies beyond what the bounds allow, its low end above its high.
+    """
+    typical = min(max(typical, lo), hi)
     target = population / typical
     feasible_lo = max(1, math.ceil(population / hi))
-    feasible_hi = max(feasible_lo, population // lo if lo else feasible_lo)
+    if lo and population // lo < feasible_lo:
+        raise InputError(
+            f"min_population-max_population {lo:,}-{hi:,} allow no number of consortia for {population:,} "
+            f"patients ({feasible_lo - 1} would be over the maximum, {feasible_lo} under the minimum): widen them"
+        )
+    feasible_hi = max(feasible_lo, population // lo if lo else population)  # no minimum: any count
     want_lo = max(feasible_lo, math.floor(target * (1 - slack)))
     want_hi = min(feasible_hi, max(want_lo, math.ceil(target * (1 + slack))))
     return want_lo, want_hi

@@ -14,6 +14,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from .presets import PRESETS
+from .status import Status
 
 #: A plan further than this from its bound is labelled "not proven".
 CLOSE_ENOUGH = 0.05
@@ -33,11 +34,11 @@ DATA_VINTAGE = (
 )
 
 _NO_PLAN = {
-    "infeasible": "no plan: the rules cannot all be met",
-    "timed_out": "no plan: time ran out before a first plan",
-    "error": "no plan: the run failed",
+    Status.INFEASIBLE: "no plan: the rules cannot all be met",
+    Status.TIMED_OUT: "no plan: time ran out before a first plan",
+    Status.ERROR: "no plan: the run failed",
 }
-_BACKENDS = {"highs": "HiGHS", "cpsat": "CP-SAT"}
+_BACKENDS = {"highs": "HiGHS", "cpsat": "CP-SAT", "pulp": "CBC (PuLP)"}
 
 
 def quality_label(status: str | None, gap: float | None = None, bound: float | None = None) -> str:
@@ -46,13 +47,13 @@ def quality_label(status: str | None, gap: float | None = None, bound: float | N
     ``status`` is ``plan.status`` (or ``"error"`` for a run that failed); ``gap`` and ``bound`` are
     ``plan.gap`` and ``plan.bound``.
     """
-    if status == "given":
+    if status == Status.GIVEN:
         return "given plan, not solved here: quality not proven"
     if status in _NO_PLAN:
         return _NO_PLAN[status]
-    if status not in ("optimal", "feasible"):
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
         return f"no plan ({status})"
-    if status == "optimal":
+    if status == Status.OPTIMAL:
         return "proven optimal"
     if bound is None or gap is None or _missing(bound) or _missing(gap):
         return "no bound: quality not proven"
@@ -72,7 +73,7 @@ def is_proven(status: str | None, gap: float | None = None, bound: float | None 
 def plan_quality(plan: Any) -> dict[str, Any]:
     """``status``, ``backend``, ``objective``, ``bound``, ``gap`` and the ``label`` of any plan: a Plan, or a
     Series or mapping of labels (a given plan, not solved here)."""
-    status = getattr(plan, "status", "given")
+    status = getattr(plan, "status", Status.GIVEN)
     gap, bound = getattr(plan, "gap", None), getattr(plan, "bound", None)
     return {
         "status": status,
@@ -88,7 +89,7 @@ def solver_text(
     status: str, backend: str | None, objective: float | None, bound: float | None, gap: float | None
 ) -> str:
     """Status, backend, objective, bound and gap in one line (no timings: maps stay byte-identical)."""
-    if status == "given":
+    if status == Status.GIVEN:
         return "given (read from a file or another source)"
     parts = [f"{status} ({_BACKENDS.get(str(backend), backend)})"]
     if objective is not None and not _missing(objective):

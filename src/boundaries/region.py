@@ -91,6 +91,37 @@ def _norm(text: str) -> str:
     return " ".join(str(text).replace("&", " and ").lower().split())
 
 
+#: The ten SHA regions, code -> name, as in the bundle (a test checks they agree). Kept here so that settings
+#: files and region lists can be checked without loading the bundle.
+SHA_REGIONS: dict[str, str] = {
+    "Q30": "North East",
+    "Q31": "North West",
+    "Q32": "Yorkshire and the Humber",
+    "Q33": "East Midlands",
+    "Q34": "West Midlands",
+    "Q35": "East of England",
+    "Q36": "London",
+    "Q37": "South East Coast",
+    "Q38": "South Central",
+    "Q39": "South West",
+}
+_SHA_LOOKUP = {_norm(k): v for k, v in SHA_REGIONS.items()} | {_norm(v): v for v in SHA_REGIONS.values()}
+
+
+def sha_name(text: str) -> str | None:
+    """The SHA region's name for its name or code in any case ("q36", "LONDON" -> "London"), else None.
+
+    One spelling per region everywhere (settings tables, folder names, the batch index), so that a region given
+    by its code finds the table written under its name, and is never solved or listed twice.
+    """
+    return _SHA_LOOKUP.get(_norm(text))
+
+
+def sha_choices() -> str:
+    """The SHA regions as a planner can name them, for error messages: "North East (Q30), ..."."""
+    return ", ".join(f"{name} ({code})" for code, name in SHA_REGIONS.items())
+
+
 def _resolve(spec: SpecLike, sha: pd.DataFrame, lads: pd.DataFrame, practices: pd.DataFrame) -> _Spec:
     """Turn an SHA name/code, a list of LAD13 codes or a list of CCG codes into a :class:`_Spec`.
 

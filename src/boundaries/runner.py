@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_path, slug, write_text
-from .config import RunConfig
+from .config import RunConfig, check_for_region
+from .errors import InputError
 from .plan import Plan
 from .quality import ATTRIBUTION, DATA_VINTAGE, quality_label, settings_text
+from .status import Status, solved
 
 DONE = "done.json"
 OUTPUTS = ("plan.csv", "consortia.gpkg", "consortia.geojson", "summary.txt", "map.html", "metrics.json")
@@ -33,14 +35,37 @@ def resolve_baseline(spec: str | None, region):
     return read_plan_csv(spec, region)
 
 
-def solve_region(region, config: RunConfig) -> Plan:
+def region_problem(region, config: RunConfig):
+    """The problem a run of ``config`` solves for ``region`` (settings checked against the region first)."""
     from .problem import Problem
-    from .solver import solve
 
+    check_for_region(config, region)
     settings = config.problem_settings()
     baseline = resolve_baseline(config.baseline, region)
-    problem = Problem.from_region(region, baseline=baseline, **settings)
+    return Problem.from_region(region, baseline=baseline, **settings)
+
+
+def solve_region(region, config: RunConfig) -> Plan:
+    from .solver import solve
+
+    problem = region_problem(region, config)
     return solve(problem, backend=config.backend, time_limit=config.time_limit, seed=config.seed, gap=config.gap)
+
+
+def export_model(region, config: RunConfig, path: str | Path) -> Path:
+    """Write the whole-region p-median model of ``config`` as an MPS or LP file (``linear.write_model``), so any
+    solver can be tried on our instances. It is the base model: contiguity cuts are added during a solve, so
+    another solver's optimum of this file may have consortia in pieces."""
+    from .linear import write_model
+    from .model import build_model
+
+    path = Path(path)
+    if path.suffix.lower() not in (".mps", ".lp"):
+        raise InputError(f"--export-model {path}: the file name must end in .mps or .lp")
+    model = build_model(region_problem(region, config))
+    with atomic_path(path) as tmp:  # no half-written file if it fails
+        write_model(model.lp, tmp)
+    return path
 
 
 def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: float) -> dict[str, Any]:
@@ -52,6 +77,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
     from .planfile import write_plan_csv
 
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder, (*OUTPUTS, DONE))
     (folder / DONE).unlink(missing_ok=True)  # a rerun that fails part-way must not look done from an old run
     for stale in OUTPUTS:  # nor leave an old plan's files beside a new run's metrics
         (folder / stale).unlink(missing_ok=True)
@@ -180,10 +206,10 @@ def _flat(frame):
 def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None) -> dict[str, Any]:
     """Solve one region and write its outputs under ``out_dir/<region-slug>/``. Never raises: a failure comes
     back as ``{"status": "error", "error": ...}`` so a batch keeps the other regions' results."""
-    from .region import load_region
+    from .region import load_region, sha_name
 
     started = time.perf_counter()
-    folder = Path(out_dir) / slug(name)
+    folder = Path(out_dir) / slug(sha_name(name) or name)  # "Q38" writes where the index links: south-central/
     try:
         region = load_region(name, data_dir=data_dir)
         plan = solve_region(region, config)
@@ -191,20 +217,36 @@ def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str 
     except Exception as err:  # reported per region; the batch goes on
         return {
             "region": name,
-            "status": "error",
+            "status": Status.ERROR,
             "error": f"{type(err).__name__}: {err}",
+            "input_error": isinstance(err, InputError),  # bad input (exit 2), not a failed solve (exit 1)
             "traceback": traceback.format_exc(),
             "seconds": round(time.perf_counter() - started, 2),
         }
 
 
+def remove_stale_temporaries(folder: str | Path, names: tuple[str, ...]) -> list[Path]:
+    """Remove what a killed run left behind: the hidden temporaries ``atomic.atomic_path`` writes beside each
+    output (``.plan.<random>.csv``). A run that finishes removes its own; one killed mid-write cannot."""
+    removed = []
+    for name in names:
+        target = Path(folder) / name
+        for tmp in target.parent.glob(f".{target.stem}.*{target.suffix}*"):
+            if tmp.is_file():
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed
+
+
 def is_done(name: str, out_dir: str | Path) -> bool:
     """A region is done when a finished run left it a plan; one left infeasible or timed out is tried again
     (with the settings of the new run, e.g. a nesting exception added since)."""
-    marker = Path(out_dir) / slug(name) / DONE
+    from .region import sha_name
+
+    marker = Path(out_dir) / slug(sha_name(name) or name) / DONE
     if not marker.exists():
         return False
     try:
-        return json.loads(marker.read_text()).get("status") in ("optimal", "feasible")
+        return solved(json.loads(marker.read_text()).get("status"))
     except (OSError, ValueError):
         return False

@@ -3,8 +3,11 @@
 1. **Precheck**: impossibilities provable without a solver, explained in a planner's words.
 2. **Heuristic** (``boundaries.heuristic``): a plan meeting every hard rule within seconds, re-checked by the
    independent validator; it is the incumbent and warm start of the exact search.
-3. **Exact search**: by local authority when strict nesting makes that exact (``boundaries.decompose``), else
-   one model with lazy contiguity cuts (``boundaries.exact``); it improves the plan and proves a bound.
+3. **Exact search**: by local authority when strict nesting makes that exact (``boundaries.decompose``); the
+   labelling model, contiguity inside one CP-SAT search, when nothing in the objective reads a consortium's
+   centre (cut edges, ``boundaries.labels``); else one p-median model with lazy contiguity cuts
+   (``boundaries.exact``) and a Lagrangian bound (``boundaries.lagrange``). It improves the plan and proves a
+   bound.
 4. **Validation** of the plan returned (``boundaries.validation``, which shares no code with the solvers), and,
    when no plan exists, an **explanation** with its own share of the time.
 
@@ -20,8 +23,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from . import labels
 from .decompose import can_decompose, solve_decomposed
-from .exact import Outcome, proven, solve_single
+from .exact import Outcome, solve_single
 from .explain import explain_infeasible, precheck
 from .heuristic import first_plan
 from .lagrange import lagrangian_bound
@@ -29,6 +33,7 @@ from .model import population_reach
 from .naming import name_consortia
 from .plan import Plan
 from .problem import Problem
+from .status import Status, proven, proven_status, relative_gap
 from .validation import validate
 
 #: The heuristic's share of the time for its first plan (at most ``HEURISTIC_SECONDS``), and the share kept
@@ -79,7 +84,7 @@ def solve(
 
     reasons = precheck(problem)
     if reasons:
-        return _no_plan(problem, backend, "infeasible", "\n".join(reasons), started)
+        return _no_plan(problem, backend, Status.INFEASIBLE, "\n".join(reasons), started)
     if problem.imd_reference is None and "imd" in problem.units:
         units = problem.units
         mean = float(np.average(units["imd"], weights=units["population"].clip(lower=1)))
@@ -90,7 +95,8 @@ def solve(
         decompose = can_decompose(problem)
     # A whole-region model that would take a large share of the time just to build is left out: the
     # heuristic gets that time instead. The whole-model path always has a Lagrangian bound.
-    build = 0.0 if decompose else estimated_build_seconds(problem)
+    use_labels = not decompose and labels.fits(problem)
+    build = 0.0 if decompose or use_labels else estimated_build_seconds(problem)
     exact = build <= BUILD_SHARE * time_limit
     if not exact:
         log.append(f"the whole model would take about {build:.0f} s to build: heuristic and Lagrangian bound only")
@@ -107,21 +113,23 @@ def solve(
         else:
             log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
     bound = None
-    if not decompose and start is not None:
+    if not decompose and not use_labels and start is not None:  # the labelling model proves its own bound
         share = (1.0 if not exact else BOUND_SHARE) * (left() - RESERVE * time_limit)
         bound = lagrangian_bound(problem, heuristic.objective, share, start)
         if bound is not None:
             progress.append((time.perf_counter() - started, heuristic.objective, bound))
             log.append(f"Lagrangian bound: {bound:,.1f}")
     if start is not None:
-        outcome = Outcome("feasible", start, heuristic.objective, bound, time.perf_counter() - started)
+        outcome = Outcome(Status.FEASIBLE, start, heuristic.objective, bound, time.perf_counter() - started)
     else:
-        outcome = Outcome("timed_out", None, None, None, time.perf_counter() - started)
+        outcome = Outcome(Status.TIMED_OUT, None, None, None, time.perf_counter() - started)
     if exact:
         exact_time = left() - (RESERVE if start is not None else EXPLAIN_SHARE) * time_limit
         offset = time.perf_counter() - started
         if decompose:
             found = solve_decomposed(problem, backend, exact_time, seed, threads, gap, start=start)
+        elif use_labels:  # nothing reads a centre: the labelling model's one search is stronger
+            found = labels.solve_labels(problem, exact_time, seed, threads, gap, start=start)
         else:
             found = solve_single(problem, backend, exact_time, seed, threads, gap=gap, start=start)
         log += found.log
@@ -132,19 +140,19 @@ def solve(
         if found.centres is not None and (outcome.objective is None or proven(found.objective, outcome.objective)):
             outcome = replace(found, bound=best_bound)
         else:  # the exact search found nothing as good as the start (or could not price it)
-            status = found.status if start is None else "feasible"
+            status = found.status if start is None else Status.FEASIBLE
             outcome = replace(outcome, bound=best_bound, status=status, rounds=found.rounds, cuts=found.cuts)
     if outcome.centres is None:
-        if outcome.status == "infeasible":
+        if outcome.status == Status.INFEASIBLE:
             reasons = explain_infeasible(problem, max(left() - RESERVE * time_limit, 1.0))
-            return _no_plan(problem, backend, "infeasible", "\n".join(reasons), started, log)
+            return _no_plan(problem, backend, Status.INFEASIBLE, "\n".join(reasons), started, log)
         why = (
             f"no plan meeting every rule was found within {time_limit:g} s: the heuristic found none and the "
             "exact search has not proven that none exists"
         )
         if not exact:
             why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
-        return _no_plan(problem, backend, "timed_out", why, started, log, outcome.bound)
+        return _no_plan(problem, backend, Status.TIMED_OUT, why, started, log, outcome.bound)
     return _plan(problem, backend, outcome, decompose, progress, log, started)
 
 
@@ -153,14 +161,8 @@ def _plan(problem, backend, outcome: Outcome, decompose, progress, log, started)
     index = problem.units.index
     assignment = pd.Series([labels[u] for u in index], index=index, name="consortium", dtype=object)
     assignment.index.name = index.name or "code"
-    gap = None
-    status = "optimal" if proven(outcome.objective, outcome.bound) else "feasible"
-    if outcome.objective is not None and outcome.bound is not None:
-        gap = (
-            0.0
-            if status == "optimal"
-            else max(0.0, outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9)
-        )
+    status = proven_status(outcome.objective, outcome.bound)
+    gap = relative_gap(outcome.objective, outcome.bound)
     plan = Plan(
         assignment=assignment,
         status=status,
@@ -183,7 +185,7 @@ def _plan(problem, backend, outcome: Outcome, decompose, progress, log, started)
     return plan
 
 
-def _no_plan(problem, backend, status, explanation, started, log=(), bound=None) -> Plan:
+def _no_plan(problem, backend, status: Status, explanation, started, log=(), bound=None) -> Plan:
     return Plan(
         assignment=pd.Series(dtype=object, name="consortium"),
         status=status,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ..linear import LinearModel
 from .result import SolveResult
 
-BACKENDS = ("cpsat", "highs")
+BACKENDS = ("cpsat", "highs", "pulp")
 
 
 def solve_model(
@@ -21,13 +21,16 @@ def solve_model(
 ) -> SolveResult:
     """Solve one integer program with the named backend.
 
-    Back within ``time_limit + max(2 s, 5%)`` with either backend: CP-SAT keeps its limit in process; HiGHS
-    does not always, so it runs in a watchdog child process (``watchdog``). Ctrl-C raises KeyboardInterrupt."""
+    Back within ``time_limit + max(2 s, 5%)`` with every backend: CP-SAT keeps its limit in process; HiGHS
+    does not always, so it runs in a watchdog child process (``watchdog``); "pulp" is CBC through PuLP, a
+    process of its own that is killed if it overruns (``pulp``). Ctrl-C raises KeyboardInterrupt."""
     runner: Callable[..., SolveResult]
     if backend == "cpsat":
         from .cpsat import solve as runner
     elif backend == "highs":
         from .highs import solve as runner
+    elif backend == "pulp":
+        from .pulp import solve as runner
     else:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     return runner(model, time_limit=max(0.05, time_limit), seed=seed, threads=threads, gap=gap)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from ortools.sat.python import cp_model
 
 from ..linear import LinearModel
+from ..status import Status, proven
 from .result import SolveResult
 
 
@@ -142,19 +143,19 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int, gap
         code = solver.solve(cp, progress)
     seconds = time.perf_counter() - started
     status = {
-        cp_model.OPTIMAL: "optimal",
-        cp_model.FEASIBLE: "feasible",
-        cp_model.INFEASIBLE: "infeasible",
-        cp_model.UNKNOWN: "timed_out",
+        cp_model.OPTIMAL: Status.OPTIMAL,
+        cp_model.FEASIBLE: Status.FEASIBLE,
+        cp_model.INFEASIBLE: Status.INFEASIBLE,
+        cp_model.UNKNOWN: Status.TIMED_OUT,
     }.get(code)
     if status is None:
         raise RuntimeError(f"CP-SAT rejected the model ({solver.status_name(code)}): {cp.validate()}")
-    if status in ("optimal", "feasible"):
+    if status.solved:
         values = list(solver.response_proto.solution)
         objective = solver.objective_value / model.scale
         bound = solver.best_objective_bound / model.scale
-        if status == "feasible" and math.isclose(objective, bound, rel_tol=gap, abs_tol=1e-9):
-            status = "optimal"
+        if status == Status.FEASIBLE and proven(objective, bound, gap):
+            status = Status.OPTIMAL
     else:
         values, objective, bound = None, None, None
     points = progress.points

@@ -19,6 +19,7 @@ import highspy
 import numpy as np
 
 from ..linear import LinearModel
+from ..status import Status
 from .result import SolveResult
 
 
@@ -107,7 +108,7 @@ def to_highs(model: LinearModel) -> highspy.HighsLp:
 class Outcome:
     """How one HiGHS run ended, in HiGHS's own units (objective and bound still multiplied by ``model.scale``)."""
 
-    status: str  # optimal | feasible | infeasible | timed_out
+    status: Status  # never GIVEN
     values: np.ndarray | None
     dual_bound: float | None
 
@@ -170,16 +171,16 @@ def run(
     h.setOptionValue("log_file", "")  # closes the log
     S = highspy.HighsModelStatus
     if status_code == S.kOptimal:
-        status = "optimal"
+        status = Status.OPTIMAL
     elif status_code == S.kInfeasible:
-        status = "infeasible"
+        status = Status.INFEASIBLE
     elif has_solution:
-        status = "feasible"
+        status = Status.FEASIBLE
     else:
-        status = "timed_out"
-    if status == "infeasible":
+        status = Status.TIMED_OUT
+    if status == Status.INFEASIBLE:
         values = None
-    bound = info.mip_dual_bound if status != "infeasible" and math.isfinite(info.mip_dual_bound) else None
+    bound = info.mip_dual_bound if status != Status.INFEASIBLE and math.isfinite(info.mip_dual_bound) else None
     return Outcome(status, values, bound)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..status import Status, relative_gap
+
 
 @dataclass
 class SolveResult:
-    status: str  # optimal | feasible | infeasible | timed_out
+    status: Status  # never GIVEN
     values: list[int] | None
     objective: float | None
     bound: float | None
@@ -23,8 +25,6 @@ class SolveResult:
 
     @property
     def gap(self) -> float | None:
-        if self.objective is None or self.bound is None:
-            return None
-        if self.status == "optimal":
+        if self.status == Status.OPTIMAL and self.objective is not None:
             return 0.0
-        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
+        return relative_gap(self.objective, self.bound)

@@ -35,6 +35,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..linear import LinearModel
+from ..status import Status
 from .highs import MatrixForm, Outcome, read_outcome
 from .result import SolveResult
 
@@ -291,7 +292,7 @@ def _finished(model: LinearModel, best: _Best, outcome: Outcome, log_path: str) 
 
 def _partial(model: LinearModel, best: _Best, log: str) -> SolveResult:
     """The best reported before the child stopped answering."""
-    outcome = Outcome("feasible" if best.values is not None else "timed_out", best.values, best.bound)
+    outcome = Outcome(Status.FEASIBLE if best.values is not None else Status.TIMED_OUT, best.values, best.bound)
     result = read_outcome(model, outcome, _seconds(best), log)
     result.progress = best.progress
     return result
