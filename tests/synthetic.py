@@ -52,8 +52,10 @@ def make_region(
     names: dict[str, str] | None = None,
     lad_names: dict[str, str] | None = None,
     trust_names: dict[str, str] | None = None,
+    postcodes: dict[str, str] | None = None,
 ) -> Region:
-    """Build the synthetic region; ``names``, ``lad_names``, ``trust_names`` override texts (for escaping)."""
+    """Build the synthetic region; ``names``, ``lad_names``, ``trust_names``, ``postcodes`` override texts (for
+    escaping)."""
     to_lonlat = pyproj.Transformer.from_crs(27700, 4326, always_xy=True)
     lad_names = {**LADS, **(lad_names or {})}
     trust_names = {**TRUSTS, **(trust_names or {})}
@@ -100,7 +102,7 @@ def make_region(
     practices = gpd.GeoDataFrame(
         {
             "name": [names.get(c, f"Practice {c}") for c in frame.index],
-            "postcode": [f"ZZ{i} 1AA" for i in range(len(frame))],
+            "postcode": [(postcodes or {}).get(c, f"ZZ{i} 1AA") for i, c in enumerate(frame.index)],
             "lon": lon,
             "lat": lat,
             "geocode": frame["geocode"],

@@ -6,16 +6,19 @@ folder or rerun over it.
 """
 
 import json
+import re
+import socket
 import time
+import warnings
 from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
-from boundaries.batch import run_batch, write_index
+from boundaries.batch import _client, run_batch, write_index
 from boundaries.cli import app
 from boundaries.config import load_config
-from boundaries.quality import ATTRIBUTION, quality_label
+from boundaries.quality import ATTRIBUTION, DOWNLOADS, quality_label
 
 REGIONS = ["North East", "Atlantis", "South West"]
 TIME_LIMIT = 10  # seconds for the North East: enough for a first plan, short enough for the test run
@@ -90,6 +93,55 @@ def test_index_and_batch_json_say_how_good_each_plan_is(first):
     assert listed["Atlantis"]["quality"] == "no plan: the run failed"
     assert "<th>Plan quality</th><th>Gap</th>" in page
     assert f"<footer class='attribution'>{ATTRIBUTION} " in page and "July 2014" in page
+
+
+def test_the_map_and_the_index_link_every_file_of_a_solved_region(first):
+    folder = first.out / "north-east"
+    section = re.search(r"<details class='downloads'>(.*?)</details>", (folder / "map.html").read_text()).group(1)
+    assert re.findall(r"<a href='([^']*)' download>", section) == list(DOWNLOADS)  # beside the map
+    page = (first.out / "index.html").read_text()
+    hrefs = re.findall(r'<a href="([^"]*)" title="[^"]*" download>', page)
+    assert hrefs == [f"north-east/{name}" for name in DOWNLOADS]  # the failed regions have none
+    assert all((first.out / href).is_file() for href in hrefs)
+
+
+def test_the_index_links_only_files_that_exist(tmp_path):
+    for folder, names in {"north-east": ("plan.csv", "consortia.gpkg"), "atlantis": ("plan.csv",)}.items():
+        (tmp_path / folder).mkdir()
+        for name in names:
+            (tmp_path / folder / name).write_text("data\n")
+    results = [
+        {"region": "North East", "status": "feasible", "consortia": 3},
+        {"region": "Atlantis", "status": "error", "error": "failed"},  # its folder holds an older run's file
+    ]
+    write_index(results, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert re.findall(r'<a href="([^"]*)" title', page) == ["north-east/plan.csv", "north-east/consortia.gpkg"]
+    assert f">{DOWNLOADS['plan.csv'][0]}</a> · <a" in page and "<th>Downloads</th>" in page
+
+
+def test_a_local_cluster_leaves_port_8787_alone():
+    # a second batch, or anything else on Dask's dashboard port, must not print "Port 8787 is already in use"
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen(1)
+    except OSError:
+        pass  # already taken by something else: the same situation
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client, cluster = _client(None, 1)
+            try:
+                assert client.submit(sum, [1, 2]).result() == 3
+                server = cluster.scheduler.http_server  # its health checks: a free port of this machine only
+                assert server.address == "127.0.0.1" and server.port != 8787
+            finally:
+                client.close()
+                cluster.close()
+        assert [str(w.message) for w in caught if "8787" in str(w.message)] == []
+    finally:
+        holder.close()
 
 
 def test_index_labels_plans_far_from_their_bound(tmp_path):

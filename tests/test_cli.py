@@ -76,6 +76,32 @@ def test_help_lists_every_command():
         assert command in result.stdout
 
 
+def test_version_comes_from_the_package_metadata():
+    from importlib.metadata import version
+
+    import boundaries
+
+    completed = run_console("--version")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == f"boundaries {version('boundaries')}"
+    assert version("boundaries") == boundaries.__version__  # the source tree agrees with what is installed
+
+
+def test_help_shows_the_defaults_with_where_they_come_from():
+    import tomllib
+
+    from boundaries.config import DEFAULT_CONFIG
+
+    run = tomllib.loads(DEFAULT_CONFIG.read_text())["run"]
+    solve = one_line(run_console("solve", "--help").stdout)  # wide: each option on one line
+    for option, key in (("--preset", "preset"), ("--backend", "backend"), ("--time-limit", "time_limit")):
+        assert re.search(rf"{option} .*?\[default: \({run[key]}, from the settings file\)\]", solve), option
+    assert "[default: (solvers/default.toml)]" in solve and "[default: out]" in solve
+    batch = one_line(run_console("batch", "--help").stdout)
+    for shown in ("[default: all]", "[default: 2]", "[default: maps]", f"[default: ({run['time_limit']}, from"):
+        assert shown in batch, shown
+
+
 def test_regions_lists_the_ten_sha_regions_with_practices_and_patients():
     completed = run_console("regions")
     assert completed.returncode == 0, completed.stderr
@@ -149,6 +175,10 @@ def test_metrics_json_has_status_validation_and_scorecard(metrics):
     assert metrics["validation"]["ok"] is True and metrics["validation"]["violations"] == []
     # only consortia holding Holy Island or both banks of the Wear need an island link (inside one authority)
     assert all(label.startswith(("Northumberland", "Sunderland")) for label in metrics["validation"]["island_linked"])
+    # every consortium's area checked on the ground: one piece of land each, island parts named
+    pieces = metrics["validation"]["pieces"]
+    assert len(pieces) == metrics["consortia"] and set(pieces.values()) == {1}
+    assert set(metrics["validation"]["island_parts"]) <= set(pieces)
     summary = metrics["scorecard"]["summary"]
     assert summary["consortia"] == metrics["consortia"]
     assert summary["practices"] == NORTH_EAST_PRACTICES
@@ -294,7 +324,7 @@ def test_plan_missing_a_column(good_plan_csv, tmp_path):
 
 
 def test_plan_with_an_unknown_practice(good_plan_csv, tmp_path):
-    stranger = "ZZ9999,Nowhere Surgery,00C,1,E1,X"
+    stranger = "ZZ9999,Nowhere Surgery,00C,1,E1,X,ZZ9 9ZZ"
     path = spoil(good_plan_csv, tmp_path, lambda lines: [lines[0], stranger, *lines[1:]])
     assert_bad_input(evaluate_file(path), str(path), "row 2", "field 'code'", "ZZ9999 is not in region North East")
 
@@ -354,3 +384,18 @@ def test_export_model_names_a_wrong_suffix(tmp_path):
     assert result.exit_code == 2
     assert "--export-model" in result.output and ".mps or .lp" in result.output
     assert not list(tmp_path.iterdir())
+
+
+def test_evaluate_against_another_plan_says_better_or_worse_per_measure(tmp_path):
+    region = load_region(REGION)
+    by_authority = region.practices["lad"].astype(str).rename("consortium")
+    path = tmp_path / "by-authority.csv"
+    write_plan_csv(by_authority, region, path)
+    result = invoke("evaluate", str(path), "--region", REGION, "--against", "ccg2013", "--preset", "consortium")
+    assert result.exit_code == 0, result.output
+    assert "Against ccg2013" in result.output
+    # one consortium per authority: coterminous by construction, the 2013 map is not
+    assert re.search(r"not coterminous\s+0 vs\s+1\s+better", result.output)
+    assert re.search(r"^This plan is (worse on|better on|at least as good)", result.output, flags=re.MULTILINE)
+    bad = invoke("evaluate", str(path), "--region", REGION, "--against", "ccg2013", "--preset", "huge")
+    assert bad.exit_code == 2 and "--preset 'huge'" in bad.output

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import folium
 import geopandas as gpd
@@ -18,10 +20,11 @@ from synthetic import by_half, by_lad, make_region, real_region
 from boundaries import map_assets
 from boundaries.areas import simplified_layers
 from boundaries.map_assets import MissingAssetsError, make_offline
-from boundaries.maps import AREA_CLASS, BASELINE_CLASS, area_colours, render_map
+from boundaries.maps import AREA_CLASS, BASELINE_CLASS, SEARCH_LIMIT, area_colours, render_map
 from boundaries.metrics import evaluate
 from boundaries.plan import Plan
-from boundaries.quality import ATTRIBUTION, DATA_VINTAGE
+from boundaries.presets import PRESETS
+from boundaries.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = os.environ.get("BOUNDARIES_CHROMIUM", "/usr/bin/chromium")
@@ -39,6 +42,7 @@ XSS_PRACTICE = "<img src=x onerror=alert(1)>"
 XSS_LABEL = "<svg onload=alert(2)>"
 XSS_LAD = "</script><script>alert(3)</script>"
 XSS_TRUST = "`${alert(4)}` <b>Trust</b>"
+XSS_POSTCODE = "<i>ZZ0</i> 1AA'\""
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +52,12 @@ def region():
 
 @pytest.fixture(scope="module")
 def evil_region():
-    return make_region(names={"P00": XSS_PRACTICE}, lad_names={"E2": XSS_LAD}, trust_names={"TB": XSS_TRUST})
+    return make_region(
+        names={"P00": XSS_PRACTICE},
+        lad_names={"E2": XSS_LAD},
+        trust_names={"TB": XSS_TRUST},
+        postcodes={"P00": XSS_POSTCODE},
+    )
 
 
 def _evil_plan(region) -> pd.Series:
@@ -60,8 +69,9 @@ def _evil_plan(region) -> pd.Series:
 
 def test_map_is_offline_and_byte_identical(region, tmp_path):
     first, second = tmp_path / "a" / "map.html", tmp_path / "b" / "map.html"
-    fmap = render_map(by_lad(region), region, path=first, compare=by_half(region), title="Test map")
-    render_map(by_lad(region), region, path=second, compare=by_half(region), title="Test map")
+    files = ["plan.csv", "metrics.json"]
+    fmap = render_map(by_lad(region), region, path=first, compare=by_half(region), title="Test map", downloads=files)
+    render_map(by_lad(region), region, path=second, compare=by_half(region), title="Test map", downloads=files)
     assert isinstance(fmap, folium.Map)
     text = first.read_text(encoding="utf-8")
     assert first.read_bytes() == second.read_bytes()
@@ -113,7 +123,7 @@ def test_input_text_is_escaped_everywhere(evil_region, tmp_path):
         title="Plan <i>draft</i>",
     )
     text = path.read_text(encoding="utf-8")
-    for raw in (XSS_PRACTICE, XSS_LABEL, XSS_LAD, "<b>Trust</b>", "CCGs <2013>", "<i>draft</i>"):
+    for raw in (XSS_PRACTICE, XSS_LABEL, XSS_LAD, "<b>Trust</b>", "CCGs <2013>", "<i>draft</i>", "<i>ZZ0</i>"):
         assert raw not in text, f"unescaped input in the page: {raw}"
     # in HTML (panel, title) the escaped text is there; inside script data it is JSON-escaped as well
     assert html.escape(XSS_LABEL) in text
@@ -209,6 +219,76 @@ def test_plan_object_and_default_title(region, tmp_path):
     path = tmp_path / "plan.html"
     render_map(plan, region, path=path)
     assert "<title>Synthetic: cpsat plan</title>" in path.read_text(encoding="utf-8")
+
+
+def _search_rows(text: str) -> list[list]:
+    """The search index written into the page (the rows the search box looks through)."""
+    match = re.search(r"var rows = (\[.*?\]\]);", text)
+    assert match, "no search index in the page"
+    return json.loads(match.group(1))
+
+
+def test_postcodes_are_in_the_popups_and_the_search_index(region, tmp_path):
+    path = tmp_path / "map.html"
+    plan = by_lad(region)
+    render_map(plan, region, path=path)
+    text = path.read_text(encoding="utf-8")
+    rows = _search_rows(text)
+    labels = json.loads(re.search(r"var labels = (\[.*?\]);", text).group(1))
+    assert len(rows) == len(region.practices)
+    by_code = {row[0]: row for row in rows}
+    for code, practice in region.practices.iterrows():
+        _, name, postcode, consortium, lat, lon = by_code[code]
+        assert (name, postcode, labels[consortium]) == (practice["name"], practice["postcode"], plan[code])
+        assert (lat, lon) == pytest.approx((practice["lat"], practice["lon"]), abs=1e-4)
+        popup_row = f"<tr><th>Postcode</th><td>{practice['postcode']}</td></tr>"
+        assert popup_row in html.unescape(text.replace("\\u003c", "<").replace("\\u003e", ">")), code
+    # a region without postcodes: no postcode row in the popups, an empty postcode in the index
+    bare = make_region()
+    bare.practices = bare.practices.drop(columns="postcode")
+    render_map(by_lad(bare), bare, path=path)
+    text = path.read_text(encoding="utf-8")
+    assert "Postcode" not in text.replace("postcode", "")
+    assert {row[2] for row in _search_rows(text)} == {""}
+
+
+def test_panel_links_the_downloads_it_is_given(region, tmp_path):
+    path = tmp_path / "map.html"
+    render_map(by_lad(region), region, path=path, downloads=["plan.csv", "consortia.gpkg", "notes/extra file.txt"])
+    text = path.read_text(encoding="utf-8")
+    section = re.search(r"<details class='downloads'>(.*?)</details>", text).group(1)
+    hrefs = re.findall(r"<a href='([^']*)' download>([^<]*)</a>", section)
+    assert hrefs == [
+        ("plan.csv", DOWNLOADS["plan.csv"][0]),
+        ("consortia.gpkg", DOWNLOADS["consortia.gpkg"][0]),
+        ("notes/extra%20file.txt", "extra file.txt"),
+    ]
+    assert DOWNLOADS["plan.csv"][1] in section  # what the file holds
+    # link texts and paths are escaped; a path must stay beside the map
+    render_map(by_lad(region), region, path=path, downloads={"it's <b>.csv": "Plan <b>draft</b>"})
+    text = path.read_text(encoding="utf-8")
+    assert "<a href='it%27s%20%3Cb%3E.csv' download>Plan &lt;b&gt;draft&lt;/b&gt;</a>" in text
+    for bad in ("../plan.csv", "/etc/passwd", "https://example.org/plan.csv", "C:\\\\plan.csv", "a/../../b.csv"):
+        with pytest.raises(ValueError, match="relative to the map"):
+            render_map(by_lad(region), region, downloads=[bad])
+    # none given (e.g. `boundaries compare`): no section
+    render_map(by_lad(region), region, path=path)
+    assert "Download the data" not in path.read_text(encoding="utf-8")
+
+
+def test_panel_has_a_plain_words_glossary_with_planners_detail_one_click_away(region, tmp_path):
+    path = tmp_path / "map.html"
+    render_map(by_lad(region), region, path=path)
+    text = path.read_text(encoding="utf-8")
+    glossary = re.search(r"<details class='glossary'>(.*)</details></details>", text).group(1)
+    plain, planners = glossary.split("<details class='planners'>")
+    assert "<dt>Coterminous</dt><dd>its boundary follows council boundaries" in plain
+    assert "<dt>Outside preset bounds</dt>" in plain and "<dt>Plan quality, gap</dt>" in plain
+    assert "Not proven: up to 42% from the best possible" in plain
+    for name, preset in PRESETS.items():  # the sizes come from the presets themselves
+        assert f"<li><b>{name}</b>: {preset.lo:,}–{preset.hi:,} patients" in plain
+    assert "<summary>For planners: exact definitions</summary>" in planners  # closed until clicked
+    assert "gap = (objective − bound) / objective" in planners
 
 
 # ------------------------------------------------------------------------------------------- browser
@@ -368,6 +448,9 @@ def test_browser_batch_index_shows_attribution_and_quality(browser, tmp_path):
         for k in range(30)
     ]
     results.append({"region": "Atlantis", "status": "error", "error": "no such region " * 40})
+    for name in ("plan.csv", "consortia.geojson", "summary.txt"):  # a region with some of its files
+        (tmp_path / "region-0").mkdir(exist_ok=True)
+        (tmp_path / "region-0" / name).write_text("data\n")
     write_index(results, tmp_path)
     context = browser.new_context(viewport={"width": 1000, "height": 600}, offline=True)
     try:
@@ -376,8 +459,140 @@ def test_browser_batch_index_shows_attribution_and_quality(browser, tmp_path):
         footer = assert_on_screen(page, "footer")  # 31 rows: longer than the window, the footer stays on screen
         assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
         assert ROUGH_LABEL in page.locator("table").inner_text()
+        links = page.locator("tr", has_text="Region 0 ").locator("td.downloads a")
+        assert links.all_inner_texts() == [DOWNLOADS[n][0] for n in ("plan.csv", "consortia.geojson", "summary.txt")]
+        for link in links.all():
+            assert link.is_visible()
+            assert Path(unquote(urlsplit(link.evaluate("a => a.href")).path)).is_file()
+        assert page.locator("tr", has_text="Region 1 ").locator("td.downloads a").count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "index.png"))
     finally:
         context.close()
+
+
+SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
+
+SEARCH_HIT = """() => {
+    const hits = [];
+    Object.values(window).filter(v => v instanceof L.GeoJSON).forEach(g => g.eachLayer(l => {
+        if (l.searchHit) hits.push(l.feature.properties.consortium);
+    }));
+    return hits;
+}"""
+
+# where the found practice's ring is, and whether the panel covers it
+RING = """() => {
+    const box = document.querySelector('path.search-ring').getBoundingClientRect();
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    const top = document.elementFromPoint(x, y);
+    return {x: x, y: y, vw: window.innerWidth, vh: window.innerHeight,
+            underPanel: top !== null && top.closest('.map-panel') !== null};
+}"""
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def search(page, text: str):
+    """Type into the map's search box; the result buttons."""
+    page.locator(".practice-search input").fill(text)
+    return page.locator(".practice-search li button")
+
+
+def assert_found(page, code: str, consortium: str) -> str:
+    """The practice's popup is open, its consortium outlined, its ring on screen and not under the panel."""
+    popup = page.locator(".leaflet-popup-content", has_text=code)
+    popup.wait_for()
+    text = popup.inner_text()
+    expect(page.locator(".leaflet-popup-content")).to_have_count(1)  # the one before it has faded out
+    assert page.evaluate(SEARCH_HIT) == [consortium]
+    assert page.locator(f"path.{AREA_CLASS}.search-hit").count() == 1
+    ring = page.evaluate(RING)
+    assert 0 <= ring["x"] <= ring["vw"] and 0 <= ring["y"] <= ring["vh"], ring
+    assert not ring["underPanel"], ring
+    assert f"({code}) is in {consortium}" in page.locator(".practice-search .search-status").inner_text()
+    page.wait_for_timeout(400)  # the popup's fade and the pan that fits it on screen, before a screenshot
+    page.mouse.move(0, 0)  # no hover card where the chosen result was, in the screenshot
+    return text
+
+
+@pytest.mark.browser
+def test_browser_search_finds_a_practice_by_postcode_code_or_name(browser, region, tmp_path):
+    plan = by_lad(region)
+    path = tmp_path / "search.html"
+    render_map(plan, region, path=path, compare=by_half(region))
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).setZoom(8, {animate: false})")
+            page.wait_for_timeout(300)
+            # a postcode typed loosely (lower case, no space) finds its one practice; Enter shows it
+            postcode = region.practices.loc["P03", "postcode"]
+            results = search(page, postcode.lower().replace(" ", ""))
+            assert results.count() == 1 and "P03" in results.first.inner_text()
+            page.locator(".practice-search input").press("Enter")
+            assert postcode in assert_found(page, "P03", plan["P03"])
+            opened.screenshot(f"map-search-postcode-{size}")
+            # an ODS code in any case, then a name: more matches than fit are counted, arrow keys pick one
+            search(page, "isl").first.click()
+            assert_found(page, "ISL", plan["ISL"])
+            results = search(page, "practice p")
+            assert results.count() == SEARCH_LIMIT
+            status = page.locator(".practice-search .search-status").inner_text()
+            assert f"{len(region.practices)} practices found: the first {SEARCH_LIMIT} are listed" in status
+            assert results.nth(1).locator("b").inner_text() == "Practice P00"  # by name: Practice ISL first
+            page.locator(".practice-search input").press("ArrowDown")
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press("Enter")
+            assert_found(page, "P00", plan["P00"])
+            opened.screenshot(f"map-search-name-{size}")
+            assert search(page, "no such surgery").count() == 0
+            assert page.locator(".practice-search .search-status").inner_text() == "No practice found"
+            page.locator(".practice-search input").press("Escape")
+            assert page.locator(".practice-search li").count() == 0
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+@pytest.mark.browser
+def test_browser_panel_glossary_and_download_links(browser, region, tmp_path):
+    files = ["plan.csv", "consortia.geojson", "consortia.gpkg", "metrics.json", "summary.txt"]
+    for name in files:
+        (tmp_path / name).write_text("data\n")
+    path = tmp_path / "map.html"
+    render_map(_rough_plan(region), region, path=path, settings=SETTINGS, downloads=files)
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        panel = page.locator(".map-panel")
+        links = panel.locator("ul.downloads a")
+        assert links.count() == len(files) and not links.first.is_visible()  # one click away
+        panel.locator("summary", has_text="Download the data").click()
+        for link, name in zip(links.all(), files, strict=True):
+            assert link.is_visible() and link.inner_text() == DOWNLOADS[name][0]
+            href = link.evaluate("a => a.href")  # resolved by the browser, relative to the map
+            assert Path(unquote(urlsplit(href).path)) == tmp_path / name
+        glossary = panel.locator("details.glossary")
+        assert not glossary.get_by_text("its boundary follows council boundaries").is_visible()
+        glossary.locator("summary", has_text="What the words mean").click()
+        assert glossary.get_by_text("its boundary follows council boundaries").is_visible()
+        assert glossary.get_by_text("how many consortia are too small or too large").is_visible()
+        exact = glossary.get_by_text("gap = (objective − bound) / objective")
+        assert not exact.is_visible()  # planners' detail: one more click
+        glossary.locator("summary", has_text="For planners").click()
+        assert exact.is_visible()
+        exact.scroll_into_view_if_needed()
+        opened.screenshot("map-glossary")
+        opened.assert_clean()
+    finally:
+        opened.close()
 
 
 @pytest.mark.browser
@@ -398,8 +613,17 @@ def test_browser_xss_names_show_as_text(browser, evil_region, tmp_path):
         page.evaluate(OPEN_PRACTICE_POPUP, "P00")
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
-        assert XSS_PRACTICE in popup.inner_text()
-        assert popup.locator("img").count() == 0
+        assert XSS_PRACTICE in popup.inner_text() and XSS_POSTCODE in popup.inner_text()
+        assert popup.locator("img, i").count() == 0
+        # the search lists and shows the evil names as text too
+        results = search(page, "onerror")
+        assert results.count() == 1
+        assert results.first.locator("b").inner_text() == XSS_PRACTICE
+        assert XSS_POSTCODE in results.first.inner_text() and XSS_LABEL in results.first.inner_text()
+        assert page.locator(".practice-search img, .practice-search i, .practice-search svg").count() == 0
+        results.first.click()
+        assert XSS_PRACTICE in assert_found(page, "P00", XSS_LABEL)
+        assert page.locator(".practice-search input").input_value() == XSS_PRACTICE
         assert page.evaluate(OPEN_AREA_TOOLTIPS) == 3
         tooltips = "\n".join(page.locator(".leaflet-tooltip").all_inner_texts())
         for raw in (XSS_LABEL, XSS_LAD, XSS_TRUST):
@@ -440,6 +664,21 @@ def test_browser_real_region_with_ccg_comparison(browser, tmp_path):
         assert opened.shapes(AREA_CLASS) == by_district.nunique()
         assert opened.shapes(BASELINE_CLASS) == ccg.nunique()
         opened.screenshot("map-north-east")
+        # a member of the public finds their practice by postcode, on a laptop and on a phone
+        page = opened.page
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).setZoom(8, {animate: false})")
+            page.wait_for_timeout(300)
+            results = search(page, "TS18 1HU")  # three practices share this postcode
+            sharing = region.practices.index[region.practices["postcode"] == "TS18 1HU"]
+            assert results.count() == len(sharing) == 3
+            densham = results.filter(has_text="The Densham Surgery")
+            assert "A81001" in densham.inner_text()
+            densham.click()
+            text = assert_found(page, "A81001", by_district["A81001"])
+            assert "The Densham Surgery" in text and "TS18 1HU" in text
+            opened.screenshot(f"map-north-east-search-{size}")
         opened.assert_clean()
     finally:
         opened.close()
@@ -462,3 +701,22 @@ def test_north_west_map_stays_light(tmp_path):
     render_map(region.ccg_assignment(), region, path=path, compare=region.practices["lad"].astype(str))
     size = path.stat().st_size
     assert size < 5_000_000, f"North West map is {size:,} bytes"
+
+
+def test_island_parts_are_named_on_the_map(tmp_path):
+    # the 2013 CCGs of the North East hold land with no practice on it that touches no other land of its
+    # authority (island parts, issue 10): each such area names them in its hover text and in the table
+    from boundaries.metrics import evaluate
+
+    region = real_region("North East")
+    ccg = region.ccg_assignment(names=True)
+    holders = evaluate(ccg, region).consortia
+    holders = holders[holders["island_parts"] > 0]
+    assert len(holders) > 0
+    path = tmp_path / "north-east.html"
+    render_map(ccg, region, path=path)
+    text = html.unescape(path.read_text(encoding="utf-8"))
+    for name, row in holders.iterrows():
+        lads = ", ".join(row["island_lads"])
+        words = f"Island parts: {int(row['island_parts'])} ({row['island_km2']:.2f} km²) of {lads}"
+        assert json.dumps(words)[1:-1] in text, name  # the hover text travels inside the map's GeoJSON

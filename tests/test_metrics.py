@@ -40,16 +40,22 @@ def test_by_lad_exact(region):
     assert c["coterminous"].all() and (c["la_splits"] == 0).all()
     assert c.loc["East", "lads"] == ("E3",) and c.loc["East", "lad_names"] == ("Gammaford",)
 
-    # main trust: patient-weighted admissions. Middle: TA 6*3000*.7 + 6*4000*.1 = 15,000; TB 27,000.
+    # main trust: the practices' main trust held by the most patients. Middle: TA (column 2) 18,000, TB
+    # (column 3) 24,000. Its share of Middle's admissions: TB 6*3000*.3 + 6*4000*.9 = 27,000 of 42,000.
     assert c.loc["West", "main_trust"] == "TA" and c.loc["Middle", "main_trust"] == "TB"
     assert c.loc["Middle", "main_trust_name"] == "Beta Acute NHS Trust"
     assert c.loc["Middle", "main_trust_flow_share"] == pytest.approx(27_000 / 42_000)
+    assert c.loc["Middle", "coherent_patients"] == 24_000
     assert c.loc["Middle", "coherence"] == pytest.approx(24_000 / 42_000)  # column 3's practices
     assert c.loc["West", "coherence"] == 1.0
 
     assert c.loc["West", "imd_mean"] == pytest.approx((6_000 * 10 + 12_000 * 20) / 18_000)
     assert c.loc["East", "imd_mean"] == pytest.approx((30_000 * 50 + 36_000 * 60 + 500 * 60) / 66_500)
     assert c.loc["East", "imd_imputed_practices"] == 1
+    reference = sum(6_000 * (k + 1) * 10 * (k + 1) for k in range(6)) / 126_000
+    reference = (reference * 126_000 + 500 * 60) / 126_500
+    assert card.summary["imd_reference"] == pytest.approx(reference)
+    assert c["imd_gap"].to_numpy() == pytest.approx((c["imd_mean"] - reference).to_numpy())
 
     west = [(r, col) for r in range(6) for col in (0, 1)]
     assert c.loc["West", "compactness_km"] == pytest.approx(
@@ -69,13 +75,13 @@ def test_by_lad_exact(region):
     assert (s["population_min"], s["population_median"], s["population_max"]) == (18_000, 42_000, 66_500)
     # hub 30k-210k: West out; consortium 100k-750k and locality 70k-150k: all out; small 50k-100k: East in
     assert s["outside_presets"] == {"hub": 1, "consortium": 3, "locality": 3, "small": 2}
-    assert (s["non_coterminous"], s["la_split_pairs"], s["lads_divided"], s["lads"]) == (0, 0, 0, 3)
+    assert (s["non_coterminous"], s["la_splits"], s["la_split_pairs"], s["lads_divided"], s["lads"]) == (0, 0, 0, 0, 3)
     assert s["coherence"] == pytest.approx((18_000 + 24_000 + 66_500) / 126_500)
-    assert s["imd_spread"] == pytest.approx(s["imd_max"] - s["imd_min"])
+    assert s["imd_range"] == pytest.approx(s["imd_max"] - s["imd_min"])
     means = c["imd_mean"].to_numpy()
+    assert s["imd_spread"] == pytest.approx(np.sqrt(((means - means.mean()) ** 2).sum() / 3))  # population form
+    assert s["imd_max_gap"] == pytest.approx(max(abs(m - reference) for m in means))
     w = c["patients"].to_numpy()
-    centre = (means * w).sum() / w.sum()
-    assert s["imd_std"] == pytest.approx(np.sqrt(((means - centre) ** 2 * w).sum() / w.sum()))
     assert s["compactness_km"] == pytest.approx((c["compactness_km"] * w).sum() / w.sum())
     assert (s["disconnected"], s["island_linked"]) == (0, 1)
     assert (s["practices_max"], s["over_board_limit"], s["board_limit"]) == (13, 0, 30)
@@ -86,6 +92,7 @@ def test_la_splits_and_divided_lads(region):
     halves = evaluate(by_half(region), region)
     assert halves.consortia["la_splits"].tolist() == [3, 3]
     assert halves.summary["la_split_pairs"] == 6
+    assert halves.authorities["consortia"].tolist() == [2, 2, 2] and halves.summary["la_splits"] == 3
     assert halves.summary["lads_divided"] == 3
     assert halves.summary["non_coterminous"] == 2
 
@@ -95,7 +102,7 @@ def test_la_splits_and_divided_lads(region):
     card = evaluate(labels, region)
     assert card.consortia.loc["A", "split_lads"] == ("E2",)
     assert card.consortia.loc["A", "whole_lads"] == 1
-    assert (card.summary["la_split_pairs"], card.summary["lads_divided"]) == (2, 1)
+    assert (card.summary["la_split_pairs"], card.summary["lads_divided"], card.summary["la_splits"]) == (2, 1, 1)
 
     # E1 cut in two pieces that both stay inside it: nested, so coterminous and no split
     row = {c: (int(c[1]) if c != "ISL" else 5) for c in region.practices.index}
@@ -106,6 +113,7 @@ def test_la_splits_and_divided_lads(region):
     card = evaluate(nested, region)
     assert card.consortia["coterminous"].all()
     assert (card.summary["la_split_pairs"], card.summary["lads_divided"]) == (0, 1)
+    assert card.authorities.loc["E1", "la_splits"] == 1 and card.summary["la_splits"] == 1  # E1 in two pieces
 
 
 def test_disconnected_and_board_limit(region):
@@ -125,7 +133,8 @@ def test_disconnected_and_board_limit(region):
 
 def test_moves_from_baseline(region):
     card = evaluate(by_lad(region), region, baseline=by_half(region))
-    # East<->South overlap 33,500 beats 33,000; then Middle<->North (21,000); West stays unmatched
+    # East<->South keeps 7 practices (6 + the island), East<->North 6; then Middle and West could each keep 6
+    # with North: the tie goes to the most patients, Middle (21,000 against 9,000); West stays unmatched
     assert card.matching == {"East": "South", "Middle": "North", "West": None}
     assert card.summary["moved_practices"] == 6 + 6 + 12
     assert card.summary["moved_patients"] == 33_000 + 21_000 + 18_000
@@ -143,6 +152,19 @@ def test_match_consortia_is_one_to_one():
     baseline = pd.Series(["X", "X", "X", "Y"], index=list("wxyz"))
     weights = pd.Series([10.0, 10.0, 8.0, 1.0], index=list("wxyz"))
     assert match_consortia(labels, baseline, weights) == {"a": "X", "b": "Y"}
+
+
+def test_moves_count_practices_not_patients():
+    """The matching keeps the most practices, whatever their patients: b's three small practices stay in X."""
+    labels = pd.Series(["a", "b", "b", "b"], index=list("wxyz"))
+    baseline = pd.Series(["X", "X", "X", "X"], index=list("wxyz"))
+    patients = pd.Series([90_000.0, 1_000.0, 1_000.0, 1_000.0], index=list("wxyz"))
+    assert match_consortia(labels, baseline, patients) == {"a": None, "b": "X"}
+    region = make_region()
+    plan = by_lad(region).copy()
+    plan[["P05", "P15"]] = "Corner"  # two practices of 6,000 patients each out of East
+    card = evaluate(plan, region, baseline=by_lad(region))
+    assert card.summary["moved_practices"] == 2 and card.summary["moved_patients"] == 12_000
 
 
 def test_inputs_and_errors(region):
@@ -166,7 +188,14 @@ def test_to_dict_is_json_and_text_is_readable(region):
     assert len(data["moved"]) == 24
     text = card.text(table=True)
     assert "Consortia                 3 (37 practices, 126,500 patients)" in text
-    assert "0 consortia not coterminous, 0 LA splits, 0 of 3 LADs divided" in text
+    assert "0 consortia not coterminous, 0 LA splits (0 of 3 LADs divided)" in text
+    assert data["authorities"][0] == {
+        "lad": "E1",
+        "lad_name": "Alphaton",
+        "practices": 12,
+        "consortia": 1,
+        "la_splits": 0,
+    }
     assert "Moves from baseline       24 practices (72,000 patients)" in text
     assert str(card) == card.text()
 

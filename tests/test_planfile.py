@@ -1,5 +1,6 @@
 """Plan CSV files: what we write reads back the same, planners' spreadsheets are read, bad rows are named."""
 
+import pandas as pd
 import pytest
 
 from boundaries.errors import InputError
@@ -31,8 +32,32 @@ def test_a_written_plan_reads_back_the_same(region, ccg, written):
 
 def test_a_written_plan_is_readable_in_a_spreadsheet(region, written):
     lines = written.read_text().splitlines()
-    assert lines[0] == "code,name,consortium,patients,lad,lad_name"
+    assert lines[0] == "code,name,consortium,patients,lad,lad_name,postcode"  # postcode last: older columns stay put
     assert len(lines) == 1 + len(region.practices)
+
+
+def test_a_written_plan_carries_each_practices_postcode(region, written):
+    frame = pd.read_csv(written, dtype=str).set_index("code")
+    assert frame["postcode"].to_dict() == region.practices["postcode"].to_dict()
+    assert frame.loc["A81001", "postcode"] == "TS18 1HU"
+
+
+def test_a_region_without_postcodes_writes_none(region, ccg, tmp_path):
+    from types import SimpleNamespace
+
+    bare = SimpleNamespace(practices=region.practices.drop(columns="postcode"))
+    path = write_plan_csv(ccg, bare, tmp_path / "plan.csv")
+    assert path.read_text().splitlines()[0] == "code,name,consortium,patients,lad,lad_name"
+
+
+def test_a_reader_ignores_columns_it_does_not_need(region, written, tmp_path):
+    # older plan files (no postcode) and spreadsheets with columns of their own read the same
+    older = tmp_path / "older.csv"
+    pd.read_csv(written, dtype=str).drop(columns="postcode").to_csv(older, index=False)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("note,consortium,code,postcode,size\nkeep,North,A81001,TS18 1HU,big\n")
+    assert read_plan_csv(older, region).to_dict() == read_plan_csv(written, region).to_dict()
+    assert read_plan_csv(extra).to_dict() == {"A81001": "North"}
 
 
 def test_a_planners_spreadsheet_with_other_headings_and_a_byte_order_mark(tmp_path):
@@ -73,7 +98,7 @@ def test_missing_code_column(written):
 
 
 def test_unknown_practice(region, written):
-    rewrite(written, lambda lines: [lines[0], "ZZ9999,Nowhere Surgery,00C,1,E1,X", *lines[1:]])
+    rewrite(written, lambda lines: [lines[0], "ZZ9999,Nowhere Surgery,00C,1,E1,X,ZZ9 9ZZ", *lines[1:]])
     error = error_of(written, region)
     assert (error.row, error.field) == (2, "code")
     assert "ZZ9999 is not in region North East" in str(error)

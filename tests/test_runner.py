@@ -2,6 +2,7 @@
 
 import html
 import json
+import re
 import time
 
 import geopandas as gpd
@@ -12,7 +13,7 @@ from boundaries.atomic import slug
 from boundaries.config import load_config
 from boundaries.plan import Plan
 from boundaries.planfile import read_plan_csv
-from boundaries.quality import ATTRIBUTION, DATA_VINTAGE
+from boundaries.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
 from boundaries.region import load_region
 from boundaries.runner import DONE, is_done, resolve_baseline, run_region, write_outputs
 
@@ -161,3 +162,8 @@ def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     assert f"<th>Plan quality</th><td>{label}</td>" in page
     assert "<th>Settings</th><td>hub preset (30,000–210,000 patients)" in page
     assert html.escape(ATTRIBUTION) in page
+    # the map links every published file beside it, each of which exists once the run is done
+    linked = re.findall(r"<a href='([^']*)' download>", page)
+    assert linked == list(DOWNLOADS) and all((folder / name).is_file() for name in linked)
+    assert read_plan_csv(folder / "plan.csv", region).equals(read_plan_csv(folder / "plan.csv"))
+    assert (folder / "plan.csv").read_text().splitlines()[0].endswith(",postcode")

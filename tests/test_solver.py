@@ -1,5 +1,6 @@
 """solve(): statuses, determinism, decomposition, baselines, wishes."""
 
+import re
 import time
 
 import networkx as nx
@@ -162,3 +163,16 @@ def test_from_graph_names_a_missing_attribute():
     nx.set_node_attributes(graph, 5, "population")
     with pytest.raises(ValueError, match="has no 'x' attribute"):
         Problem.from_graph(graph, 1, 10)
+
+
+def test_soft_nesting_starts_from_the_best_plan_of_whole_authorities():
+    # a plan of whole authorities is a soft-nesting plan too: the engine finds one by the strict decomposition
+    # (three small Tees authorities: proven in about a second) and only returns something at least as good
+    from boundaries.region import load_region
+
+    problem = Problem.from_region(load_region(["E06000001", "E06000004", "E06000005"]), nesting="soft")
+    plan = solve(problem, time_limit=20)
+    found = re.search(r"plan of whole authorities \(strict nesting, \w+\): objective ([\d,.]+)", plan.log)
+    assert found, plan.log[-2000:]
+    assert plan.details["validation"].ok
+    assert plan.objective <= float(found.group(1).replace(",", "")) + 0.1

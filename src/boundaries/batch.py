@@ -11,16 +11,18 @@ import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .atomic import slug, write_text
 from .config import ConfigFile
 from .errors import InputError, did_you_mean
-from .quality import ATTRIBUTION, DATA_VINTAGE, OGL_URL, is_proven, quality_label
+from .quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, OGL_URL, is_proven, quality_label
 from .region import SHA_REGIONS, sha_choices, sha_name
 from .runner import is_done, remove_stale_temporaries, run_region
 from .status import Status, solved
 
 SHA_NAMES = tuple(SHA_REGIONS.values())
+LOCAL_HTTP = "127.0.0.1:0"  # the local scheduler's HTTP endpoint: any free port, this machine only
 
 
 def parse_regions(text: str, option: str = "--regions") -> list[str]:
@@ -72,7 +74,15 @@ def _client(scheduler: str | None, workers: int):
         except (OSError, ValueError, TypeError) as err:
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise InputError(f"cannot reach a Dask scheduler at {scheduler!r}: {reason}", field="scheduler") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    # No dashboard. The scheduler still serves a small HTTP endpoint (health checks): on a free port of this
+    # machine only, so a second batch (or any program on 8787) never prints "Port 8787 is already in use".
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=LOCAL_HTTP,
+        scheduler_kwargs={"dashboard": False},
+    )
     return Client(cluster), cluster
 
 
@@ -162,9 +172,23 @@ def _quality(result: dict[str, Any]) -> str:
     return quality_label(result.get("status"), result.get("gap"), result.get("bound_patient_km"))
 
 
+def _download_links(result: dict[str, Any], out_dir: Path) -> str:
+    """Links to the region's published files that exist (``quality.DOWNLOADS``), relative to the index; none
+    for a region without a plan (its folder may hold an older run's files; its notes say why)."""
+    if not solved(result.get("status")):
+        return ""
+    folder = slug(str(result["region"]))
+    return " · ".join(
+        f'<a href="{html.escape(quote(f"{folder}/{name}"))}" title="{html.escape(about)}" download>'
+        f"{html.escape(text)}</a>"
+        for name, (text, about) in DOWNLOADS.items()
+        if (out_dir / folder / name).is_file()
+    )
+
+
 def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
-    """``batch.json`` and an ``index.html`` linking every region's map (names escaped), each with how good its
-    plan is (``quality.quality_label``) and the licence attribution."""
+    """``batch.json`` and an ``index.html`` linking every region's map (names escaped) and the files of its
+    plan that exist, each with how good its plan is (``quality.quality_label``) and the licence attribution."""
     slim = [
         {
             **{k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")},
@@ -185,7 +209,8 @@ def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
         rows.append(
             f"<tr><td>{link}</td><td>{html.escape(str(r.get('status')))}</td>"
             f"<td class='{css}'>{html.escape(_quality(r))}</td><td>{gap_text}</td>"
-            f"<td>{html.escape(str(r.get('consortia', '')))}</td><td>{detail}</td></tr>"
+            f"<td>{html.escape(str(r.get('consortia', '')))}</td>"
+            f"<td class='downloads'>{_download_links(r, out_dir)}</td><td>{detail}</td></tr>"
         )
     page = (
         "<!doctype html><meta charset='utf-8'><title>Consortium maps</title>"
@@ -194,7 +219,9 @@ def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
         "footer{position:sticky;bottom:0;background:#fff;margin-top:2em;padding:.6em 0;border-top:1px solid #bbb;"
         "font-size:.85em;color:#333}</style>"
         "<h1>Proposed GP consortia by SHA region</h1><table><tr><th>Region</th><th>Status</th>"
-        "<th>Plan quality</th><th>Gap</th><th>Consortia</th><th>Notes</th></tr>" + "".join(rows) + "</table>"
+        "<th>Plan quality</th><th>Gap</th><th>Consortia</th><th>Downloads</th><th>Notes</th></tr>"
+        + "".join(rows)
+        + "</table>"
         f"<p>Data: {html.escape(DATA_VINTAGE)}.</p>"
         f"<footer class='attribution'>{html.escape(ATTRIBUTION)} "
         f"<a href='{html.escape(OGL_URL)}'>Open Government Licence v3.0</a></footer>"

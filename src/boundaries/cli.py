@@ -12,6 +12,7 @@ import functools
 import os
 import sys
 import time
+import tomllib
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -36,9 +37,31 @@ for _out in (console, err):
     if not _out.is_terminal:  # piped: rich would assume 80 columns and squeeze tables; keep their rows whole
         _out.width = 160
 
+
+def _file_defaults() -> dict:
+    """The ``[run]`` table of ``solvers/default.toml`` (``config.DEFAULT_CONFIG``), for the defaults ``--help``
+    shows. Read with tomllib: importing ``boundaries.config`` would slow the start of every command."""
+    try:
+        with (Path(__file__).resolve().parents[2] / "solvers" / "default.toml").open("rb") as file:
+            run = tomllib.load(file).get("run", {})
+    except (OSError, ValueError):
+        return {}
+    return run if isinstance(run, dict) else {}
+
+
+_DEFAULTS = _file_defaults()
+
+
+def _from_file(key: str) -> str:
+    """How --help shows an option whose default comes from the settings file (a region's table may differ)."""
+    value = _DEFAULTS.get(key)
+    return "from the settings file" if value is None else f"{value}, from the settings file"
+
+
 RegionOpt = Annotated[str, typer.Option("--region", "-r", help='SHA region name or code, e.g. "North West" or Q31.')]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Settings file (TOML); default solvers/default.toml.")
+    Path | None,
+    typer.Option("--config", "-c", help="Settings file (TOML).", show_default="solvers/default.toml"),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)]
@@ -48,10 +71,32 @@ BAD_INPUT, NO_PLAN, INTERRUPTED = 2, 1, 130
 _state = {"debug": False}
 
 
+def _version() -> str:
+    """The installed package's version (its metadata), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("boundaries")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"boundaries {_version()}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     debug: Annotated[
         bool, typer.Option("--debug", envvar="BOUNDARIES_DEBUG", help="Show the traceback behind an error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
     """Design, compare and publish GP commissioning consortium boundaries for England's SHA regions."""
@@ -141,13 +186,35 @@ def regions(data: DataOpt = None) -> None:
 @_guard
 def solve(
     region: RegionOpt,
-    preset: Annotated[str | None, typer.Option(help="hub | consortium | locality | small")] = None,
-    backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp (CBC through PuLP)")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for the solver.")] = None,
-    gap: Annotated[float | None, typer.Option(help="Stop once proven within this relative gap (0.01 = 1%).")] = None,
-    nesting: Annotated[str | None, typer.Option(help="strict | soft | off (local-authority nesting)")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same plan).")] = None,
-    baseline: Annotated[str | None, typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="hub | consortium | locality | small", show_default=_from_file("preset"))
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="highs | cpsat | pulp (CBC through PuLP)", show_default=_from_file("backend")),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Seconds for the solver.", show_default=_from_file("time_limit")),
+    ] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop once proven within this relative gap (0.01 = 1%; 0 proves optimality).",
+            show_default=_from_file("gap"),
+        ),
+    ] = None,
+    nesting: Annotated[
+        str | None,
+        typer.Option(help="strict | soft | off (local-authority nesting)", show_default=_from_file("nesting")),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (same seed, same plan).", show_default=_from_file("seed"))
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.", show_default="none"),
+    ] = None,
     config: ConfigOpt = None,
     out: OutOpt = Path("out"),
     export_model: Annotated[
@@ -220,8 +287,14 @@ def batch(
     regions_: Annotated[str, typer.Option("--regions", help='"all" or comma-separated region names/codes.')] = "all",
     config: ConfigOpt = None,
     workers: Annotated[int, typer.Option(help="Local Dask workers (processes).")] = 2,
-    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per region.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler.", show_default="a local cluster of --workers"),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Seconds per region.", show_default=_from_file("time_limit")),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Solve again regions already done.")] = False,
     out: OutOpt = Path("maps"),
     data: DataOpt = None,
@@ -288,6 +361,12 @@ def evaluate(
     plan: Annotated[str, typer.Argument(help="A plan CSV (code, consortium) or 'ccg2013' for the real 2013 map.")],
     region: RegionOpt,
     baseline: Annotated[str | None, typer.Option(help="Another plan to count moves from.")] = None,
+    against: Annotated[
+        str | None, typer.Option(help="Another plan ('ccg2013' or a CSV) to compare with, measure by measure.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="With --against: also compare consortia outside this preset's bounds.")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
     data: DataOpt = None,
 ) -> None:
@@ -295,14 +374,25 @@ def evaluate(
     import json
 
     from .atomic import write_text
+    from .errors import InputError
     from .metrics import evaluate as score
+    from .presets import PRESETS
     from .region import load_region
     from .runner import resolve_baseline
 
     if json_out is not None:
         _check_output(json_out, "--json", folder=False)
     reg = load_region(region, data_dir=data) if data else load_region(region)
-    card = score(resolve_baseline(plan, reg), reg, baseline=resolve_baseline(baseline, reg))
+    if preset is not None and preset not in PRESETS:
+        raise InputError(f"--preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    card = score(
+        resolve_baseline(plan, reg),
+        reg,
+        baseline=resolve_baseline(baseline, reg),
+        against=resolve_baseline(against, reg),
+        against_name=against,
+        preset=preset,
+    )
     console.print(card.text(table=True), highlight=False, markup=False)
     if json_out:
         write_text(json_out, json.dumps(card.to_dict(), indent=2, default=str))

@@ -149,9 +149,7 @@ def solve_decomposed(
     proves it or the time is up."""
     started = time.perf_counter()
     units = problem.units
-    if problem.imd_reference is None and "imd" in units:
-        mean = float(np.average(units["imd"], weights=units["population"].clip(lower=1)))
-        problem = replace(problem, imd_reference=mean)
+    problem = problem.with_imd_reference()
     data = UnitData(problem)
     lad_members = {g: sorted(m) for g, m in units.groupby("lad").groups.items()}
     lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()

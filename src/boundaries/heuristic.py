@@ -64,13 +64,8 @@ class UnitData:
         self.lad = units["lad"].astype(str).to_numpy() if "lad" in units else None
         self.community = units["community"].astype(str).to_numpy() if "community" in units else None
         self.imd = units["imd"].to_numpy(float) if "imd" in units else None
-        self.imd_mean = None
+        self.imd_mean = problem.imd_mean
         if self.imd is not None:
-            self.imd_mean = (
-                problem.imd_reference
-                if problem.imd_reference is not None
-                else float(np.average(self.imd, weights=np.maximum(self.pop, 1)))
-            )
             self.excess = self.pop * (self.imd - self.imd_mean)  # patient x IMD points above the reference
         graph = problem.contiguity_graph()
         self.adj: list[list[int]] = [[] for _ in range(self.n)]

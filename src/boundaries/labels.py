@@ -172,9 +172,7 @@ class LabelModel:
         # -- deprivation: a hard band and a priced spread ----------------------------------------------------
         if "imd" in frame and (problem.imd_band is not None or w.deprivation):
             imd = frame["imd"].to_numpy(float)
-            mean = problem.imd_reference
-            if mean is None:
-                mean = float(np.average(imd, weights=np.maximum(pop, 1)))
+            mean = problem.imd_mean
             excess = [round(p * (v - mean)) for p, v in zip(pop, imd)]
             for j in labels:
                 members = [i for i in range(j, n)]

@@ -20,9 +20,11 @@ import contextlib
 import html
 import itertools
 import os
-from collections.abc import Iterator
+import posixpath
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 import folium
 import geopandas as gpd
@@ -39,7 +41,18 @@ from .areas import MAP_TOLERANCE_M, simplified_layers
 from .atomic import write_text
 from .map_assets import make_offline
 from .metrics import Scorecard, evaluate
-from .quality import ATTRIBUTION, DATA_VINTAGE, OGL_URL, is_proven, plan_quality, settings_text, solver_text
+from .presets import BOARD_LIMIT, PRESETS
+from .quality import (
+    ATTRIBUTION,
+    CLOSE_ENOUGH,
+    DATA_VINTAGE,
+    DOWNLOADS,
+    OGL_URL,
+    is_proven,
+    plan_quality,
+    settings_text,
+    solver_text,
+)
 
 if TYPE_CHECKING:
     from .region import Region
@@ -70,6 +83,9 @@ GEOCODE_RULES = {  # the geocode column of region.practices (see boundaries.io.g
 }
 AREA_CLASS = "consortium-area"
 BASELINE_CLASS = "baseline-area"
+SEARCH_LIMIT = 8  # search results listed at once; more are counted ("type more")
+SEARCH_ZOOM = 15  # the closest a found practice is shown at (streets); closer than that its area is shown whole
+SEARCH_MIN_ZOOM = 11  # and never further out than a town's scale, even when its area is larger
 
 _e = html.escape
 
@@ -86,6 +102,7 @@ def render_map(
     tiles: bool = False,
     card: Scorecard | None = None,
     settings: Any = None,
+    downloads: Iterable[str] | Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
 
@@ -96,6 +113,10 @@ def render_map(
     ``settings``: the run's settings (a ``RunConfig`` or its dict) for the panel; by default those of
     ``plan.problem`` when the plan has one. The panel also shows how good the plan is (status, bound, gap and
     ``quality.quality_label``) and the data's dates; a footer carries the licence attribution.
+    ``downloads``: files to link from the panel, as paths relative to the map's folder (e.g. ``"plan.csv"``;
+    names from ``quality.DOWNLOADS`` get their description), or a mapping of such path -> link text; the
+    caller lists only files that exist. A search box finds a practice by name, ODS code or postcode (from the
+    data in the page) and shows it with its consortium highlighted.
     """
     with deterministic_ids():
         card = card if card is not None else evaluate(plan, region, baseline=compare)
@@ -122,21 +143,25 @@ def render_map(
                 "OpenStreetMap", name="Street map (needs internet)", overlay=True, show=False, control=True
             ).add_to(fmap)
 
-        _areas_layer(card, areas, colours).add_to(fmap)
+        areas_layer = _areas_layer(card, areas, colours)
+        areas_layer.add_to(fmap)
         _lads_layer(lads).add_to(fmap)
         if compare is not None:
             _baseline_layer(compare, region, compare_name, tolerance).add_to(fmap)
         _trusts_layer(card, region).add_to(fmap)
-        _practices_layer(card, region, compare_name).add_to(fmap)
+        practices = _practices_layer(card, region, compare_name)
+        practices.add_to(fmap)
         if card.moved is not None:
             _moved_layer(card, region, compare_name).add_to(fmap)
+        _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
         folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
         _FitBeside(_bounds_latlon(areas)).add_to(fmap)
 
         root = fmap.get_root()
         root.html.add_child(Element(_title_html(title)), name="boundaries_title")
         about = _plan_rows(plan, settings)
-        root.html.add_child(Element(_panel_html(card, colours, compare_name, about)), name="boundaries_panel")
+        links = _download_links(downloads)
+        root.html.add_child(Element(_panel_html(card, colours, compare_name, about, links)), name="boundaries_panel")
         root.html.add_child(Element(_ATTRIBUTION_HTML), name="boundaries_attribution")
         make_offline(fmap)
         root.header.add_child(Element(f"<style>{_CSS}</style>"), name="boundaries_css")  # after Leaflet's
@@ -222,7 +247,8 @@ def _areas_layer(card: Scorecard, areas: gpd.GeoDataFrame, colours: dict[str, st
             "opacity": 1,
             "className": AREA_CLASS,
         }
-        features.append(_feature(geom, {"tooltip": _area_tooltip(label, rows.loc[label]), "style": style}))
+        properties = {"consortium": str(label), "tooltip": _area_tooltip(label, rows.loc[label]), "style": style}
+        features.append(_feature(geom, properties))
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=_e(f"Consortia ({len(features)})"),
@@ -231,7 +257,9 @@ def _areas_layer(card: Scorecard, areas: gpd.GeoDataFrame, colours: dict[str, st
                 layer.bindTooltip(feature.properties.tooltip, {sticky: true, className: 'area-tip'});
                 layer.on('mouseover', function (e) { e.target.setStyle({weight: 3, color: '#222'});
                                                      e.target.bringToFront(); });
-                layer.on('mouseout', function (e) { e.target.setStyle({weight: 1.2, color: '#ffffff'}); });
+                layer.on('mouseout', function (e) {  // the area a search found keeps its outline
+                    e.target.setStyle(e.target.searchHit ? {weight: 4, color: '#111111'}
+                                                         : {weight: 1.2, color: '#ffffff'}); });
             }"""
         ),
     )
@@ -316,6 +344,7 @@ def _practices_layer(card: Scorecard, region: Region, compare_name: str) -> Fast
                 _practice_popup(code, practices.loc[code], card, compare_name),
                 css,
                 str(practices.loc[code, "name"]),
+                str(code),
             ]
         )
     return FastMarkerCluster(
@@ -323,7 +352,7 @@ def _practices_layer(card: Scorecard, region: Region, compare_name: str) -> Fast
         name=_e(f"Practices ({len(rows)})"),
         callback="""function (row) {
             var marker = L.marker([row[0], row[1]], {
-                icon: L.divIcon({className: row[3], iconSize: [10, 10]}), title: row[4]});
+                icon: L.divIcon({className: row[3], iconSize: [10, 10]}), title: row[4], code: row[5]});
             marker.bindPopup(row[2], {maxWidth: 340});
             return marker;
         }""",
@@ -367,6 +396,212 @@ class _FitBeside(MacroElement):
         self.bounds = [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
 
 
+class _PracticeSearch(MacroElement):
+    """A search box (top left, above the zoom buttons) that finds a practice by name, ODS code or postcode.
+
+    Offline: it searches a small index written into the page (code, name, postcode, consortium, position),
+    passed through Jinja's ``tojson`` (which escapes ``<``, ``>``, ``&`` and ``'``), and builds its results
+    with ``textContent`` only, so no name is ever read as HTML. Choosing a result centres the map on the
+    practice (at the zoom that shows its consortium's area whole, between ``SEARCH_MIN_ZOOM`` and
+    ``SEARCH_ZOOM``), rings it, outlines the area (class ``search-hit``) and opens its popup; the view is
+    shifted so that the practice is not under the panel.
+    """
+
+    _template = Template(
+        r"""{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }}, areas = {{ this.areas.get_name() }};
+    var practices = {{ this.practices.get_name() }};
+    var labels = {{ this.labels|tojson }};
+    var rows = {{ this.rows|tojson }};  // [code, name, postcode, consortium (index in labels), lat, lon]
+    var LIMIT = {{ this.limit }}, ZOOM = {{ this.zoom }}, MIN_ZOOM = {{ this.min_zoom }};
+    function compact(text) { return String(text || '').toUpperCase().replace(/[^A-Z0-9]/g, ''); }
+    function words(text) {
+        return String(text || '').toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '')
+            .replace(/[^a-z0-9]+/g, ' ').trim();
+    }
+    var entries = rows.map(function (row, k) {
+        return {k: k, row: row, code: compact(row[0]), postcode: compact(row[2]), name: ' ' + words(row[1])};
+    });
+    function rank(entry, key, parts) {
+        if (key && (entry.code === key || entry.postcode === key)) return 0;
+        if (key.length >= 2 && (entry.code.indexOf(key) === 0 || entry.postcode.indexOf(key) === 0)) return 1;
+        if (!parts.length) return -1;
+        if (parts.every(function (p) { return entry.name.indexOf(' ' + p) >= 0; })) return 2;
+        if (parts.every(function (p) { return entry.name.indexOf(p) >= 0; })) return 3;
+        return -1;
+    }
+    function find(query) {
+        var key = compact(query), text = words(query), parts = text ? text.split(' ') : [], found = [];
+        entries.forEach(function (entry) {
+            var r = rank(entry, key, parts);
+            if (r >= 0) found.push([r, entry]);
+        });
+        found.sort(function (a, b) {
+            var x = a[1].row[1], y = b[1].row[1];
+            return a[0] - b[0] || (x < y ? -1 : x > y ? 1 : a[1].k - b[1].k);
+        });
+        return found.map(function (f) { return f[1]; });
+    }
+    var markers = null;
+    function markerOf(code) {
+        if (markers === null) {
+            markers = {};
+            practices.getLayers().forEach(function (m) { if (m.options.code) markers[m.options.code] = m; });
+        }
+        return markers[code];
+    }
+    var hit = null;
+    var ring = L.circleMarker([0, 0], {radius: 16, color: '#111111', weight: 3, fill: false,
+                                       interactive: false, className: 'search-ring'});
+    function outline(label) {
+        if (hit) {
+            hit.searchHit = false;
+            hit.setStyle({weight: 1.2, color: '#ffffff'});
+            if (hit.getElement()) hit.getElement().classList.remove('search-hit');
+        }
+        hit = null;
+        areas.eachLayer(function (layer) {
+            if (layer.feature && layer.feature.properties.consortium === label) hit = layer;
+        });
+        if (hit) {
+            hit.searchHit = true;
+            hit.setStyle({weight: 4, color: '#111111'});
+            if (hit.getElement()) { hit.bringToFront(); hit.getElement().classList.add('search-hit'); }
+        }
+        return hit;
+    }
+    function clearOfPanel(latlng) {  // the practice must not end up under the summary panel
+        var panel = document.querySelector('.map-panel');
+        if (!panel) return;
+        var box = panel.getBoundingClientRect(), frame = map.getContainer().getBoundingClientRect();
+        if (frame.right - box.right < 340 && box.top - frame.top < 380) {  // no room beside it or above it
+            Array.prototype.forEach.call(panel.querySelectorAll('details[open]'), function (d) { d.open = false; });
+            box = panel.getBoundingClientRect();  // folded to its headings (a phone): one tap opens it again
+        }
+        var p = map.latLngToContainerPoint(latlng), x = p.x + frame.left, y = p.y + frame.top;
+        if (x < box.left - 30 || x > box.right + 30 || y < box.top - 30 || y > box.bottom + 30) return;
+        var room = frame.right - box.right;  // beside the panel: room for the popup (about 340 px) if possible
+        var right = (room > 400 ? box.right + room / 2 : box.right + 40) - x, up = y - (box.top - 40);
+        if (x + right < frame.right - 30) map.panBy([-right, 0], {animate: false});
+        else if (y - up > frame.top + 30) map.panBy([0, up], {animate: false});
+    }
+    function belowControls(popup) {  // nor its popup under the list of layers or the search box
+        var top = map.getContainer().getBoundingClientRect().top, below = 0;
+        Array.prototype.forEach.call(document.querySelectorAll('.leaflet-top .leaflet-control'), function (c) {
+            below = Math.max(below, c.getBoundingClientRect().bottom - top + 8);
+        });
+        if (popup) popup.options.autoPanPaddingTopLeft = L.point(5, Math.min(below, 200));
+    }
+    var Search = L.Control.extend({
+        options: {position: 'topleft'},
+        onAdd: function () {
+            var box = L.DomUtil.create('div', 'leaflet-control practice-search');
+            var input = L.DomUtil.create('input', '', box);
+            input.type = 'search';
+            input.placeholder = 'Find a practice: name, code or postcode';
+            input.setAttribute('aria-label', 'Find a GP practice by name, ODS code or postcode');
+            input.autocomplete = 'off';
+            input.spellcheck = false;
+            var list = L.DomUtil.create('ul', 'search-results', box);
+            var status = L.DomUtil.create('div', 'search-status', box);
+            status.setAttribute('role', 'status');
+            var found = [];
+            function choose(entry) {
+                var row = entry.row, latlng = L.latLng(row[4], row[5]), label = labels[row[3]];
+                map.closePopup();
+                list.textContent = '';
+                box.parentNode.classList.remove('searching');
+                input.value = row[1];
+                status.textContent = row[1] + ' (' + row[0] + ') is in ' + label;
+                var area = outline(label);  // the view: the practice at the centre, its area in sight if it fits
+                var fits = area ? map.getBoundsZoom(area.getBounds()) : ZOOM;
+                map.setView(latlng, Math.min(ZOOM, Math.max(MIN_ZOOM, fits)), {animate: false});
+                ring.setLatLng(latlng).addTo(map);
+                var marker = markerOf(row[0]);
+                if (!marker || !map.hasLayer(practices)) { clearOfPanel(latlng); return; }
+                function reveal() {  // it may take a closer zoom to take it out of a cluster
+                    practices.zoomToShowLayer(marker, function () {
+                        clearOfPanel(latlng);
+                        belowControls(marker.getPopup());
+                        marker.openPopup();
+                    });
+                }
+                // the clusters split with an animation after a zoom: the marker is there once it ends
+                if (practices._inZoomAnimation) practices.once('animationend', reveal);
+                else reveal();
+            }
+            function show() {
+                var query = input.value;
+                list.textContent = '';
+                found = query.trim() ? find(query) : [];
+                found.slice(0, LIMIT).forEach(function (entry) {
+                    var item = L.DomUtil.create('li', '', list);
+                    var button = L.DomUtil.create('button', '', item);
+                    button.type = 'button';
+                    L.DomUtil.create('b', '', button).textContent = entry.row[1];
+                    L.DomUtil.create('span', '', button).textContent =
+                        [entry.row[2], entry.row[0], labels[entry.row[3]]].filter(Boolean).join(' · ');
+                    button.addEventListener('click', function (event) {
+                        event.stopPropagation();  // the button is gone once chosen: the map must not see a click
+                        choose(entry);
+                    });
+                });
+                box.parentNode.classList.toggle('searching', found.length > 0);  // the list opens over the panel
+                status.textContent = !query.trim() ? '' : found.length === 0 ? 'No practice found'
+                    : found.length === 1 ? '1 practice found'
+                    : found.length > LIMIT ? found.length + ' practices found: the first ' + LIMIT
+                                             + ' are listed, type more to narrow them'
+                    : found.length + ' practices found';
+            }
+            function step(event, by) {
+                var buttons = Array.prototype.slice.call(list.querySelectorAll('button'));
+                var k = buttons.indexOf(document.activeElement) + by;
+                if (k < 0) input.focus();
+                else if (k < buttons.length) buttons[k].focus();
+                event.preventDefault();
+            }
+            input.addEventListener('input', show);
+            box.addEventListener('keydown', function (event) {
+                if (event.key === 'Enter' && event.target === input && found.length) choose(found[0]);
+                else if (event.key === 'ArrowDown') step(event, 1);
+                else if (event.key === 'ArrowUp') step(event, -1);
+                else if (event.key === 'Escape') { input.value = ''; show(); input.focus(); }
+            });
+            L.DomEvent.disableClickPropagation(box);
+            L.DomEvent.disableScrollPropagation(box);
+            L.DomEvent.on(box, 'click keydown keypress keyup', L.DomEvent.stopPropagation);  // no map panning
+            return box;
+        }
+    });
+    var control = new Search().addTo(map), element = control.getContainer();
+    element.parentNode.insertBefore(element, element.parentNode.firstChild);  // above the zoom buttons
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, card: Scorecard, region: Region, areas: folium.GeoJson, practices: FastMarkerCluster):
+        super().__init__()
+        self._name = "PracticeSearch"
+        self.areas, self.practices = areas, practices
+        self.limit, self.zoom, self.min_zoom = SEARCH_LIMIT, SEARCH_ZOOM, SEARCH_MIN_ZOOM
+        self.labels = [str(label) for label in card.consortia.index]
+        number = {label: k for k, label in enumerate(self.labels)}
+        table = region.practices.loc[card.assignment.index]
+        points = _lonlat(table.geometry)
+        self.rows = [
+            [
+                str(code),
+                str(table.loc[code, "name"]),
+                _postcode(table.loc[code]),
+                number[str(card.assignment[code])],
+                round(point.y, 5),
+                round(point.x, 5),
+            ]
+            for code, point in points.items()
+        ]
+
+
 # ---------------------------------------------------------------------------------------------- texts
 
 
@@ -405,6 +640,7 @@ def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_nam
     rule = str(practice.get("geocode", ""))
     rows = [
         ("ODS code", _e(str(code))),
+        *([("Postcode", _e(postcode))] if (postcode := _postcode(practice)) else []),
         ("List size", f"{int(practice['patients']):,} patients"),
         ("IMD 2019", _e(imd)),
         ("Placed at", _e(GEOCODE_RULES.get(rule, rule))),
@@ -421,6 +657,12 @@ def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_nam
             rows.append(("Change", "<b>changes consortium</b>"))
     cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<div class='practice-popup'><b>{_e(str(practice['name']))}</b><table>{cells}</table></div>"
+
+
+def _postcode(practice: pd.Series) -> str:
+    """The practice's list postcode, or "" when the region has none for it."""
+    value = practice.get("postcode")
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
 def _title_html(title: str) -> str:
@@ -451,7 +693,11 @@ def _plan_rows(plan: Any, settings: Any) -> list[tuple[str, str, str]]:
 
 
 def _panel_html(
-    card: Scorecard, colours: dict[str, str], compare_name: str, about: list[tuple[str, str, str]] = ()
+    card: Scorecard,
+    colours: dict[str, str],
+    compare_name: str,
+    about: list[tuple[str, str, str]] = (),
+    links: list[tuple[str, str, str]] = (),
 ) -> str:
     headlines = "".join(
         f"<tr class='{f'about {css}'.strip()}'><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v, css in about
@@ -512,10 +758,12 @@ def _panel_html(
         "<div class='map-panel'>"
         "<details open><summary>Plan summary</summary>"
         f"<table class='headlines'>{headlines}</table></details>"
-        "<details><summary>Legend</summary><ul class='legend'>"
+        + _downloads_html(links)
+        + "<details><summary>Legend</summary><ul class='legend'>"
         + "".join(f"<li>{item}</li>" for item in legend)
         + "</ul></details>"
-        f"<details><summary>All consortia ({len(card.consortia)})</summary>"
+        + _GLOSSARY_HTML
+        + f"<details><summary>All consortia ({len(card.consortia)})</summary>"
         "<div class='table-wrap'><table class='consortia'><thead><tr>"
         + "".join(f"<th>{_e(h)}</th>" for h in head)
         + "</tr></thead><tbody>"
@@ -526,15 +774,140 @@ def _panel_html(
     )
 
 
+def _download_links(downloads: Iterable[str] | Mapping[str, str] | None) -> list[tuple[str, str, str]]:
+    """(href, link text, description) for each file to offer; a path must stay inside the map's folder."""
+    if downloads is None:
+        return []
+    given = downloads.items() if isinstance(downloads, Mapping) else ((path, None) for path in downloads)
+    links = []
+    for path, text in given:
+        path = str(path).replace("\\", "/")
+        parts = urlsplit(path)
+        if parts.scheme or parts.netloc or path.startswith("/") or ".." in posixpath.normpath(path).split("/"):
+            raise ValueError(f"download {path!r}: give a path relative to the map's folder, inside it")
+        name, about = DOWNLOADS.get(posixpath.basename(path), (posixpath.basename(path), ""))
+        links.append((quote(path), str(text) if text is not None else name, about))
+    return links
+
+
+def _downloads_html(links: list[tuple[str, str, str]]) -> str:
+    if not links:
+        return ""
+    items = "".join(
+        f"<li><a href='{_e(href)}' download>{_e(text)}</a>{f': {_e(about)}' if about else ''}</li>"
+        for href, text, about in links
+    )
+    kinds = " · ".join(_e(text) for _, text, _ in links)
+    return (
+        "<details class='downloads'><summary>Download the data</summary>"
+        f"<p class='note'>{kinds}</p><ul class='downloads'>{items}</ul></details>"
+    )
+
+
+def _glossary_html() -> str:
+    """What the panel's words mean, in plain words; the planners' definitions one click further."""
+    words = {name: f" ({_e(text)})" for name, text in _PRESET_WORDS.items()}
+    sizes = "".join(
+        f"<li><b>{_e(name)}</b>: {p.lo:,}–{p.hi:,} patients{words.get(name, '')}</li>" for name, p in PRESETS.items()
+    )
+    close = f"{CLOSE_ENOUGH:.0%}"
+    plain = [
+        (
+            "Consortium",
+            "a group of GP practices that plan and buy care together for their patients. "
+            "Each coloured area on the map is one consortium: the land nearest its practices.",
+        ),
+        ("Preset", f"the size of consortium a plan aims for, in registered patients:<ul>{sizes}</ul>"),
+        (
+            "Outside preset bounds",
+            "how many consortia are too small or too large for each preset. "
+            "“hub 2” means two consortia have fewer or more patients than a hub may have.",
+        ),
+        (
+            "Coterminous",
+            "its boundary follows council boundaries: the consortium lies inside one council "
+            "area or is made of whole council areas. A council area shared with another consortium is a "
+            "“split”.",
+        ),
+        (
+            "Main trust",
+            "the hospital trust that is the main hospital of the practices of most of its patients.",
+        ),
+        ("IMD", "the Index of Multiple Deprivation 2019: a higher score means a more deprived area."),
+        (
+            "Plan quality, gap",
+            "the computer also works out a limit that no plan can beat. The gap is how far "
+            "this plan may be from that limit. “Proven optimal”: no better plan exists under these rules. "
+            f"“Within 2% of the best possible”: proven close. “Not proven: up to 42% from the best possible”: "
+            f"the search stopped before it could show the plan is within {close} of the best; a better plan may "
+            "exist.",
+        ),
+    ]
+    planners = [
+        (
+            "Objective",
+            "patient-weighted distance from each practice to its consortium's centre (patient-km), "
+            "plus the prices the settings give ([weights]) to borders, council splits, patients away from the "
+            "main trust, deprivation spread and moves.",
+        ),
+        (
+            "Bound, gap",
+            "the bound is a proven lower limit on the objective (from the solver or a Lagrangian "
+            f"relaxation); gap = (objective − bound) / objective. A plan counts as proven within {close}.",
+        ),
+        (
+            "Nesting",
+            "strict: each consortium inside one council or a union of whole councils (with the "
+            "settings' justified exceptions); soft: allowed at a price; off: ignored.",
+        ),
+        (
+            "LA splits",
+            "for each council, the number of consortia holding part of it, minus one (a council divided "
+            "inside itself counts too: strict nesting allows that); see docs/measures.md for every measure.",
+        ),
+        ("Health communities", "share of patients whose own practice's main trust is their consortium's main trust."),
+        (
+            "Compactness, borders",
+            "patient-weighted mean km from practices to the consortium's centre; km of "
+            "catchment boundary between consortia.",
+        ),
+        (
+            "Island link, island parts",
+            "an island link joins land across water in the neighbour graph; an "
+            "island part is land of a council with no practice on it, given to the council's nearest practice.",
+        ),
+        ("Board limit", f"more than {BOARD_LIMIT} practices makes a board hard to run (2010 policy paper)."),
+    ]
+
+    def terms(rows: list[tuple[str, str]]) -> str:
+        return "".join(f"<dt>{_e(term)}</dt><dd>{text}</dd>" for term, text in rows)
+
+    return (
+        "<details class='glossary'><summary>What the words mean</summary>"
+        f"<dl>{terms(plain)}</dl>"
+        "<details class='planners'><summary>For planners: exact definitions</summary>"
+        f"<dl>{terms(planners)}</dl></details></details>"
+    )
+
+
 # ---------------------------------------------------------------------------------------------- helpers
 
 
 _TABLE_NOTE = (
-    "<p class='note'>LADs: local authorities covered (of which split). Main trust: the acute trust that most "
-    "of its practices' admissions go to (share: of its patients whose own practice's main trust it is). IMD: "
+    "<p class='note'>LADs: local authorities covered (of which split). Main trust: the trust that is the main "
+    "trust of the practices of most of its patients (share: of its patients whose own practice's main trust it "
+    "is). IMD: "
     "patient-weighted mean IMD 2019 score. km: patient-weighted mean distance to the consortium's centre.</p>"
 )
 
+
+_PRESET_WORDS = {
+    "hub": "a decision-making hub",
+    "consortium": "a community-facing consortium",
+    "locality": "a locality inside a large consortium",
+    "small": "a small group",
+}
+_GLOSSARY_HTML = _glossary_html()
 
 _ATTRIBUTION_HTML = (
     f"<footer class='map-attribution'>{_e(ATTRIBUTION)} "
@@ -599,7 +972,7 @@ body { position: relative; display: grid; grid-template-rows: minmax(0, 1fr) aut
   background: rgba(255,255,255,.94); padding: 6px 14px; border-radius: 6px; font-size: 17px;
   font-weight: bold; box-shadow: 0 1px 5px rgba(0,0,0,.35); max-width: 50vw; text-align: center; }
 .map-panel { position: absolute; left: 10px; bottom: 48px; z-index: 1000; max-width: min(860px, 64vw);
-  max-height: calc(100% - 140px); overflow: auto; background: rgba(255,255,255,.96); border-radius: 6px;
+  max-height: calc(100% - 180px); overflow: auto; background: rgba(255,255,255,.96); border-radius: 6px;
   box-shadow: 0 1px 5px rgba(0,0,0,.35); padding: 6px 10px; font-size: 12px; }
 .map-panel summary { font-weight: bold; cursor: pointer; margin: 3px 0; font-size: 13px; }
 .map-panel table { border-collapse: collapse; }
@@ -631,4 +1004,24 @@ body { position: relative; display: grid; grid-template-rows: minmax(0, 1fr) aut
 .marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div {
   background-color: rgba(30,30,30,.82); color: #fff; }
 .leaflet-control-layers { font-size: 12px; }
+/* the search box sits above the zoom buttons; its list of results opens over the panel */
+.leaflet-top.leaflet-left.searching { z-index: 1001; }
+.practice-search { background: #fff; border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.35); padding: 4px;
+  width: min(270px, calc(100vw - 40px)); font-size: 13px; }
+.practice-search input { width: 100%; box-sizing: border-box; font: inherit; padding: 5px 6px;
+  border: 1px solid #888; border-radius: 4px; }
+.practice-search ul { list-style: none; margin: 0; padding: 0; max-height: 50vh; overflow: auto; }
+.practice-search li button { display: block; width: 100%; text-align: left; font: inherit; background: #fff;
+  border: 0; border-top: 1px solid #ddd; padding: 4px 6px; cursor: pointer; }
+.practice-search li button:hover, .practice-search li button:focus { background: #e8f0fe; }
+.practice-search li button span { display: block; color: #555; font-size: 12px; }
+.practice-search .search-status { color: #444; font-size: 12px; padding: 0 2px; }
+.practice-search .search-status:empty { display: none; }
+path.search-hit { stroke-dasharray: none; }
+path.search-ring { stroke-dasharray: 4 3; }
+.map-panel ul.downloads { margin: 2px 0 4px 18px; padding: 0; }
+.map-panel dl { margin: 2px 0; max-width: 560px; } .map-panel dt { font-weight: bold; margin-top: 4px; }
+.map-panel dd { margin: 0 0 0 12px; } .map-panel dd ul { margin: 2px 0; padding-left: 16px; }
+.map-panel details details { margin-left: 8px; }
+@media (max-width: 600px) { .map-title { font-size: 13px; padding: 4px 8px; } }
 """

@@ -4,18 +4,24 @@
 ``region.ccg_assignment()``, a planner's CSV) against a region, with plain pandas and networkx so that it
 shares nothing with the solvers it is used to judge.
 
-Definitions (patient-weighted means use registered patients, July 2014):
+Every measure a planner compares plans on is defined once, in ``docs/measures.md``; this module implements
+those definitions on its own (the validator, :mod:`boundaries.validation`, implements them again with code of
+its own, and tests check that the two agree). Patient weights are registered patients, July 2014.
 
-- LA split: a (consortium, LAD) pair where the consortium holds part of the LAD's practices while also
-  extending beyond it. A consortium is *coterminous* when it has no such pair: it lies inside one LAD or is a
-  union of whole LADs. Separately, a LAD is *divided* when its practices sit in more than one consortium
-  (allowed under strict nesting as long as each piece stays inside it).
-- Main acute trust of a consortium: the trust with the largest patient-weighted share of its practices'
-  admissions (``region.trust_shares``); ties go to the smaller trust code. *Coherence* is the share of
-  patients whose practice's own main trust is that trust.
-- Compactness: patient-weighted mean distance (km) from practices to the consortium's patient-weighted
-  centroid; and *border*: the km of catchment-cell boundary a consortium shares with other consortia
-  (``region.graph`` edge lengths), the region's total counting each border once.
+- Main acute trust of a consortium: the trust that is the main trust (``practices.main_trust``) of the largest
+  number of its patients; ties go to the lower trust code. *Coherence*: the share of patients whose practice's
+  main trust is their consortium's main trust, per consortium and for the plan.
+- IMD: each consortium's patient-weighted mean IMD (``imd_mean``); the *reference* is the patient-weighted mean
+  of the region (``imd_reference``), ``imd_gap`` a consortium's mean minus it, ``imd_max_gap`` the largest
+  distance from it (what an IMD band caps); *IMD spread* is the standard deviation, population form (dividing
+  by the number of consortia), of the consortia's means; ``imd_range`` is the largest mean minus the smallest.
+- Compactness: patient-weighted mean distance (km) from each practice to its consortium's patient-weighted
+  centre, per consortium and for the plan; and *border*: the km of catchment-cell boundary a consortium shares
+  with other consortia (``region.graph`` edge lengths), the region's total counting each border once.
+- Local authorities: a consortium is *coterminous* when it lies inside one LAD or every LAD it touches lies
+  wholly inside it. *LA splits*: for each LAD, the number of consortia that hold part of it, minus one
+  (``authorities``; the plan's total in ``la_splits``). ``la_split_pairs`` counts the (consortium, LAD) pairs
+  where a consortium holds part of a LAD while also extending beyond it (what soft nesting prices).
 - Connected: the consortium's practices form one component of ``region.graph``; *island-linked* when that
   needs one of the graph's explicit island links.
 - On the ground: ``area_pieces`` counts the pieces of land of the consortium's area (the union of its cells),
@@ -23,9 +29,9 @@ Definitions (patient-weighted means use registered patients, July 2014):
   pieces that an island link of the graph joins, more than one remains. ``island_parts``, ``island_km2`` and
   ``island_lads`` name the island parts it holds (land of an authority holding no practice, given to the
   nearest practice of the authority; see :mod:`boundaries.cells`).
-- Moves from a baseline: consortia of the two plans are matched one-to-one by maximum patient overlap (labels
-  of two plans never mean the same thing); a practice moves when its consortium's match is not its baseline
-  consortium (a consortium with no match moves all its practices).
+- Moves from a baseline: practices outside the best one-to-one matching of the plan's consortia to the
+  baseline's (the matching that keeps the most practices; among those, the most patients).
+  A consortium with no match moves all its practices.
 """
 
 from __future__ import annotations
@@ -58,6 +64,32 @@ class Scorecard:
     baseline: pd.Series | None = None  # the baseline's labels per practice, only with a baseline
     moved: pd.Series | None = None  # bool per practice, only with a baseline
     matching: dict[str, str | None] = field(default_factory=dict)  # plan label -> baseline label
+    # one row per local authority (index = LAD code): practices, consortia holding part of it, LA splits
+    authorities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # with ``evaluate(..., against=other)``: one row per measure, the verdict better / equal / worse
+    comparison: pd.DataFrame | None = None
+    against_name: str | None = None
+
+    @property
+    def dominates(self) -> bool | None:
+        """True when the plan is no worse than the ``against`` plan on any compared measure."""
+        return None if self.comparison is None else bool((self.comparison["verdict"] != "worse").all())
+
+    def compare(self, other: Scorecard, preset: str | None = None) -> pd.DataFrame:
+        """Per measure of ``docs/measures.md``: this plan's value, the other's, and whether this plan is
+        better, equal or worse (equal within 1e-9, relative). ``preset`` adds the consortia outside its bounds."""
+        measures = list(COMPARED)
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ValueError(f"unknown preset {preset!r}; presets are {', '.join(PRESETS)}")
+            measures.append((f"outside {preset} bounds", ("outside_presets", preset), "lower"))
+        rows = []
+        for name, key, better in measures:
+            mine, theirs = _measure(self.summary, key), _measure(other.summary, key)
+            rows.append({"measure": name, "plan": mine, "against": theirs, "better": better})
+        out = pd.DataFrame(rows).set_index("measure")
+        out["verdict"] = [_verdict(r.plan, r.against, r.better) for r in out.itertuples()]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain str/int/float/bool/None/list/dict only (NaN becomes None)."""
@@ -65,9 +97,21 @@ class Scorecard:
         for label, row in self.consortia.iterrows():
             rows.append({"consortium": label, **{k: _jsonable(v) for k, v in row.items()}})
         out: dict[str, Any] = {"summary": _jsonable(self.summary), "consortia": rows}
+        out["authorities"] = [
+            {"lad": lad, **{k: _jsonable(v) for k, v in row.items()}} for lad, row in self.authorities.iterrows()
+        ]
         if self.moved is not None:
             out["moved"] = sorted(self.moved.index[self.moved].tolist())
             out["matching"] = _jsonable(self.matching)
+        if self.comparison is not None:
+            out["against"] = {
+                "name": self.against_name,
+                "dominates": self.dominates,
+                "measures": [
+                    {"measure": name, **{k: _jsonable(v) for k, v in row.items()}}
+                    for name, row in self.comparison.iterrows()
+                ],
+            }
         return out
 
     def headlines(self) -> list[tuple[str, str]]:
@@ -83,14 +127,16 @@ class Scorecard:
             ("Outside preset bounds", outside),
             (
                 "Local authorities",
-                f"{s['non_coterminous']} consortia not coterminous, {s['la_split_pairs']} LA "
-                f"splits, {s['lads_divided']} of {s['lads']} LADs divided",
+                f"{s['non_coterminous']} consortia not coterminous, {s['la_splits']} LA splits "
+                f"({s['lads_divided']} of {s['lads']} LADs divided), {s['la_split_pairs']} authority pieces held "
+                "across a boundary",
             ),
             ("Health communities", f"{_pct(s['coherence'])} of patients share their consortium's main trust"),
             (
                 "Deprivation (IMD 2019)",
-                f"consortium means {_num(s['imd_min'])}–{_num(s['imd_max'])} "
-                f"(spread {_num(s['imd_spread'])}, std {_num(s['imd_std'])})",
+                f"consortium means {_num(s['imd_min'])}–{_num(s['imd_max'])}, spread (std) "
+                f"{_num(s['imd_spread'], 2)}; at most {_num(s['imd_max_gap'], 2)} from the region's mean "
+                f"{_num(s['imd_reference'], 2)}",
             ),
             (
                 "Compactness",
@@ -138,17 +184,47 @@ class Scorecard:
                 "island_parts",
             ]
             lines += ["", self.consortia[cols].to_string(float_format=lambda v: f"{v:.2f}")]
+        if self.comparison is not None:
+            lines += ["", self.comparison_text()]
+        return "\n".join(lines)
+
+    def comparison_text(self) -> str:
+        """The per-measure comparison with the ``against`` plan, one line per measure."""
+        if self.comparison is None:
+            return ""
+        name = self.against_name or "the other plan"
+        head = f"Against {name}"
+        width = max(len(m) for m in self.comparison.index)
+        lines = [head, "-" * len(head)]
+        for measure, row in self.comparison.iterrows():
+            lines.append(
+                f"{measure:<{width}}  {_value(row['plan']):>9} vs {_value(row['against']):>9}  "
+                f"{row['verdict']} ({row['better']} is better)"
+            )
+        worse = [m for m, v in self.comparison["verdict"].items() if v == "worse"]
+        verdict = "no worse on every measure" if not worse else f"worse on {', '.join(worse)}"
+        lines.append(f"This plan is {verdict}.")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.text()
 
 
-def evaluate(plan_or_assignment: Any, region: Region, baseline: Any = None) -> Scorecard:
+def evaluate(
+    plan_or_assignment: Any,
+    region: Region,
+    baseline: Any = None,
+    *,
+    against: Any = None,
+    against_name: str | None = None,
+    preset: str | None = None,
+) -> Scorecard:
     """Score a plan (a Plan, a Series or a mapping practice code -> label) on a region.
 
     Raises AssignmentError naming unknown codes or unassigned practices. ``baseline`` is another plan of the
-    same region (e.g. ``region.ccg_assignment()``) to count moves against.
+    same region (e.g. ``region.ccg_assignment()``) to count moves against. ``against`` is another plan (or its
+    Scorecard) to compare with measure by measure (``card.comparison``, ``card.dominates``); ``preset`` adds
+    the consortia outside that preset's bounds to the comparison.
     """
     labels = aligned_assignment(plan_or_assignment, region)
     practices = region.practices.loc[labels.index]
@@ -160,6 +236,8 @@ def evaluate(plan_or_assignment: Any, region: Region, baseline: Any = None) -> S
     frame = frame.join(_lad_metrics(labels, practices, region))
     frame = frame.join(_trust_metrics(labels, practices, region))
     frame["imd_mean"] = _weighted_mean(practices["imd"].astype(float), patients, labels)
+    reference = _imd_reference(practices["imd"].astype(float), patients)
+    frame["imd_gap"] = frame["imd_mean"] - reference
     frame["imd_imputed_practices"] = practices["imd_imputed"].astype(bool).groupby(labels).sum().astype(int)
     frame["compactness_km"] = _compactness(labels, practices, patients)
     frame["border_km"] = _borders(labels, region.graph).reindex(frame.index, fill_value=0.0)
@@ -167,8 +245,9 @@ def evaluate(plan_or_assignment: Any, region: Region, baseline: Any = None) -> S
     frame = frame.join(_ground(labels, region))
     frame["over_board_limit"] = frame["practices"] > BOARD_LIMIT
 
-    summary = _summary(frame, labels, practices, patients, region)
-    card = Scorecard(consortia=frame, summary=summary, assignment=labels)
+    authorities = _authorities(labels, practices, region)
+    summary = _summary(frame, authorities, labels, patients, reference, region)
+    card = Scorecard(consortia=frame, summary=summary, assignment=labels, authorities=authorities)
     if baseline is not None:
         try:
             base = aligned_assignment(baseline, region)
@@ -180,32 +259,91 @@ def evaluate(plan_or_assignment: Any, region: Region, baseline: Any = None) -> S
         summary["baseline_consortia"] = int(base.nunique())
         summary["moved_practices"] = int(card.moved.sum())
         summary["moved_patients"] = int(patients[card.moved].sum())
+    if against is not None:
+        if isinstance(against, Scorecard):
+            other = against
+        else:
+            try:
+                other = evaluate(against, region)
+            except AssignmentError as err:
+                raise AssignmentError(f"plan to compare against: {err}") from None
+        card.comparison = card.compare(other, preset=preset)
+        card.against_name = against_name or "the other plan"
     return card
 
 
-def match_consortia(labels: pd.Series, baseline: pd.Series, weights: pd.Series) -> dict[str, str | None]:
-    """Match each consortium of ``labels`` to at most one of ``baseline``, maximising overlap of ``weights``.
+#: The measures plans are compared on: (name, summary key, which direction is better).
+COMPARED: tuple[tuple[str, Any, str], ...] = (
+    ("hospital coherence", "coherence", "higher"),
+    ("IMD spread", "imd_spread", "lower"),
+    ("compactness km", "compactness_km", "lower"),
+    ("not coterminous", "non_coterminous", "lower"),
+    ("LA splits", "la_splits", "lower"),
+)
 
-    A one-to-one assignment (Hungarian algorithm), so two proposed consortia never both claim the same
-    baseline consortium. Consortia left without a partner, or matched with zero overlap, map to None.
+
+def _measure(summary: dict[str, Any], key: Any) -> float:
+    if isinstance(key, tuple):
+        return float(summary[key[0]][key[1]])
+    return float(summary[key])
+
+
+def _verdict(mine: float, theirs: float, better: str) -> str:
+    if math.isnan(mine) or math.isnan(theirs):
+        return "n/a"
+    if math.isclose(mine, theirs, rel_tol=1e-9, abs_tol=1e-12):
+        return "equal"
+    return "better" if (mine > theirs) == (better == "higher") else "worse"
+
+
+def _value(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}"
+
+
+def match_consortia(labels: pd.Series, baseline: pd.Series, patients: pd.Series) -> dict[str, str | None]:
+    """Match each consortium of ``labels`` to at most one of ``baseline``: the one-to-one matching that keeps
+    the most practices together and, among those, the most ``patients``.
+
+    A Hungarian assignment on ``practices x (total patients + 1) + patients`` shared, so two proposed consortia
+    never both claim the same baseline consortium. Consortia left without a partner, or matched with no
+    practice in common, map to None.
     """
-    table = weights.groupby([labels.values, baseline.reindex(labels.index).values]).sum().unstack(fill_value=0.0)
-    table = table.sort_index().sort_index(axis=1)
-    rows, cols = linear_sum_assignment(table.to_numpy(dtype=float), maximize=True)
-    matching: dict[str, str | None] = {str(label): None for label in table.index}
+    base = baseline.reindex(labels.index).to_numpy()
+    weights = patients.reindex(labels.index).astype(float).clip(lower=0)
+    shared = pd.DataFrame({"plan": labels.to_numpy(), "base": base, "n": 1, "w": weights.to_numpy()})
+    shared = shared.groupby(["plan", "base"])[["n", "w"]].sum()
+    count = shared["n"].unstack(fill_value=0).sort_index().sort_index(axis=1)
+    kept = shared["w"].unstack(fill_value=0.0).reindex_like(count)
+    score = count.to_numpy(dtype=float) * (float(weights.sum()) + 1.0) + kept.to_numpy(dtype=float)
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    matching: dict[str, str | None] = {str(label): None for label in count.index}
     for i, j in zip(rows, cols, strict=True):
-        if table.iat[i, j] > 0:
-            matching[str(table.index[i])] = str(table.columns[j])
+        if count.iat[i, j] > 0:
+            matching[str(count.index[i])] = str(count.columns[j])
     return matching
 
 
 def moved_practices(
-    labels: pd.Series, baseline: pd.Series, weights: pd.Series, matching: dict[str, str | None] | None = None
+    labels: pd.Series, baseline: pd.Series, patients: pd.Series, matching: dict[str, str | None] | None = None
 ) -> pd.Series:
     """Bool per practice: True when its consortium's matched baseline consortium is not its baseline one."""
-    matching = matching if matching is not None else match_consortia(labels, baseline, weights)
+    matching = matching if matching is not None else match_consortia(labels, baseline, patients)
     matched = labels.map(matching)
     return (matched.isna() | (matched != baseline.reindex(labels.index))).rename("moved")
+
+
+def _authorities(labels: pd.Series, practices: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """One row per LAD: practices, the consortia holding part of it, and its LA splits (consortia - 1)."""
+    lad = practices["lad"].astype(str)
+    out = pd.DataFrame(index=pd.Index(sorted(lad.unique()), name="lad"))
+    names = region.lads["lad_name"] if "lad_name" in region.lads else pd.Series(dtype=str)
+    out["lad_name"] = [str(names.get(k, k)) for k in out.index]
+    out["practices"] = lad.value_counts().reindex(out.index).astype(int)
+    out["consortia"] = labels.groupby(lad).nunique().reindex(out.index).astype(int)
+    out["la_splits"] = out["consortia"] - 1
+    return out
 
 
 def _lad_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -> pd.DataFrame:
@@ -233,34 +371,39 @@ def _lad_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -> 
 
 
 def _trust_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """Main trust: the practices' main trust held by the most patients (ties: the lower code); coherence."""
+    patients = practices["patients"].astype(float)
+    own = practices["main_trust"].where(practices["main_trust"].notna())
+    own = own.map(lambda t: t if pd.isna(t) else str(t))
+    votes = (
+        pd.DataFrame({"consortium": labels, "trust": own, "patients": patients})
+        .dropna(subset=["trust"])
+        .groupby(["consortium", "trust"], as_index=False)["patients"]
+        .sum()
+        .sort_values(["consortium", "patients", "trust"], ascending=[True, False, True])
+        .drop_duplicates("consortium")
+        .set_index("consortium")
+    )
+    out = pd.DataFrame(index=pd.Index(sorted(labels.unique()), name="consortium"))
+    out["main_trust"] = votes["trust"].reindex(out.index)
+    names = region.trusts["name"] if "name" in region.trusts else pd.Series(dtype=str)
+    out["main_trust_name"] = [(str(names.get(t, t)) if isinstance(t, str) else None) for t in out["main_trust"]]
+
+    # the share of the consortium's estimated admissions that go to its main trust (information only)
     shares = region.trust_shares
     shares = shares[shares["practice"].astype(str).isin(labels.index)]
-    patients = practices["patients"].astype(float)
-    weight = shares["share"].astype(float).to_numpy() * patients.reindex(shares["practice"].astype(str)).to_numpy()
-    flows = (
-        pd.DataFrame(
-            {
-                "consortium": labels.reindex(shares["practice"].astype(str)).to_numpy(),
-                "trust": shares["trust"].astype(str).to_numpy(),
-                "weight": weight,
-            }
-        )
-        .groupby(["consortium", "trust"], as_index=False)["weight"]
-        .sum()
-    )
-    flows = flows.sort_values(["consortium", "weight", "trust"], ascending=[True, False, True])
-    totals = flows.groupby("consortium")["weight"].sum()
-    main = flows.drop_duplicates("consortium").set_index("consortium")
-    names = region.trusts["name"] if "name" in region.trusts else pd.Series(dtype=str)
+    code = shares["practice"].astype(str)
+    weight = shares["share"].astype(float).to_numpy() * patients.reindex(code).to_numpy()
+    consortium = labels.reindex(code).to_numpy()
+    to_main = shares["trust"].astype(str).to_numpy() == out["main_trust"].reindex(consortium).to_numpy()
+    flows = pd.DataFrame({"consortium": consortium, "all": weight, "main": np.where(to_main, weight, 0.0)})
+    flows = flows.groupby("consortium")[["all", "main"]].sum()
+    out["main_trust_flow_share"] = (flows["main"] / flows["all"].where(flows["all"] > 0)).reindex(out.index)
 
-    out = pd.DataFrame(index=pd.Index(sorted(labels.unique()), name="consortium"))
-    out["main_trust"] = main["trust"].reindex(out.index)
-    out["main_trust_name"] = [(str(names.get(t, t)) if isinstance(t, str) else None) for t in out["main_trust"]]
-    out["main_trust_flow_share"] = (main["weight"] / totals).reindex(out.index)
-    own = practices["main_trust"].astype(object).where(practices["main_trust"].notna(), None)
     agrees = own.to_numpy() == labels.map(out["main_trust"]).to_numpy()
     coherent = patients.where(agrees, 0.0).groupby(labels).sum()
     total = patients.groupby(labels).sum()
+    out["coherent_patients"] = coherent.reindex(out.index).round().astype(int)
     out["coherence"] = (coherent / total.where(total > 0)).reindex(out.index)
     return out
 
@@ -273,6 +416,15 @@ def _weighted_mean(values: pd.Series, weights: pd.Series, labels: pd.Series) -> 
     den = w.groupby(labels).sum()
     plain = values.groupby(labels).mean()
     return (num / den.where(den > 0)).fillna(plain)
+
+
+def _imd_reference(values: pd.Series, weights: pd.Series) -> float:
+    """The region's patient-weighted mean IMD (practices without a score left out)."""
+    ok = values.notna()
+    w = weights.where(ok, 0.0)
+    if w.sum() > 0:
+        return float((values.fillna(0.0) * w).sum() / w.sum())
+    return float(values.mean()) if ok.any() else float("nan")
 
 
 def _compactness(labels: pd.Series, practices: Any, patients: pd.Series) -> pd.Series:
@@ -351,18 +503,19 @@ def _ground(labels: pd.Series, region: Region) -> pd.DataFrame:
 
 
 def _summary(
-    frame: pd.DataFrame, labels: pd.Series, practices: pd.DataFrame, patients: pd.Series, region: Region
+    frame: pd.DataFrame,
+    authorities: pd.DataFrame,
+    labels: pd.Series,
+    patients: pd.Series,
+    reference: float,
+    region: Region,
 ) -> dict[str, Any]:
     pop = frame["patients"]
     imd = frame["imd_mean"]
-    w_imd = patients.where(practices["imd"].notna(), 0.0).groupby(labels).sum().reindex(frame.index)
-    if w_imd.sum() > 0 and imd.notna().all():
-        centre = float(np.average(imd, weights=w_imd))
-        imd_std = float(math.sqrt(np.average((imd - centre) ** 2, weights=w_imd)))
-    else:
-        imd_std = float("nan")
-    lad_consortia = labels.groupby(practices["lad"].astype(str)).nunique()
-    coherent = float((frame["coherence"].fillna(0.0) * pop).sum() / pop.sum()) if pop.sum() else float("nan")
+    total = float(patients.sum())
+    coherent = float(frame["coherent_patients"].sum()) / total if total else float("nan")
+    # every practice's distance to its consortium's centre, weighted by patients: the consortia's means
+    # weighted by their patients
     compact = float(np.average(frame["compactness_km"], weights=pop)) if pop.sum() else float("nan")
     return {
         "region": region.name,
@@ -374,14 +527,17 @@ def _summary(
         "population_max": int(pop.max()),
         "outside_presets": {name: int(((pop < p.lo) | (pop > p.hi)).sum()) for name, p in PRESETS.items()},
         "non_coterminous": int((~frame["coterminous"].astype(bool)).sum()),
+        "la_splits": int(authorities["la_splits"].sum()),
         "la_split_pairs": int(frame["la_splits"].sum()),
-        "lads_divided": int((lad_consortia > 1).sum()),
-        "lads": int(len(lad_consortia)),
+        "lads_divided": int((authorities["consortia"] > 1).sum()),
+        "lads": int(len(authorities)),
         "coherence": coherent,
+        "imd_reference": reference,
+        "imd_spread": float(np.std(imd.to_numpy(dtype=float))) if imd.notna().all() else float("nan"),
+        "imd_max_gap": float(frame["imd_gap"].abs().max()),
         "imd_min": float(imd.min()),
         "imd_max": float(imd.max()),
-        "imd_spread": float(imd.max() - imd.min()),
-        "imd_std": imd_std,
+        "imd_range": float(imd.max() - imd.min()),
         "compactness_km": compact,
         "border_km": float(frame["border_km"].sum() / 2),
         "disconnected": int((~frame["connected"].astype(bool)).sum()),
@@ -416,5 +572,5 @@ def _pct(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
 
 
-def _num(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.1f}"
+def _num(value: float, digits: int = 1) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"

@@ -175,13 +175,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
     lad = problem.units["lad"].tolist() if "lad" in problem.units else None
     community = problem.units["community"].tolist() if "community" in problem.units else None
     imd = problem.units["imd"].to_numpy(float) if "imd" in problem.units else None
-    imd_mean = None
-    if imd is not None:
-        imd_mean = (
-            problem.imd_reference
-            if problem.imd_reference is not None
-            else float(np.average(imd, weights=np.maximum(pop, 1)))
-        )
+    imd_mean = problem.imd_mean
     pairs = pairs if pairs is not None else candidate_pairs(problem)
     lowest = centre_free(problem)
     if lowest:  # one representation per plan: its first member (in unit order) is each consortium's centre

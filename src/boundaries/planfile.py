@@ -134,18 +134,21 @@ def _add_row(
 
 
 def write_plan_csv(assignment: pd.Series, region: Region, path: str | Path) -> Path:
-    """code, name, consortium, patients, lad: readable in a spreadsheet and readable back by read_plan_csv."""
+    """code, name, consortium, patients, lad, lad_name and, when the region has them, the practices' list
+    postcodes (last, so that a reader counting columns still finds the others where they were): readable in a
+    spreadsheet and readable back by read_plan_csv, which reads columns by name and ignores the rest."""
     practices = region.practices.loc[assignment.index]
-    frame = pd.DataFrame(
-        {
-            "code": assignment.index,
-            "name": practices["name"].to_numpy(),
-            "consortium": assignment.to_numpy(),
-            "patients": practices["patients"].to_numpy(),
-            "lad": practices["lad"].to_numpy(),
-            "lad_name": practices["lad_name"].to_numpy(),
-        }
-    ).sort_values(["consortium", "code"])
+    columns = {
+        "code": assignment.index,
+        "name": practices["name"].to_numpy(),
+        "consortium": assignment.to_numpy(),
+        "patients": practices["patients"].to_numpy(),
+        "lad": practices["lad"].to_numpy(),
+        "lad_name": practices["lad_name"].to_numpy(),
+    }
+    if "postcode" in practices:
+        columns["postcode"] = practices["postcode"].fillna("").astype(str).str.strip().to_numpy()
+    frame = pd.DataFrame(columns).sort_values(["consortium", "code"])
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
     return Path(path)

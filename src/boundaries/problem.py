@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -129,6 +130,23 @@ class Problem:
     @property
     def total_population(self) -> int:
         return int(self.units["population"].sum())
+
+    @property
+    def imd_mean(self) -> float | None:
+        """The IMD every deprivation rule and price measures from (docs/measures.md): ``imd_reference`` when
+        set (a subproblem keeps its region's), else the patient-weighted mean of the units, each counted with at
+        least one patient; None without IMD."""
+        if self.imd_reference is not None:
+            return self.imd_reference
+        if "imd" not in self.units:
+            return None
+        return float(np.average(self.units["imd"], weights=self.units["population"].clip(lower=1)))
+
+    def with_imd_reference(self) -> Problem:
+        """The same problem with its IMD reference fixed, so that its subproblems measure from it too."""
+        if self.imd_reference is not None or "imd" not in self.units:
+            return self
+        return replace(self, imd_reference=self.imd_mean)
 
     @property
     def count_range(self) -> tuple[int, int]:

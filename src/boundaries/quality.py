@@ -33,6 +33,16 @@ DATA_VINTAGE = (
     "local authorities 2013 districts; CCGs April 2013; deprivation IMD 2019; hospital admission flows 2018"
 )
 
+#: The files a solved region's folder publishes for download (``runner.write_outputs``), in the order a reader
+#: is offered them, with a short name and what each holds. Maps and the batch index link the ones that exist.
+DOWNLOADS = {
+    "plan.csv": ("Plan (CSV)", "every practice with its postcode, local authority and consortium"),
+    "consortia.geojson": ("Areas (GeoJSON)", "the consortium areas with their metrics, for web maps"),
+    "consortia.gpkg": ("Areas (GeoPackage)", "the consortium areas with their metrics, for QGIS or ArcGIS"),
+    "metrics.json": ("Scorecard (JSON)", "every metric of the plan and of the 2013 CCGs, and the settings"),
+    "summary.txt": ("Summary (text)", "the scorecard, the plan's quality and the consortium table as text"),
+}
+
 _NO_PLAN = {
     Status.INFEASIBLE: "no plan: the rules cannot all be met",
     Status.TIMED_OUT: "no plan: time ran out before a first plan",

@@ -17,7 +17,7 @@ from .atomic import atomic_path, slug, write_text
 from .config import RunConfig, check_for_region
 from .errors import InputError
 from .plan import Plan
-from .quality import ATTRIBUTION, DATA_VINTAGE, quality_label, settings_text
+from .quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, quality_label, settings_text
 from .status import Status, solved
 
 DONE = "done.json"
@@ -102,6 +102,9 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             "ok": bool(validation),
             "violations": getattr(validation, "violations", []),
             "island_linked": getattr(validation, "island_linked", []),
+            # per consortium, checked on the ground: pieces of land (island parts aside) and its island parts
+            "pieces": getattr(validation, "pieces", {}),
+            "island_parts": getattr(validation, "island_parts", {}),
         }
         ccg13 = region.ccg_assignment(names=True)
         card = evaluate(plan, region, baseline=ccg13)
@@ -142,6 +145,8 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             compare_name="2013 CCGs",
             card=card,
             settings=config,
+            # the map links the files beside it: those written above, and metrics.json, written next
+            downloads=[name for name in DOWNLOADS if name == "metrics.json" or (folder / name).is_file()],
         )
         files["map"] = str(folder / "map.html")
     summary["files"] = files

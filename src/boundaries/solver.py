@@ -27,7 +27,7 @@ from . import labels
 from .decompose import can_decompose, solve_decomposed
 from .exact import Outcome, solve_single
 from .explain import explain_infeasible, precheck
-from .heuristic import first_plan
+from .heuristic import first_plan, plan_objective
 from .lagrange import lagrangian_bound
 from .model import population_reach
 from .naming import name_consortia
@@ -42,6 +42,10 @@ HEURISTIC_SHARE, HEURISTIC_SECONDS, EXPLAIN_SHARE = 0.25, 10.0, 0.15
 #: The exact whole model is built only when that takes at most this share of the time; otherwise the
 #: Lagrangian bound gets ``BOUND_SHARE`` of it.
 BUILD_SHARE, BOUND_SHARE = 0.3, 0.3
+#: Under soft nesting, the share of the time for a plan of whole authorities (strict nesting, decomposed).
+NESTED_SHARE = 0.5
+#: ... only with at least this many seconds: below it the heuristic and the bound need all the time there is.
+NESTED_MIN_SECONDS = 20.0
 #: The share of the time kept for checking and naming the plan at the end.
 RESERVE = 0.03
 #: Seconds to build one assignment variable of the model with its rows (measured: North West, soft nesting,
@@ -85,10 +89,7 @@ def solve(
     reasons = precheck(problem)
     if reasons:
         return _no_plan(problem, backend, Status.INFEASIBLE, "\n".join(reasons), started)
-    if problem.imd_reference is None and "imd" in problem.units:
-        units = problem.units
-        mean = float(np.average(units["imd"], weights=units["population"].clip(lower=1)))
-        problem = replace(problem, imd_reference=mean)  # one reference for the heuristic and every model
+    problem = problem.with_imd_reference()  # one reference for the heuristic and every model
 
     log: list[str] = []
     if decompose is None:
@@ -100,27 +101,41 @@ def solve(
     exact = build <= BUILD_SHARE * time_limit
     if not exact:
         log.append(f"the whole model would take about {build:.0f} s to build: heuristic and Lagrangian bound only")
-    budget = min(HEURISTIC_SECONDS, HEURISTIC_SHARE * time_limit) if exact else (1 - BOUND_SHARE) * left()
+    # Under soft nesting a plan of whole authorities is allowed too, and the decomposition finds a near-optimal
+    # one fast: it competes with the heuristic for the start (its bound holds for strict nesting only).
+    nested = (
+        problem.nesting == "soft"
+        and time_limit >= NESTED_MIN_SECONDS
+        and can_decompose(replace(problem, nesting="strict"))
+    )
+    nested_time = NESTED_SHARE * time_limit if nested else 0.0
+    alone = (1 - BOUND_SHARE) * left() - nested_time  # no exact model: the heuristic has most of the time
+    budget = min(HEURISTIC_SECONDS, HEURISTIC_SHARE * time_limit) if exact else alone
     heuristic = first_plan(problem, budget - RESERVE * time_limit, seed, attempts=2 if exact else None)
-    start = None
+    start, start_objective = None, None
     progress: list[tuple[float, float, float | None]] = []
     if heuristic is not None:
         log += heuristic.log
         check = validate(heuristic.centres, problem)
         if check.ok:
-            start = heuristic.centres
+            start, start_objective = heuristic.centres, heuristic.objective
             progress += [(t, objective, None) for t, objective in heuristic.progress]
         else:
             log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
+    if nested:
+        whole = _whole_authorities(problem, backend, nested_time, seed, threads, log)
+        if whole is not None and (start_objective is None or whole[0] < start_objective):
+            start_objective, start = whole
+            progress.append((time.perf_counter() - started, start_objective, None))
     bound = None
     if not decompose and not use_labels and start is not None:  # the labelling model proves its own bound
         share = (1.0 if not exact else BOUND_SHARE) * (left() - RESERVE * time_limit)
-        bound = lagrangian_bound(problem, heuristic.objective, share, start)
+        bound = lagrangian_bound(problem, start_objective, share, start)
         if bound is not None:
-            progress.append((time.perf_counter() - started, heuristic.objective, bound))
+            progress.append((time.perf_counter() - started, start_objective, bound))
             log.append(f"Lagrangian bound: {bound:,.1f}")
     if start is not None:
-        outcome = Outcome(Status.FEASIBLE, start, heuristic.objective, bound, time.perf_counter() - started)
+        outcome = Outcome(Status.FEASIBLE, start, start_objective, bound, time.perf_counter() - started)
     else:
         outcome = Outcome(Status.TIMED_OUT, None, None, None, time.perf_counter() - started)
     if exact:
@@ -154,6 +169,23 @@ def solve(
             why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
         return _no_plan(problem, backend, Status.TIMED_OUT, why, started, log, outcome.bound)
     return _plan(problem, backend, outcome, decompose, progress, log, started)
+
+
+def _whole_authorities(problem: Problem, backend, seconds: float, seed, threads, log) -> tuple[float, dict] | None:
+    """(objective, unit -> centre) of a plan of whole authorities for a soft-nesting problem, or None: the strict
+    heuristic's plan improved by the decomposition to within 1%, priced and validated under the soft rules
+    (it is a plan of the soft problem; the decomposition's bound holds for strict nesting only)."""
+    started = time.perf_counter()
+    strict = replace(problem, nesting="strict")
+    seeded = first_plan(strict, min(HEURISTIC_SECONDS, 0.25 * seconds), seed, attempts=1)
+    left = seconds - (time.perf_counter() - started)
+    start = seeded.centres if seeded is not None else None
+    whole = solve_decomposed(strict, backend, left, seed, threads, gap=0.01, start=start)
+    if whole.centres is None or not validate(whole.centres, problem).ok:
+        return None
+    objective = plan_objective(problem, whole.centres)
+    log.append(f"plan of whole authorities (strict nesting, {whole.status}): objective {objective:,.1f}")
+    return objective, whole.centres
 
 
 def _plan(problem, backend, outcome: Outcome, decompose, progress, log, started) -> Plan:

@@ -9,12 +9,20 @@ its practices' catchment cells, marked island parts aside) must be one piece of 
 graph's explicit island links when those are allowed. The pieces are found from the cells' geometry
 (:func:`boundaries.areas.land_pieces`), not from the neighbour graph, so an edge that does not stand for a
 shared border on the ground cannot pass unseen.
+
+:func:`measures` recomputes every measure of ``docs/measures.md`` (main trust and coherence, IMD reference,
+means and spread, compactness, coterminosity and LA splits, moves from a baseline) in plain Python, apart
+from the scorecard (:mod:`boundaries.metrics`), which computes the same numbers with pandas: tests check that
+the two agree on random and real plans, and the rules a problem sets (health floor, IMD band, moves cap) are
+checked here on these very definitions.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -140,31 +148,27 @@ def validate(plan, problem) -> Validation:
                         f"consortium {label} crosses authority lines and holds only part of {', '.join(partial)}"
                     )
 
-    # health-community floor, measured on the consortium's most common main trust
+    # health-community floor, on the consortium's main trust: the main trust of the most of its patients
     if problem.health_floor is not None and "community" in units:
-        trust = {str(k): str(v) for k, v in units["community"].items()}
+        trust = _trusts(units)
         for label, group in sorted(members.items()):
-            by_trust: dict[str, int] = defaultdict(int)
-            for u in group:
-                by_trust[trust[u]] += pop[u]
-            total = sum(by_trust.values())
-            share = max(by_trust.values()) / total if total else 1.0
+            main, coherent = _main_trust(group, pop, trust)
+            total = sum(pop[u] for u in group)
+            share = coherent / total if total else 1.0
             if share < problem.health_floor - 1e-9:
                 problems.append(
-                    f"consortium {label}: only {share:.0%} of patients share its main acute trust "
+                    f"consortium {label}: only {share:.0%} of patients share its main acute trust {main} "
                     f"(floor {problem.health_floor:.0%})"
                 )
 
-    # deprivation band around the region's mean
+    # deprivation band around the reference: the region's patient-weighted mean IMD unless the problem names one
     if problem.imd_band is not None and "imd" in units:
         imd = {str(k): float(v) for k, v in units["imd"].items()}
-        weight = sum(pop.values())
         mean = problem.imd_reference
         if mean is None:
-            mean = sum(imd[u] * pop[u] for u in pop) / weight
+            mean = _imd_reference(pop, imd)
         for label, group in sorted(members.items()):
-            total = sum(pop[u] for u in group)
-            value = sum(imd[u] * pop[u] for u in group) / total if total else mean
+            value = _imd_mean(group, pop, imd)
             if abs(value - mean) > problem.imd_band + 1e-9:
                 problems.append(
                     f"consortium {label} has mean IMD {value:.1f}, more than {problem.imd_band:g} from the "
@@ -246,3 +250,158 @@ def count_moves(plan: dict[str, str], baseline: dict[str, str]) -> int:
     rows, cols = linear_sum_assignment(overlap, maximize=True)
     kept = sum(overlap[r][c] for r, c in zip(rows, cols))
     return len(plan) - kept
+
+
+# -- the measures of docs/measures.md, on this module's own code ----------------------------------------------
+
+
+@dataclass
+class Measures:
+    """Every measure of ``docs/measures.md`` for one plan, computed by the validator.
+
+    ``consortia``: label -> patients, practices, main_trust, coherence, imd_mean, imd_gap, compactness_km,
+    coterminous; ``authorities``: LAD -> LA splits (consortia holding part of it, minus one); ``plan``: the
+    plan's coherence, imd_reference, imd_spread, imd_max_gap, compactness_km, non_coterminous, la_splits,
+    outside_bounds (consortia outside the problem's population bounds) and, with a baseline, moved_practices.
+    """
+
+    consortia: dict[str, dict[str, Any]]
+    authorities: dict[str, int]
+    plan: dict[str, Any]
+
+
+def measures(plan, problem, baseline=None) -> Measures:
+    """The measures of ``plan`` (a Plan or a mapping unit -> label) on ``problem``'s units, with moves counted
+    from ``baseline`` (default: the problem's baseline, if any). Authorities are the region's LADs when the
+    problem has a region (not the nesting groups ``lad_groups`` may join), else the units' ``lad``."""
+    assignment = getattr(plan, "assignment", plan)
+    got = {str(k): str(v) for k, v in dict(assignment).items()}
+    units = problem.units
+    pop = {str(k): int(v) for k, v in units["population"].items()}
+    members: dict[str, set[str]] = defaultdict(set)
+    for unit, label in got.items():
+        members[label].add(unit)
+    trust = _trusts(units) if "community" in units else None
+    imd = {str(k): float(v) for k, v in units["imd"].items()} if "imd" in units else None
+    xy = {str(k): (float(x), float(y)) for k, x, y in zip(units.index, units["x"], units["y"])}
+    lad = _authority_of(problem)
+
+    reference = _imd_reference(pop, imd) if imd is not None else math.nan
+    rows: dict[str, dict[str, Any]] = {}
+    for label, group in sorted(members.items()):
+        total = sum(pop[u] for u in group)
+        row: dict[str, Any] = {"patients": total, "practices": len(group)}
+        if trust is not None:
+            main, coherent = _main_trust(group, pop, trust)
+            row["main_trust"] = main
+            row["coherent_patients"] = coherent
+            row["coherence"] = coherent / total if total else math.nan
+        if imd is not None:
+            row["imd_mean"] = _imd_mean(group, pop, imd)
+            row["imd_gap"] = row["imd_mean"] - reference
+        row["compactness_km"] = _mean_distance_km(group, pop, xy)
+        if lad is not None:
+            row["coterminous"] = _coterminous(group, lad)
+        rows[label] = row
+
+    everyone = sum(pop[u] for u in got)
+    summary: dict[str, Any] = {
+        "consortia": len(rows),
+        "outside_bounds": sum(
+            not problem.min_population <= r["patients"] <= problem.max_population for r in rows.values()
+        ),
+    }
+    if trust is not None:
+        summary["coherence"] = sum(r["coherent_patients"] for r in rows.values()) / everyone if everyone else math.nan
+    if imd is not None:
+        means = [r["imd_mean"] for r in rows.values()]
+        centre = sum(means) / len(means)
+        summary["imd_reference"] = reference
+        summary["imd_spread"] = math.sqrt(sum((m - centre) ** 2 for m in means) / len(means))
+        summary["imd_max_gap"] = max(abs(m - reference) for m in means)
+    if everyone:
+        summary["compactness_km"] = sum(r["compactness_km"] * r["patients"] for r in rows.values()) / everyone
+    else:
+        summary["compactness_km"] = math.nan
+    authorities: dict[str, int] = {}
+    if lad is not None:
+        held: dict[str, set[str]] = defaultdict(set)
+        for unit, label in got.items():
+            held[lad[unit]].add(label)
+        authorities = {g: len(labels) - 1 for g, labels in sorted(held.items())}
+        summary["non_coterminous"] = sum(not r["coterminous"] for r in rows.values())
+        summary["la_splits"] = sum(authorities.values())
+    base = problem.baseline if baseline is None else baseline
+    if base is not None:
+        base = getattr(base, "assignment", base)
+        summary["moved_practices"] = count_moves(got, {str(k): str(v) for k, v in dict(base).items()})
+    return Measures(rows, authorities, summary)
+
+
+def _trusts(units) -> dict[str, str | None]:
+    """Unit -> its main acute trust, None when it has none (a missing value, written 'nan' once made text)."""
+    out: dict[str, str | None] = {}
+    for unit, value in units["community"].items():
+        missing = value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "nan"
+        out[str(unit)] = None if missing else str(value)
+    return out
+
+
+def _main_trust(group: set[str], pop: dict[str, int], trust: dict[str, str | None]) -> tuple[str | None, int]:
+    """The trust that is the main trust of the most patients of ``group`` (ties: the lower code), and how many
+    patients have it as their practice's main trust."""
+    patients: dict[str, int] = defaultdict(int)
+    for u in group:
+        if trust[u] is not None:
+            patients[trust[u]] += pop[u]
+    if not patients:
+        return None, 0
+    main = min(patients, key=lambda t: (-patients[t], t))
+    return main, patients[main]
+
+
+def _imd_reference(pop: dict[str, int], imd: dict[str, float]) -> float:
+    """The region's patient-weighted mean IMD, practices without a score left out."""
+    scored = [u for u in pop if not math.isnan(imd[u])]
+    weight = sum(pop[u] for u in scored)
+    if weight:
+        return sum(imd[u] * pop[u] for u in scored) / weight
+    return sum(imd[u] for u in scored) / len(scored) if scored else math.nan
+
+
+def _imd_mean(group: set[str], pop: dict[str, int], imd: dict[str, float]) -> float:
+    """A consortium's patient-weighted mean IMD (a plain mean when its scored practices have no patients)."""
+    scored = [u for u in group if not math.isnan(imd[u])]
+    weight = sum(pop[u] for u in scored)
+    if weight:
+        return sum(imd[u] * pop[u] for u in scored) / weight
+    return sum(imd[u] for u in scored) / len(scored) if scored else math.nan
+
+
+def _mean_distance_km(group: set[str], pop: dict[str, int], xy: dict[str, tuple[float, float]]) -> float:
+    """Patient-weighted mean distance from each practice to the group's patient-weighted centre, in km."""
+    weight = {u: pop[u] for u in group} if sum(pop[u] for u in group) else dict.fromkeys(group, 1)
+    total = sum(weight.values())
+    cx = sum(xy[u][0] * w for u, w in weight.items()) / total
+    cy = sum(xy[u][1] * w for u, w in weight.items()) / total
+    return sum(math.hypot(xy[u][0] - cx, xy[u][1] - cy) * w for u, w in weight.items()) / total / 1000
+
+
+def _authority_of(problem) -> dict[str, str] | None:
+    """Unit -> local authority: the region's LADs when the problem has a region, else the units' ``lad``."""
+    region = getattr(problem, "region", None)
+    practices = getattr(region, "practices", None)
+    index = {str(u) for u in problem.units.index}
+    if practices is not None and "lad" in practices and index <= {str(c) for c in practices.index}:
+        return {str(c): str(g) for c, g in practices["lad"].items() if str(c) in index}
+    if "lad" in problem.units:
+        return {str(u): str(g) for u, g in problem.units["lad"].items()}
+    return None
+
+
+def _coterminous(group: set[str], lad: dict[str, str]) -> bool:
+    """Inside one authority, or every authority it touches wholly inside it."""
+    touched = {lad[u] for u in group}
+    if len(touched) == 1:
+        return True
+    return all(lad[u] not in touched or u in group for u in lad)
