@@ -127,13 +127,15 @@ def test_unknown_priority_is_refused():
 
 def test_a_region_whose_whole_model_is_too_big_keeps_its_deadline_with_a_plan_and_a_bound():
     # soft nesting lets consortia cross the whole North West: 1.5 million candidate pairs, a model that takes
-    # about a minute to build. The plan must come back on time all the same (a loose bound: CI is busy).
+    # about a minute to build. The plan must come back on time all the same (a loose bound: CI is busy), with
+    # a Lagrangian bound: 20 s leaves it several seconds even on a loaded machine (at 5 s, with a load of 5 on
+    # 2 cores, its set-up alone did not finish)
     from boundaries.region import load_region
 
     problem = Problem.from_region(load_region("North West"), nesting="soft")
     started = time.perf_counter()
-    plan = solve(problem, time_limit=5)
-    assert time.perf_counter() - started < 5 + 60
+    plan = solve(problem, time_limit=20)
+    assert time.perf_counter() - started < 20 + 60
     assert plan.status == "feasible" and plan.details["validation"].ok
     assert plan.bound is not None and 0 < plan.bound <= plan.objective
     assert plan.details["progress"][0][0] < plan.seconds

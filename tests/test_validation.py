@@ -94,6 +94,31 @@ def test_whole_authorities_are_one_piece_on_the_ground(code):
     assert all(names[lad] in report.island_parts[lad] for lad in held)
 
 
+@pytest.mark.parametrize("code", SHA)
+def test_every_edge_of_the_neighbour_graph_is_a_contact_on_the_ground(code):
+    """The heuristic and the models read connectivity off the graph, the validator off the ground: they must
+    agree, or a plan the engine finds connected is refused as in pieces. Every pair of neighbours (island
+    links aside) is one piece of land on its own, practices sharing a building included (London had 9 pairs
+    of practices at one surgery that the ground check joined only through a third practice of the building)."""
+    from boundaries.areas import land_pieces
+
+    region = load_region(code)
+    pending = [(a, b) for a, b, d in region.graph.edges(data=True) if not d.get("island")]
+    apart = []
+    while pending:  # in rounds of edges that share no practice, each edge a two-practice consortium
+        used, batch, later = set(), [], []
+        for a, b in pending:
+            if a in used or b in used:
+                later.append((a, b))
+            else:
+                batch.append((a, b))
+                used |= {a, b}
+        labels = pd.Series({u: f"{a}|{b}" for a, b in batch for u in (a, b)})
+        apart += [label for label, pieces in land_pieces(labels, region).items() if len(pieces) > 1]
+        pending = later
+    assert apart == []
+
+
 def test_a_solved_plan_is_in_one_piece_on_the_ground():
     """Barrow-in-Furness in two consortia: whatever valid plan the solver returns, each area is one piece of
     land apart from marked island parts, Walney joined to the mainland only by its island link."""

@@ -8,6 +8,7 @@ gaps or overlaps between neighbours. So maps simplify the whole coverage at once
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -160,12 +161,14 @@ def _land(region: Region) -> _Land:
 
 
 def _shared_sites(region: Region) -> pd.DataFrame:
-    """Pairs of practices (cell numbers) at one surgery: their sectors meet there, the building joins them."""
+    """Every pair of practices (cell numbers) at one surgery: their sectors meet there, the building joins
+    them. Every pair, not a star through one of them: two practices of a building can share a consortium
+    without the third (a star made such a pair two pieces while the neighbour graph joined them)."""
     sites = region.practices.geometry.reindex(region.cells.index)
     number = pd.Series(np.arange(len(sites)), index=sites.index)
-    first = number.groupby([sites.x.to_numpy(), sites.y.to_numpy()], sort=True).transform("min")
-    other = number[number != first]
-    return pd.DataFrame({"a": first[other.index].to_numpy(), "b": other.to_numpy()})
+    groups = number.groupby([sites.x.to_numpy(), sites.y.to_numpy()], sort=True)
+    pairs = [pair for _, group in groups if len(group) > 1 for pair in itertools.combinations(group.tolist(), 2)]
+    return pd.DataFrame(pairs, columns=["a", "b"], dtype=np.int64)
 
 
 def land_pieces(labels: pd.Series, region: Region) -> dict[str, tuple[tuple[str, ...], ...]]:

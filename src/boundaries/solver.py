@@ -97,6 +97,9 @@ def solve(
     # A whole-region model that would take a large share of the time just to build is left out: the
     # heuristic gets that time instead. The whole-model path always has a Lagrangian bound.
     use_labels = not decompose and labels.fits(problem)
+    solver_name = "cpsat" if use_labels else backend  # the labelling model is CP-SAT's, whatever was asked
+    if use_labels and backend != "cpsat":
+        log.append(f"nothing in the objective reads a centre: the labelling model (CP-SAT) is used, not {backend}")
     build = 0.0 if decompose or use_labels else estimated_build_seconds(problem)
     exact = build <= BUILD_SHARE * time_limit
     if not exact:
@@ -111,6 +114,7 @@ def solve(
     nested_time = NESTED_SHARE * time_limit if nested else 0.0
     alone = (1 - BOUND_SHARE) * left() - nested_time  # no exact model: the heuristic has most of the time
     budget = min(HEURISTIC_SECONDS, HEURISTIC_SHARE * time_limit) if exact else alone
+    heuristic_started = time.perf_counter() - started  # its progress is timed from its own start
     heuristic = first_plan(problem, budget - RESERVE * time_limit, seed, attempts=2 if exact else None)
     start, start_objective = None, None
     progress: list[tuple[float, float, float | None]] = []
@@ -119,7 +123,7 @@ def solve(
         check = validate(heuristic.centres, problem)
         if check.ok:
             start, start_objective = heuristic.centres, heuristic.objective
-            progress += [(t, objective, None) for t, objective in heuristic.progress]
+            progress += [(heuristic_started + t, objective, None) for t, objective in heuristic.progress]
         else:
             log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
     if nested:
@@ -160,15 +164,15 @@ def solve(
     if outcome.centres is None:
         if outcome.status == Status.INFEASIBLE:
             reasons = explain_infeasible(problem, max(left() - RESERVE * time_limit, 1.0))
-            return _no_plan(problem, backend, Status.INFEASIBLE, "\n".join(reasons), started, log)
+            return _no_plan(problem, solver_name, Status.INFEASIBLE, "\n".join(reasons), started, log)
         why = (
             f"no plan meeting every rule was found within {time_limit:g} s: the heuristic found none and the "
             "exact search has not proven that none exists"
         )
         if not exact:
             why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
-        return _no_plan(problem, backend, Status.TIMED_OUT, why, started, log, outcome.bound)
-    return _plan(problem, backend, outcome, decompose, progress, log, started)
+        return _no_plan(problem, solver_name, Status.TIMED_OUT, why, started, log, outcome.bound)
+    return _plan(problem, solver_name, outcome, decompose, progress, log, started)
 
 
 def _whole_authorities(problem: Problem, backend, seconds: float, seed, threads, log) -> tuple[float, dict] | None:

@@ -1,0 +1,547 @@
+"""An engine that always answers (issue 11): time to the first valid plan, final gap and the deadline kept, on the
+ten SHA regions and on generic graphs, with the ratio to a previous engine on the same instances in the same run.
+
+Run outside the tests (regions about 45 min with a previous engine; generic graphs about 35 min with ``--quick``,
+about 3 h without):
+
+    git worktree add /tmp/prev 9568fb0          # the previous engine, optional
+    .venv/bin/python benchmarks/bench_engine.py [--part all|regions|generic] [--limit 60] [--generic-limit 60] \
+        [--quick] [--new CHECKOUT] [--previous /tmp/prev] [--regions "North East,London"] [--jobs 2] \
+        [--match TEXT] [--json FILE]
+
+(a) **Regions**: the ten SHA regions in three settings: the ``hub`` preset with strict nesting (``default.toml``),
+    the same with soft nesting, and the ``consortium`` preset (strict). Each checkout builds its own regions and
+    problems from its own code and settings files.
+(b) **Generic graphs**: practice graphs of single large authorities (Birmingham, Leeds, Cornwall, and Kent: the
+    practices of its twelve districts) and square grids of unit populations with tuple ids, cut into k districts
+    of equal population within ±0.5% or ±2% (``min/max = total/k * (1 -/+ tol)``, rounded inwards), nesting off,
+    objective ``cut`` (border weight 1 on a length of 1 km per edge, compactness 0: the number of cut edges) or
+    ``distance`` (default weights: patient-distance to the centre). The graphs are built once, here, with this
+    checkout's code, and handed to both engines through a pickle, so both solve the very same graph. The new
+    engine gets them through ``Problem.from_graph``; an engine without it gets ``Problem(units, graph)`` as its
+    own tests built problems, and when it refuses the ids it is given string ids instead (column "build").
+
+Every solve runs in its own subprocess (at most ``--jobs`` at once, at most 2), with ``PYTHONPATH`` pointing at
+the checkout's ``src``; a subprocess still running at 3 x the limit after its solve started is killed with its
+process group ("killed"). Per solve: the wall time of the ``solve`` call, the time to the first valid plan (from
+``plan.details["progress"]``; the heuristic's entries there are timed from the heuristic's own start, so the time
+before it inside ``solve`` is added back; for an engine without progress, the wall time if it found a plan), the
+status, the final gap ("-" without a bound), whether the limit was kept (``wall <= limit + max(2 s, 5% of
+limit)``), and whether the plan is valid (re-checked with the checkout's own ``boundaries.validation``).
+
+Targets (the new engine; exit 1 when one is missed):
+- (a) every region has a valid plan within 10 s in every setting; soft nesting reports a bound;
+- (b) every generic instance up to 1,500 units has a valid plan within 10 s (an instance proven infeasible is
+  reported, not counted);
+- every solve keeps its limit (issue 11, item 2).
+Prints the machine (cores, ``uptime`` load averages at the start and end of each part) and Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import pickle
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHA_NAMES = (
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East Coast",
+    "South Central",
+    "South West",
+)
+#: setting -> (settings file next to default.toml, nesting override)
+SETTINGS = {
+    "hub strict": ("default.toml", None),
+    "hub soft": ("default.toml", "soft"),
+    "consortium strict": ("consortium.toml", None),
+}
+KENT = tuple(f"E070001{n:02d}" for n in range(5, 17))  # Ashford ... Tunbridge Wells (Kent's 12 districts, LAD13)
+AUTHORITIES = {
+    "Birmingham": ("E08000025",),
+    "Leeds": ("E08000035",),
+    "Cornwall": ("E06000052",),
+    "Kent": KENT,
+}
+FIRST_PLAN_TARGET_S = 10.0
+MAX_UNITS = 1500
+KILL_FACTOR = 3.0
+SETUP_ALLOWANCE_S = 900.0  # for loading or building a region before the solve starts
+
+
+def allowed(limit: float) -> float:
+    return limit + max(2.0, 0.05 * limit)
+
+
+# -- the worker: one solve in its own process, importing whichever checkout is on PYTHONPATH ----------------------
+
+
+def _problem_for_region(spec):
+    from boundaries.config import DEFAULT_CONFIG, load_config
+    from boundaries.problem import Problem
+    from boundaries.region import load_region
+
+    file, nesting = SETTINGS[spec["setting"]]
+    config = load_config(Path(DEFAULT_CONFIG).parent / file).for_region(spec["region"], nesting=nesting)
+    region = load_region(spec["region"])
+    problem = Problem.from_region(region, **config.problem_settings())
+    return problem, config.backend, config.seed, config.gap, "from_region"
+
+
+def _problem_for_graph(spec):
+    import networkx as nx
+    import pandas as pd
+
+    from boundaries.problem import Problem, Weights
+
+    with open(spec["pickle"], "rb") as fh:
+        inst = pickle.load(fh)
+    graph = inst["graph"]
+    weights = Weights(**inst["weights"])
+    common = dict(n_consortia=inst["k"], weights=weights)
+    if hasattr(Problem, "from_graph"):
+        problem = Problem.from_graph(graph, inst["lo"], inst["hi"], **common)
+        return problem, "highs", 0, 0.0, "from_graph"
+
+    # an engine without from_graph: units and graph, as its own tests (tests/grids.py) built problems
+    def direct(g):
+        nodes = list(g.nodes)
+        units = pd.DataFrame(
+            {c: [g.nodes[n][c] for n in nodes] for c in ("population", "x", "y")},
+            index=pd.Index(nodes, tupleize_cols=False),
+        )
+        return Problem(
+            units=units, graph=g, min_population=inst["lo"], max_population=inst["hi"], nesting="off", **common
+        )
+
+    try:
+        return direct(graph), "highs", 0, 0.0, "units+graph"
+    except Exception as err:  # e.g. ids made strings by the Problem, no longer the graph's nodes
+        refused = f"{type(err).__name__}: {err}"
+    relabelled = nx.relabel_nodes(graph, {n: str(n) for n in graph.nodes})
+    spec["refused_ids"] = refused
+    return direct(relabelled), "highs", 0, 0.0, "str ids (own ids refused)"
+
+
+def worker(spec_path: str) -> None:
+    with open(spec_path) as fh:
+        spec = json.load(fh)
+    out: dict = {"status": "crashed"}
+
+    def save():
+        with open(spec["result"], "w") as fh:
+            json.dump(out, fh, default=str)
+
+    try:
+        import boundaries
+
+        out["module"] = str(Path(boundaries.__file__).parent)
+        try:
+            build = _problem_for_region if spec["kind"] == "region" else _problem_for_graph
+            problem, backend, seed, gap, how = build(spec)
+        except Exception as err:
+            out.update(status="refused", error=f"{type(err).__name__}: {err}")
+            return
+        out["build"] = how
+        if "refused_ids" in spec:
+            out["refused_ids"] = spec["refused_ids"]
+        out["units"] = len(problem.units)
+        import boundaries.solver as solver_module
+
+        heuristic: dict = {}
+        if hasattr(solver_module, "first_plan"):  # to time the heuristic's progress from the solve's start
+            inner = solver_module.first_plan
+
+            def timed_first_plan(*args, **kwargs):
+                heuristic.setdefault("start", time.perf_counter())
+                result = inner(*args, **kwargs)
+                heuristic.setdefault("result", result)
+                return result
+
+            solver_module.first_plan = timed_first_plan
+        with open(spec["started"], "w") as fh:
+            fh.write(repr(time.time()))
+        t0 = time.perf_counter()
+        plan = solver_module.solve(problem, backend=backend, time_limit=spec["limit"], seed=seed, gap=gap)
+        wall = time.perf_counter() - t0
+        feasible = plan.status in ("optimal", "feasible")
+        progress = [p for p in (plan.details or {}).get("progress", []) or [] if p[1] is not None]
+        first = None
+        if progress:
+            first = progress[0][0]
+            found = heuristic.get("result")
+            if found is not None and found.progress and tuple(found.progress[0][:2]) == tuple(progress[0][:2]):
+                out["heuristic_offset"] = heuristic["start"] - t0
+                first += heuristic["start"] - t0
+        elif feasible:
+            first = wall
+        out.update(
+            status=plan.status,
+            wall=wall,
+            first=first if feasible else None,
+            objective=plan.objective,
+            bound=plan.bound,
+            gap=plan.gap,
+            explanation=(plan.explanation or "")[:300] or None,
+        )
+        if feasible:
+            try:
+                from boundaries.validation import validate
+
+                check = validate(plan, problem)
+                out["valid"] = bool(check.ok)
+                out["violations"] = list(check.violations)[:3]
+            except ImportError:
+                out["valid"] = bool(plan.details.get("validation"))
+    except Exception as err:
+        out.update(status="crashed", error=f"{type(err).__name__}: {err}", trace=traceback.format_exc()[-2000:])
+    finally:
+        save()
+
+
+# -- the runner -----------------------------------------------------------------------------------------------------
+
+
+def run_one(job: dict, workdir: Path) -> dict:
+    """Run one solve in a subprocess with the checkout's src on PYTHONPATH; kill it at 3 x the limit."""
+    tag = f"{job['id']}-{job['engine']}"
+    spec = {k: v for k, v in job.items() if k not in ("src",)}
+    spec.update(result=str(workdir / f"{tag}.result.json"), started=str(workdir / f"{tag}.started"))
+    spec_path = workdir / f"{tag}.spec.json"
+    spec_path.write_text(json.dumps(spec))
+    env = dict(os.environ, PYTHONPATH=job["src"])
+    launched = time.time()
+    killed_at = None
+    with open(workdir / f"{tag}.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", str(spec_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tempfile.gettempdir(),
+            start_new_session=True,  # its own process group, so a kill takes any solver child with it
+        )
+        while proc.poll() is None:
+            time.sleep(0.5)
+            started = Path(spec["started"])
+            if started.exists() and started.read_text():
+                deadline = float(started.read_text()) + KILL_FACTOR * job["limit"]
+            else:
+                deadline = launched + KILL_FACTOR * job["limit"] + SETUP_ALLOWANCE_S
+            if time.time() > deadline:
+                killed_at = time.time()
+                with contextlib.suppress(ProcessLookupError):  # the solve with any solver child it started
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    result: dict = {}
+    if killed_at is not None:
+        started = Path(spec["started"])
+        begun = float(started.read_text()) if started.exists() and started.read_text() else launched
+        result = {"status": "killed", "wall": killed_at - begun}
+    elif Path(spec["result"]).exists():
+        result = json.loads(Path(spec["result"]).read_text())
+    else:
+        tail = (workdir / f"{tag}.log").read_text()[-500:]
+        result = {"status": "crashed", "error": f"exit code {proc.returncode}: {tail}"}
+    result.update(engine=job["engine"], id=job["id"], limit=job["limit"])
+    wall = result.get("wall")
+    result["kept"] = wall is not None and result["status"] != "killed" and wall <= allowed(job["limit"])
+    print(json.dumps({k: v for k, v in result.items() if k != "trace"}, default=str), flush=True)
+    return result
+
+
+def run_all(instances: list[dict], engines: dict[str, str], jobs: int, workdir: Path) -> dict:
+    todo = [dict(inst, engine=engine, src=src) for inst in instances for engine, src in engines.items()]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(lambda job: run_one(job, workdir), todo))
+    return {(r["id"], r["engine"]): r for r in results}
+
+
+# -- the generic instances ------------------------------------------------------------------------------------------
+
+
+def bounds(total: int, k: int, tol: float) -> tuple[int, int]:
+    ideal = total / k
+    return math.ceil(round(ideal * (1 - tol), 9)), math.floor(round(ideal * (1 + tol), 9))
+
+
+def practice_graph(codes: tuple[str, ...]):
+    import networkx as nx
+
+    from boundaries.region import load_region
+
+    region = load_region(list(codes))
+    practices = region.practices
+    graph = nx.Graph()
+    for code in sorted(region.graph.nodes):
+        row = practices.loc[code]
+        graph.add_node(code, population=int(row["patients"]), x=float(row.geometry.x), y=float(row.geometry.y))
+    for a, b, data in region.graph.edges(data=True):
+        graph.add_edge(a, b, length=float(data.get("length", 0.0)), island=bool(data.get("island", False)))
+    return graph
+
+
+def grid_graph(n: int):
+    import networkx as nx
+
+    graph = nx.grid_2d_graph(n, n)
+    for node in graph.nodes:
+        graph.nodes[node].update(population=1, x=node[1] * 1000.0, y=node[0] * 1000.0)
+    nx.set_edge_attributes(graph, 1000.0, "length")
+    return graph
+
+
+def generic_instances(quick: bool, limit: float, workdir: Path) -> tuple[list[dict], list[str]]:
+    ks = (4, 10) if quick else (2, 4, 6, 10)
+    tols = (0.005,) if quick else (0.005, 0.02)
+    graphs = [
+        (f"{name} ({len(codes)} LAD{'s' if len(codes) > 1 else ''})", practice_graph(codes), ("cut", "distance"))
+        for name, codes in AUTHORITIES.items()
+    ]
+    for n in (6, 10, 20, 30):
+        graphs.append((f"grid {n}x{n}", grid_graph(n), ("cut",) if quick else ("cut", "distance")))
+    instances, skipped = [], []
+    for label, graph, objectives in graphs:
+        total = sum(d["population"] for _, d in graph.nodes(data=True))
+        for k in ks:
+            for tol in tols:
+                lo, hi = bounds(total, k, tol)
+                for objective in objectives:
+                    name = f"{label}, {graph.number_of_nodes()} units, k={k}, ±{tol:.1%}, {objective}"
+                    if lo > hi:
+                        skipped.append(f"{name}: no whole population within ±{tol:.1%} of {total / k:g}")
+                        continue
+                    g = graph.copy()
+                    if objective == "cut":
+                        for a, b in g.edges:  # 1 km a cut edge: the border counts cut edges
+                            g.edges[a, b]["length"] = 1000.0
+                        weights = {"border": 1.0, "compactness": 0.0}
+                    else:
+                        weights = {}
+                    ident = f"g{len(instances):03d}"
+                    path = workdir / f"{ident}.pkl"
+                    with open(path, "wb") as fh:
+                        pickle.dump({"graph": g, "lo": lo, "hi": hi, "k": k, "weights": weights}, fh)
+                    instances.append(
+                        {
+                            "id": ident,
+                            "kind": "graph",
+                            "name": name,
+                            "pickle": str(path),
+                            "limit": limit,
+                            "units": g.number_of_nodes(),
+                        }
+                    )
+    return instances, skipped
+
+
+# -- tables ---------------------------------------------------------------------------------------------------------
+
+
+def fmt_s(value) -> str:
+    return "-" if value is None else f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
+def fmt_gap(r: dict) -> str:
+    if r.get("status") not in ("optimal", "feasible"):
+        return "-"
+    return "-" if r.get("gap") is None else f"{r['gap']:.2%}"
+
+
+def fmt_status(r: dict) -> str:
+    status = r.get("status", "?")
+    if status == "refused" or status == "crashed":
+        return f"{status}: {str(r.get('error', ''))[:60]}"
+    return status
+
+
+def fmt_valid(r: dict) -> str:
+    if r.get("status") not in ("optimal", "feasible"):
+        return "-"
+    return "yes" if r.get("valid") else "**NO**"
+
+
+def ratio(prev, new) -> str:
+    if prev is None or new is None or new <= 0:
+        return "-"
+    return f"{prev / new:.2g}" if prev / new < 10 else f"{prev / new:.0f}"
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return f"load average: {os.getloadavg()}"
+
+
+def table(instances: list[dict], results: dict, engines: dict[str, str], first_col: str) -> list[str]:
+    previous = "previous" in engines
+    head = f"| {first_col} | units | first plan s | status | gap | wall s | limit kept | valid |"
+    rule = "|---|---:|---:|---|---:|---:|---|---|"
+    if previous:
+        head += (
+            " prev: build | prev: first plan s | prev: status | prev: gap | prev: wall s | prev: kept | prev: valid "
+        )
+        head += "| ratio first (prev/new) | ratio wall (prev/new) |"
+        rule += "---|---:|---|---:|---:|---|---|---:|---:|"
+    lines = [head, rule]
+    for inst in instances:
+        new = results[(inst["id"], "new")]
+        units = new.get("units", inst.get("units", "-"))
+        line = (
+            f"| {inst['name']} | {units} | {fmt_s(new.get('first'))} | {fmt_status(new)} | {fmt_gap(new)} "
+            f"| {fmt_s(new.get('wall'))} | {'yes' if new['kept'] else '**no**'} | {fmt_valid(new)} |"
+        )
+        if previous:
+            old = results[(inst["id"], "previous")]
+            both_ran = old.get("status") not in ("killed", "refused", "crashed") and new.get("status") != "killed"
+            line += (
+                f" {old.get('build', '-')} | {fmt_s(old.get('first'))} | {fmt_status(old)} | {fmt_gap(old)} "
+                f"| {fmt_s(old.get('wall'))} | {'yes' if old['kept'] else '**no**'} | {fmt_valid(old)} "
+                f"| {ratio(old.get('first'), new.get('first'))} "
+                f"| {ratio(old.get('wall'), new.get('wall')) if both_ran else '-'} |"
+            )
+        lines.append(line)
+    return lines
+
+
+def has_valid_plan_in_time(r: dict) -> bool:
+    return (
+        r.get("status") in ("optimal", "feasible")
+        and bool(r.get("valid"))
+        and (r.get("first") is not None and r["first"] <= FIRST_PLAN_TARGET_S)
+    )
+
+
+# -- main -----------------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "regions", "generic"), default="all")
+    parser.add_argument("--limit", type=float, default=60.0, help="seconds per region solve")
+    parser.add_argument("--generic-limit", type=float, default=60.0, help="seconds per generic-graph solve")
+    parser.add_argument("--regions", default="all", help='"all" or a comma-separated list of SHA names')
+    parser.add_argument("--settings", default="all", help=f'"all" or a comma-separated list of {list(SETTINGS)}')
+    parser.add_argument("--quick", action="store_true", help="fewer generic instances (k 4 and 10, ±0.5%%)")
+    parser.add_argument("--new", default=None, help="checkout of the engine measured (default: this one)")
+    parser.add_argument("--previous", default=None, help="checkout of the previous engine (default: skip it)")
+    parser.add_argument("--jobs", type=int, default=2, choices=(1, 2), help="solves at once (at most 2)")
+    parser.add_argument("--match", default=None, help="only instances whose name contains this text")
+    parser.add_argument("--json", default=None, help="also write every result to this file")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return 0
+
+    new_root = Path(args.new).resolve() if args.new else ROOT
+    if not (new_root / "src" / "boundaries").is_dir():
+        parser.error(f"{new_root} holds no src/boundaries")
+    engines = {"new": str(new_root / "src")}
+    if args.previous:
+        prev_src = Path(args.previous).resolve() / "src"
+        if not (prev_src / "boundaries").is_dir():
+            parser.error(f"{args.previous} holds no src/boundaries")
+        engines["previous"] = str(prev_src)
+    sys.path.insert(0, engines["new"])
+    workdir = Path(tempfile.mkdtemp(prefix="bench_engine_"))
+    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"new engine: {engines['new']}; previous: {engines.get('previous', 'none')}; jobs {args.jobs}")
+    print(f"work files: {workdir}\n")
+    out: list[str] = []
+    missed: list[str] = []
+    all_results: list[dict] = []
+
+    if args.part in ("all", "regions"):
+        names = SHA_NAMES if args.regions == "all" else tuple(r.strip() for r in args.regions.split(","))
+        settings = list(SETTINGS) if args.settings == "all" else [s.strip() for s in args.settings.split(",")]
+        instances = [
+            {
+                "id": f"r{i:02d}{j}",
+                "kind": "region",
+                "region": name,
+                "setting": setting,
+                "limit": args.limit,
+                "name": f"{name} / {setting}",
+            }
+            for i, name in enumerate(names)
+            for j, setting in enumerate(settings)
+        ]
+        instances = [i for i in instances if not args.match or args.match in i["name"]]
+        load_start = uptime()
+        started = time.perf_counter()
+        results = run_all(instances, engines, args.jobs, workdir)
+        all_results += list(results.values())
+        out += [
+            f"\n### (a) Regions, {args.limit:g} s per solve (limit kept: wall <= {allowed(args.limit):g} s)\n",
+            f"start: {load_start}",
+            f"end:   {uptime()}  ({(time.perf_counter() - started) / 60:.0f} min)\n",
+        ]
+        out += table(instances, results, engines, "region / setting")
+        for inst in instances:
+            new = results[(inst["id"], "new")]
+            if not has_valid_plan_in_time(new):
+                missed.append(f"(a) no valid plan within {FIRST_PLAN_TARGET_S:g} s: {inst['name']} ({new['status']})")
+            if inst["setting"].endswith("soft") and new.get("bound") is None:
+                missed.append(f"(a) soft nesting without a bound: {inst['name']} ({new['status']})")
+            if not new["kept"]:
+                missed.append(f"(a) limit not kept: {inst['name']} (wall {fmt_s(new.get('wall'))} s)")
+
+    if args.part in ("all", "generic"):
+        instances, skipped = generic_instances(args.quick, args.generic_limit, workdir)
+        instances = [i for i in instances if not args.match or args.match in i["name"]]
+        load_start = uptime()
+        started = time.perf_counter()
+        results = run_all(instances, engines, args.jobs, workdir)
+        all_results += list(results.values())
+        out += [
+            f"\n### (b) Generic graphs, {args.generic_limit:g} s per solve (limit kept: wall <= "
+            f"{allowed(args.generic_limit):g} s){' (--quick)' if args.quick else ''}\n",
+            f"start: {load_start}",
+            f"end:   {uptime()}  ({(time.perf_counter() - started) / 60:.0f} min)\n",
+        ]
+        out += table(instances, results, engines, "instance")
+        if skipped:
+            out += ["", "Not run (no whole population in the band):"] + [f"- {s}" for s in skipped]
+        for inst in instances:
+            new = results[(inst["id"], "new")]
+            if inst["units"] <= MAX_UNITS and new["status"] != "infeasible" and not has_valid_plan_in_time(new):
+                missed.append(f"(b) no valid plan within {FIRST_PLAN_TARGET_S:g} s: {inst['name']} ({new['status']})")
+            if not new["kept"]:
+                missed.append(f"(b) limit not kept: {inst['name']} (wall {fmt_s(new.get('wall'))} s)")
+            if new["status"] == "infeasible":
+                out.append(f"- proven infeasible, not counted: {inst['name']}")
+
+    print("\n".join(out))
+    print("\n### Targets (new engine)\n")
+    if missed:
+        print("\n".join(f"- MISSED {m}" for m in missed))
+    else:
+        print("- every target met")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(all_results, fh, indent=2, default=str)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
