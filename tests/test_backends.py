@@ -13,6 +13,7 @@ import time
 
 import pytest
 from hard_models import grid_districting, violated_rows
+from interrupts import assert_interrupt_kills
 
 from boundaries.backends import SolveResult, solve_model, watchdog
 from boundaries.backends.highs import solve_here
@@ -28,14 +29,6 @@ def hard(tolerance: float = 0.05) -> LinearModel:
     """With 5% tolerance HiGHS finds a plan within a second or two, then overruns a 3 s limit by about 10 s in
     root cut separation; with 0.5% it finds none and overruns by 20-30 s."""
     return grid_districting(6, 6, 3, tolerance=tolerance, seed=1)
-
-
-def dead(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def test_watchdog_gives_the_in_process_answer_and_both_backends_agree():
@@ -111,25 +104,7 @@ def test_idle_child_that_died_is_replaced(monkeypatch):
 
 
 def _interrupted(action) -> list[int]:
-    """Run a long solve, do ``action`` after 1 s from another thread; the children solving at that moment."""
-    seen: list[int] = []
-
-    def fire() -> None:
-        seen.extend(watchdog.busy_pids())
-        action()
-
-    timer = threading.Timer(1.0, fire)
-    started = time.perf_counter()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            solve_model(hard(), "highs", time_limit=60)
-    finally:
-        timer.cancel()
-    assert time.perf_counter() - started < 10
-    assert seen and all(dead(pid) for pid in seen)
-    assert not watchdog.busy_pids()
-    return seen
+    return assert_interrupt_kills(action, lambda: solve_model(hard(), "highs", time_limit=60), watchdog.busy_pids)
 
 
 def test_ctrl_c_kills_the_child_and_raises():

@@ -10,12 +10,12 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
 from grids import grid_problem
 from hard_models import grid_districting, violated_rows
+from interrupts import assert_interrupt_kills
 
 from boundaries.backends import BACKENDS, solve_model
 from boundaries.backends import pulp as cbc
@@ -54,14 +54,6 @@ def strips(rows: int, cols: int, parts: int, model: LinearModel) -> dict[int, in
         if (m := re.fullmatch(r"border\[(\d+),(\d+)\]", name)) and centre[int(m[1])] != centre[int(m[2])]:
             on.add(name)
     return {k: int(name in on) for k, name in enumerate(model.names)}
-
-
-def dead(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def test_pulp_is_a_backend():
@@ -169,24 +161,8 @@ def test_only_a_plan_is_kept_as_the_warm_start():
 
 
 def _interrupted(action) -> None:
-    """Start a long CBC solve, do ``action`` after 1 s from another thread; CBC must be dead at once."""
-    seen: list[int] = []
-
-    def fire() -> None:
-        seen.extend(cbc.running_pids())
-        action()
-
-    timer = threading.Timer(1.0, fire)
-    started = time.perf_counter()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            solve_model(grid_districting(6, 6, 3, tolerance=0.005, seed=1), "pulp", time_limit=60)
-    finally:
-        timer.cancel()
-    assert time.perf_counter() - started < 10
-    assert seen and all(dead(pid) for pid in seen)
-    assert not cbc.running_pids()
+    hard = grid_districting(6, 6, 3, tolerance=0.005, seed=1)
+    assert_interrupt_kills(action, lambda: solve_model(hard, "pulp", time_limit=60), cbc.running_pids)
 
 
 def test_ctrl_c_kills_cbc_and_raises():

@@ -33,7 +33,7 @@ import pulp as _pulp
 
 from ..linear import LinearModel
 from .highs import MatrixForm
-from .result import SolveResult
+from .result import SolveResult, read_log
 from .watchdog import slack
 
 # a PuLP name for each variable and row: ours would be rewritten by PuLP ("[" -> "_") and could then collide
@@ -131,7 +131,7 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int = 1,
         ]
         launched = time.monotonic() - start  # CBC's clock in its log starts here
         ended, note = _run(command, log_path, *_stops(deadline, time_limit))
-        log = _read(log_path) + (f"\n{note}\n" if note else "")
+        log = read_log(log_path) + (f"\n{note}\n" if note else "")
         seconds = time.monotonic() - start
         if ended and os.path.exists(sol):
             status, values = _read_solution(cbc, sol, problem, columns, var_names, row_names)
@@ -185,14 +185,6 @@ def _line_buffered() -> list[str]:
     would leave none of the bounds it had logged."""
     stdbuf = shutil.which("stdbuf")
     return [stdbuf, "-oL"] if stdbuf else []
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return ""
 
 
 def _read_solution(cbc, sol: str, problem, columns, var_names, row_names) -> tuple[str, list[float] | None]:

@@ -28,3 +28,12 @@ class SolveResult:
         if self.status == Status.OPTIMAL and self.objective is not None:
             return 0.0
         return relative_gap(self.objective, self.bound)
+
+
+def read_log(path: str) -> str:
+    """A solver's log file as text, or "" when it left none (a child killed before it wrote one)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""

@@ -37,7 +37,7 @@ import numpy as np
 from ..linear import LinearModel
 from ..status import Status
 from .highs import MatrixForm, Outcome, read_outcome
-from .result import SolveResult
+from .result import SolveResult, read_log
 
 _HEADER = struct.Struct("<Q")
 RETURN_MARGIN = 0.5  # seconds of the promised slack kept for killing the child and returning (measured: 0.02 s)
@@ -268,20 +268,12 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int = 1,
             _release(child, reusable)
 
 
-def _read_log(log_path: str) -> str:
-    try:
-        with open(log_path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return ""
-
-
 def _seconds(best: _Best) -> float:
     return time.monotonic() - best.start
 
 
 def _finished(model: LinearModel, best: _Best, outcome: Outcome, log_path: str) -> SolveResult:
-    result = read_outcome(model, outcome, _seconds(best), _read_log(log_path))
+    result = read_outcome(model, outcome, _seconds(best), read_log(log_path))
     result.progress = best.progress
     last = best.progress[-1] if best.progress else None
     ended = (result.objective, result.bound)
@@ -301,7 +293,7 @@ def _partial(model: LinearModel, best: _Best, log: str) -> SolveResult:
 def _overran(model: LinearModel, best: _Best, child: Child, log_path: str, time_limit: float) -> SolveResult:
     child.kill()
     note = f"watchdog: HiGHS had not stopped {slack(time_limit):.1f} s after its {time_limit:.1f} s time limit; killed"
-    return _partial(model, best, _read_log(log_path) + f"\n{note}\n")
+    return _partial(model, best, read_log(log_path) + f"\n{note}\n")
 
 
 def _crashed(model: LinearModel, best: _Best, child: Child, log_path: str) -> SolveResult:
@@ -311,4 +303,4 @@ def _crashed(model: LinearModel, best: _Best, child: Child, log_path: str) -> So
     if best.values is None:
         raise RuntimeError(f"the HiGHS child process died (exit code {code}) before finding a solution")
     note = f"watchdog: the HiGHS child process died (exit code {code}); its best solution so far is kept"
-    return _partial(model, best, _read_log(log_path) + f"\n{note}\n")
+    return _partial(model, best, read_log(log_path) + f"\n{note}\n")
