@@ -94,12 +94,12 @@ def solve(
     log: list[str] = []
     if decompose is None:
         decompose = can_decompose(problem)
-    # A whole-region model that would take a large share of the time just to build is left out: the
-    # heuristic gets that time instead. The whole-model path always has a Lagrangian bound.
     use_labels = not decompose and labels.fits(problem)
     solver_name = "cpsat" if use_labels else backend  # the labelling model is CP-SAT's, whatever was asked
     if use_labels and backend != "cpsat":
         log.append(f"nothing in the objective reads a centre: the labelling model (CP-SAT) is used, not {backend}")
+    # A whole-region model that would take a large share of the time just to build is left out: the
+    # heuristic gets that time instead. The whole-model path always has a Lagrangian bound.
     build = 0.0 if decompose or use_labels else estimated_build_seconds(problem)
     exact = build <= BUILD_SHARE * time_limit
     if not exact:
