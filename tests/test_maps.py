@@ -20,7 +20,15 @@ from synthetic import by_half, by_lad, make_region, real_region
 from boundaries import map_assets
 from boundaries.areas import simplified_layers
 from boundaries.map_assets import MissingAssetsError, make_offline
-from boundaries.maps import AREA_CLASS, BASELINE_CLASS, SEARCH_LIMIT, area_colours, render_map
+from boundaries.maps import (
+    AREA_CLASS,
+    BASELINE_CLASS,
+    MOVED_CLASS,
+    SEARCH_LIMIT,
+    area_colours,
+    like_sized,
+    render_map,
+)
 from boundaries.metrics import evaluate
 from boundaries.plan import Plan
 from boundaries.presets import PRESETS
@@ -64,6 +72,13 @@ def _evil_plan(region) -> pd.Series:
     return by_lad(region).replace({"West": XSS_LABEL})
 
 
+def _shifted(region) -> pd.Series:
+    """by_lad with column 2 (six practices) moved from Middle to West: three consortia against three."""
+    plan = by_lad(region).copy()
+    plan[[c for c in plan.index if c.startswith("P") and c.endswith("2")]] = "West"
+    return plan
+
+
 # ------------------------------------------------------------------------------------------- file checks
 
 
@@ -101,15 +116,49 @@ def test_atomic_write_keeps_old_file_on_failure(region, tmp_path, monkeypatch):
 
 def test_map_shows_the_scorecard_numbers(region, tmp_path):
     path = tmp_path / "map.html"
-    render_map(by_lad(region), region, path=path, compare=by_half(region))
+    render_map(by_lad(region), region, path=path, compare=_shifted(region))
     text = path.read_text(encoding="utf-8")
-    card = evaluate(by_lad(region), region, baseline=by_half(region))
+    card = evaluate(by_lad(region), region, baseline=_shifted(region))
     for name, value in card.headlines():
         assert f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>" in text
     for label, row in card.consortia.iterrows():
         assert f"<td>{label}</td><td>{row['patients']:,}</td><td>{row['practices']}</td>" in text
-    assert "Practices changing consortium (24)" in text
+    assert "Practices changing consortium (6)" in text
     assert "Consortia (3)" in text and "Local authorities (3)" in text
+
+
+def _unjson(text: str) -> str:
+    """The page with the angle brackets that JSON data escapes put back, to look for markup inside it."""
+    return text.replace("\\u003c", "<").replace("\\u003e", ">")
+
+
+def test_like_size_rule():
+    assert like_sized(20, 25) and like_sized(25, 20) and like_sized(3, 3)
+    assert not like_sized(20, 26) and not like_sized(76, 32) and not like_sized(3, 2) and not like_sized(0, 0)
+
+
+def test_moves_are_drawn_only_between_plans_of_like_size(region, tmp_path):
+    path = tmp_path / "map.html"
+    # three consortia against three: the six practices that change get rings (a layer off at first) and a column
+    render_map(by_lad(region), region, path=path, compare=_shifted(region), compare_name="Old plan")
+    text = path.read_text(encoding="utf-8")
+    assert f'"className": "{MOVED_CLASS}"' in text and "Practices changing consortium (6)" in text
+    assert "<th>Moved</th>" in text and "<b>changes consortium</b>" in _unjson(text)  # in the popups' JSON
+    assert "Old plan: 3 consortia against this plan&#x27;s 3; 6 practices (18,000 patients) change" in text
+    assert "practice that changes consortium" in text  # in the legend
+    # three against two: too different for moves to mean much; only the other plan's boundaries, and the count
+    render_map(by_lad(region), region, path=path, compare=by_half(region), compare_name="Old plan")
+    text = path.read_text(encoding="utf-8")
+    assert MOVED_CLASS not in text and "Practices changing consortium" not in text
+    assert "<th>Moved</th>" not in text and "changes consortium</b>" not in _unjson(text)
+    assert "practice that changes consortium" not in text
+    assert "Old plan (2)" in text and BASELINE_CLASS in text
+    row = re.search(r"<tr class='about comparison'><th>Comparison</th><td>(.*?)</td></tr>", text).group(1)
+    assert "Old plan: 2 consortia against this plan&#x27;s 3, too different in number" in row
+    assert "24 practices (72,000 patients) change consortium" in row and "within 25% of each other" in row
+    assert "<tr><th>Moves from baseline</th><td>24 practices (72,000 patients)</td></tr>" in text
+    # the practices' dots never show moves by themselves: that is the rings' layer, off at first
+    assert "practice-dot moved" not in text
 
 
 def test_input_text_is_escaped_everywhere(evil_region, tmp_path):
@@ -379,6 +428,30 @@ OPEN_AREA_TOOLTIPS = """() => {
 }""".replace("AREA", AREA_CLASS)
 
 
+def switch_on(page, layer: str) -> None:
+    """Tick a layer in the layer list, as a reader does."""
+    page.locator(".leaflet-control-layers-overlays label", has_text=layer).locator("input").check()
+
+
+@pytest.mark.browser
+def test_browser_comparison_layers_start_off(browser, region, tmp_path):
+    path = tmp_path / "compare.html"
+    render_map(by_lad(region), region, path=path, compare=_shifted(region), compare_name="Old plan")
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        assert opened.shapes(AREA_CLASS) == 3
+        assert opened.shapes(BASELINE_CLASS) == 0 and opened.shapes(MOVED_CLASS) == 0
+        opened.screenshot("map-compare-off")
+        switch_on(page, "Old plan")
+        switch_on(page, "Practices changing consortium")
+        assert opened.shapes(BASELINE_CLASS) == 3 and opened.shapes(MOVED_CLASS) == 6
+        opened.screenshot("map-compare-on")
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
 @pytest.mark.browser
 def test_browser_synthetic_map(browser, region, tmp_path):
     path = tmp_path / "synthetic.html"
@@ -609,12 +682,16 @@ def test_browser_xss_names_show_as_text(browser, evil_region, tmp_path):
     try:
         page = opened.page
         assert opened.shapes(AREA_CLASS) == 3
+        assert opened.shapes(BASELINE_CLASS) == 0  # off until asked for
+        switch_on(page, "CCGs <2013>")
         assert opened.shapes(BASELINE_CLASS) == 2
         page.evaluate(OPEN_PRACTICE_POPUP, "P00")
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         assert XSS_PRACTICE in popup.inner_text() and XSS_POSTCODE in popup.inner_text()
         assert popup.locator("img, i").count() == 0
+        page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).closePopup()")
+        expect(popup).to_have_count(0)  # so that the popup the search opens next is the one checked below
         # the search lists and shows the evil names as text too
         results = search(page, "onerror")
         assert results.count() == 1
@@ -662,8 +739,15 @@ def test_browser_real_region_with_ccg_comparison(browser, tmp_path):
     opened = Opened(browser, path)
     try:
         assert opened.shapes(AREA_CLASS) == by_district.nunique()
-        assert opened.shapes(BASELINE_CLASS) == ccg.nunique()
+        assert opened.shapes(BASELINE_CLASS) == 0  # the public view opens on the plan alone
         opened.screenshot("map-north-east")
+        assert opened.shapes(MOVED_CLASS) == 0
+        switch_on(opened.page, "2013 CCGs")
+        assert opened.shapes(BASELINE_CLASS) == ccg.nunique()
+        switch_on(opened.page, "Practices changing consortium")  # 12 districts against 12 CCGs: of like size
+        moved = evaluate(by_district, region, baseline=ccg).summary["moved_practices"]
+        assert opened.shapes(MOVED_CLASS) == moved > 0
+        opened.screenshot("map-north-east-ccgs")
         # a member of the public finds their practice by postcode, on a laptop and on a phone
         page = opened.page
         for size, (width, height) in SIZES.items():

@@ -3,7 +3,9 @@
 What a reader gets: consortium areas (neighbours never share a colour), local-authority outlines, acute trust
 sites, practices (clustered when dense) with a popup each, a hover card per area, a legend and a table of
 every consortium with the plan's headline metrics, and optionally a second plan (e.g. the 2013 CCG map) as a
-switchable layer with the practices that change consortium highlighted.
+switchable layer, off when the map opens. The practices that change consortium get a layer of their own only
+when the two plans are of like size (``like_sized``): otherwise most of them "move" only because the plans differ
+in size, so the map gives just the count, in the panel.
 
 Rules this module keeps:
 - every number shown comes from :func:`boundaries.metrics.evaluate` (the scorecard), never recomputed here;
@@ -83,9 +85,14 @@ GEOCODE_RULES = {  # the geocode column of region.practices (see boundaries.io.g
 }
 AREA_CLASS = "consortium-area"
 BASELINE_CLASS = "baseline-area"
+MOVED_CLASS = "moved-ring"
 SEARCH_LIMIT = 8  # search results listed at once; more are counted ("type more")
 SEARCH_ZOOM = 15  # the closest a found practice is shown at (streets); closer than that its area is shown whole
 SEARCH_MIN_ZOOM = 11  # and never further out than a town's scale, even when its area is larger
+#: Two plans are "of like size" when the one with more consortia has at most this much more than the other
+#: (e.g. 20 and 25). Only then are practices that change consortium drawn: between plans of unlike size (a hub
+#: plan of 76 consortia against 32 CCGs) most practices "move" by construction, and the rings only swamp the map.
+LIKE_SIZE = 0.25
 
 _e = html.escape
 
@@ -107,8 +114,10 @@ def render_map(
     """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
 
     ``compare``: another plan of the same region (Plan, Series or mapping), drawn as a switchable outline
-    layer; practices whose consortium changes (consortia matched by patient overlap, as in the scorecard) are
-    highlighted and counted. ``tiles=True`` adds an OpenStreetMap layer, off by default and needing internet.
+    layer, off at first; practices whose consortium changes (consortia matched by patient overlap, as in the
+    scorecard) are counted in the panel, and ringed in a layer of their own (also off at first) when the two
+    plans are of like size (``like_sized``). ``tiles=True`` adds an OpenStreetMap layer, off by default and
+    needing internet.
     ``card``: the scorecard ``evaluate(plan, region, baseline=compare)`` when the caller already has it.
     ``settings``: the run's settings (a ``RunConfig`` or its dict) for the panel; by default those of
     ``plan.problem`` when the plan has one. The panel also shows how good the plan is (status, bound, gap and
@@ -146,12 +155,14 @@ def render_map(
         areas_layer = _areas_layer(card, areas, colours)
         areas_layer.add_to(fmap)
         _lads_layer(lads).add_to(fmap)
+        summary = card.summary
+        show_moves = card.moved is not None and like_sized(summary["consortia"], summary["baseline_consortia"])
         if compare is not None:
             _baseline_layer(compare, region, compare_name, tolerance).add_to(fmap)
         _trusts_layer(card, region).add_to(fmap)
-        practices = _practices_layer(card, region, compare_name)
+        practices = _practices_layer(card, region, compare_name, show_moves)
         practices.add_to(fmap)
-        if card.moved is not None:
+        if show_moves:
             _moved_layer(card, region, compare_name).add_to(fmap)
         _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
         folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
@@ -159,15 +170,23 @@ def render_map(
 
         root = fmap.get_root()
         root.html.add_child(Element(_title_html(title)), name="boundaries_title")
-        about = _plan_rows(plan, settings)
+        about = _plan_rows(plan, settings) + _comparison_rows(card, compare_name, show_moves)
         links = _download_links(downloads)
-        root.html.add_child(Element(_panel_html(card, colours, compare_name, about, links)), name="boundaries_panel")
+        panel = _panel_html(card, colours, compare_name, about, links, show_moves)
+        root.html.add_child(Element(panel), name="boundaries_panel")
         root.html.add_child(Element(_ATTRIBUTION_HTML), name="boundaries_attribution")
         make_offline(fmap)
         root.header.add_child(Element(f"<style>{_CSS}</style>"), name="boundaries_css")  # after Leaflet's
         if path is not None:
             write_atomic(Path(path), root.render())
     return fmap
+
+
+def like_sized(consortia: int, other: int) -> bool:
+    """Whether two plans with these consortium counts are close enough in size for moves between them to mean
+    something: the larger count is at most ``LIKE_SIZE`` (25%) above the smaller."""
+    small, large = sorted((int(consortia), int(other)))
+    return small > 0 and large <= (1 + LIKE_SIZE) * small
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -299,6 +318,7 @@ def _baseline_layer(compare: Any, region: Region, name: str, tolerance: float) -
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=_e(f"{name} ({len(features)})"),
+        show=False,  # the public view opens on the plan alone; the layer list switches the comparison on
         on_each_feature=JsCode("function (f, layer) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }"),
     )
 
@@ -330,19 +350,19 @@ def _trusts_layer(card: Scorecard, region: Region) -> folium.GeoJson:
     )
 
 
-def _practices_layer(card: Scorecard, region: Region, compare_name: str) -> FastMarkerCluster:
+def _practices_layer(card: Scorecard, region: Region, compare_name: str, show_moves: bool) -> FastMarkerCluster:
+    """Every practice, clustered where dense. The dots never show moves: those are a layer of their own, off
+    until asked for (see ``_moved_layer``)."""
     practices = region.practices.loc[card.assignment.index]
     points = _lonlat(practices.geometry)
-    moved = card.moved if card.moved is not None else pd.Series(False, index=practices.index)
     rows = []
     for code, point in points.items():
-        css = "practice-dot moved" if moved[code] else "practice-dot"
         rows.append(
             [
                 round(point.y, 5),
                 round(point.x, 5),
-                _practice_popup(code, practices.loc[code], card, compare_name),
-                css,
+                _practice_popup(code, practices.loc[code], card, compare_name, show_moves),
+                "practice-dot",
                 str(practices.loc[code, "name"]),
                 str(code),
             ]
@@ -364,17 +384,19 @@ def _practices_layer(card: Scorecard, region: Region, compare_name: str) -> Fast
 
 
 def _moved_layer(card: Scorecard, region: Region, compare_name: str) -> folium.GeoJson:
+    """Rings on the practices that change consortium, for plans of like size only; off by default."""
     assert card.moved is not None
     codes = card.moved.index[card.moved]
     practices = region.practices.loc[codes]
     features = [
-        _feature(point, {"popup": _practice_popup(code, practices.loc[code], card, compare_name)})
+        _feature(point, {"popup": _practice_popup(code, practices.loc[code], card, compare_name, True)})
         for code, point in _lonlat(practices.geometry).items()
     ]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=_e(f"Practices changing consortium ({len(features)})"),
-        marker=folium.CircleMarker(radius=7, color="#c2007a", weight=2.5, fill=False),
+        show=False,
+        marker=folium.CircleMarker(radius=7, color="#c2007a", weight=2.5, fill=False, className=MOVED_CLASS),
         on_each_feature=JsCode("function (f, layer) { layer.bindPopup(f.properties.popup, {maxWidth: 340}); }"),
     )
 
@@ -633,7 +655,7 @@ def _islands_text(row: pd.Series, lead: str, title: str = "Island parts: ") -> s
     return f"{lead}{title}{count} ({row.get('island_km2', 0.0):.2f} km²) of {names}"
 
 
-def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_name: str) -> str:
+def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_name: str, show_moves: bool) -> str:
     imd = _num(practice.get("imd", float("nan")))
     if bool(practice.get("imd_imputed", False)):
         imd += " (imputed)"
@@ -653,7 +675,7 @@ def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_nam
         rows.append(("Note", _e(detail)))
     if card.moved is not None and card.baseline is not None:
         rows.append((_e(compare_name), _e(str(card.baseline[code]))))
-        if bool(card.moved[code]):
+        if show_moves and bool(card.moved[code]):
             rows.append(("Change", "<b>changes consortium</b>"))
     cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<div class='practice-popup'><b>{_e(str(practice['name']))}</b><table>{cells}</table></div>"
@@ -692,18 +714,41 @@ def _plan_rows(plan: Any, settings: Any) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _comparison_rows(card: Scorecard, compare_name: str, show_moves: bool) -> list[tuple[str, str, str]]:
+    """The panel's words on the comparison: what is drawn, and why moves are not when the plans differ in size."""
+    if card.moved is None:
+        return []
+    s = card.summary
+    ours, theirs = s["consortia"], s["baseline_consortia"]
+    moved = f"{s['moved_practices']:,} practices ({s['moved_patients']:,} patients) change consortium"
+    if show_moves:
+        text = (
+            f"{compare_name}: {theirs} consortia against this plan's {ours}; {moved}. Its boundaries and rings on "
+            "the practices that change are in the layer list."
+        )
+    else:
+        text = (
+            f"{compare_name}: {theirs} consortia against this plan's {ours}, too different in number for moves to "
+            f"mean much ({moved}, most of them only because the plans differ in size). Its boundaries are in the "
+            "layer list; moved practices are drawn only for plans within "
+            f"{LIKE_SIZE:.0%} of each other in size."
+        )
+    return [("Comparison", text, "comparison")]
+
+
 def _panel_html(
     card: Scorecard,
     colours: dict[str, str],
     compare_name: str,
     about: list[tuple[str, str, str]] = (),
     links: list[tuple[str, str, str]] = (),
+    show_moves: bool = False,
 ) -> str:
     headlines = "".join(
         f"<tr class='{f'about {css}'.strip()}'><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v, css in about
     )
     headlines += "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in card.headlines())
-    has_moves = card.moved is not None
+    has_moves = show_moves  # the per-consortium match and moves mean something only between plans of like size
     moved_by = card.moved.groupby(card.assignment).sum() if has_moves else None
     head = [
         "",
@@ -749,11 +794,10 @@ def _panel_html(
         "<span class='dot'></span> GP practice (click for details; numbers are clusters)",
         "<span class='trust-key'>H</span> acute trust (main trust of at least one practice)",
     ]
+    if card.moved is not None:
+        legend.append(f"<span class='line base'></span> {_e(compare_name)} boundary (switch on in the layer list)")
     if has_moves:
-        legend += [
-            f"<span class='line base'></span> {_e(compare_name)} boundary",
-            "<span class='ring'></span> practice that changes consortium",
-        ]
+        legend.append("<span class='ring'></span> practice that changes consortium (switch on in the layer list)")
     return (
         "<div class='map-panel'>"
         "<details open><summary>Plan summary</summary>"
@@ -995,7 +1039,6 @@ body { position: relative; display: grid; grid-template-rows: minmax(0, 1fr) aut
   background: #1d1d1d; border: 1.5px solid #fff; box-sizing: border-box; box-shadow: 0 0 2px #000; }
 .ring { display: inline-block; width: 14px; height: 14px; border-radius: 50%; border: 3px solid #c2007a;
   box-sizing: border-box; vertical-align: middle; }
-.practice-dot.moved { background: #c2007a; }
 .trust-site, .trust-key { display: inline-block; background: #c62828; color: #fff; font-weight: bold;
   font-size: 12px; line-height: 18px; text-align: center; border: 1.5px solid #fff; border-radius: 3px;
   box-shadow: 0 0 3px #000; width: 18px; height: 18px; box-sizing: border-box; line-height: 15px; }
