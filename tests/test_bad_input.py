@@ -310,3 +310,95 @@ def test_settings_and_run_config_know_the_same_keys():
     from boundaries.config import RunConfig, RunSchema
 
     assert set(RunSchema.model_fields) == {f.name for f in fields(RunConfig)} - {"origins"}
+
+
+# --- the Python API: Problem checks its inputs, naming the unit and the field ----------------------------------
+#
+# To add a case, add an ``ApiCase``: a change to a small valid grid problem (``grid_graph`` attributes to set on a
+# node, or keyword arguments for ``Problem.from_graph``), the field the error must name, and what it must say.
+
+
+def grid_graph(ids: str = "tuple"):
+    """A 3 x 3 grid of units (tuples, or ints with ``ids="int"``), two local authorities, all data present."""
+    import networkx as nx
+
+    graph = nx.grid_2d_graph(3, 3)
+    for node in graph.nodes:
+        graph.nodes[node].update(
+            population=100, x=node[0] * 1000.0, y=node[1] * 1000.0, lad="A" if node[0] < 2 else "B", imd=10.0
+        )
+    return nx.convert_node_labels_to_integers(graph, ordering="sorted") if ids == "int" else graph
+
+
+@dataclass(frozen=True)
+class ApiCase:
+    id: str
+    node: dict[str, object]  # attributes set on the first unit (unit (0, 0), or 0 with int ids)
+    settings: dict[str, object]  # keyword arguments for Problem.from_graph
+    field: str  # the field named
+    says: str
+    ids: str = "tuple"
+    names_unit: bool = True  # the first unit is named too
+
+
+nan, inf = float("nan"), float("inf")
+API_CASES = [
+    ApiCase("nan-population", {"population": nan}, {}, "population", "has population nan: missing data"),
+    ApiCase("none-population", {"population": None}, {}, "population", "missing data"),
+    ApiCase("text-population", {"population": "100"}, {}, "population", "has population '100': not a number"),
+    ApiCase("bool-population", {"population": True}, {}, "population", "True: not a number"),
+    ApiCase("inf-population", {"population": inf}, {}, "population", "inf: not a finite number"),
+    ApiCase("negative-population", {"population": -5}, {}, "population", "negative population (-5)"),
+    ApiCase("nan-x", {"x": nan}, {}, "x", "has x nan: missing data"),
+    ApiCase("inf-y", {"y": inf}, {}, "y", "has y inf: not a finite number"),
+    ApiCase("text-x", {"x": "1km"}, {}, "x", "'1km': not a number"),
+    ApiCase("nan-imd", {"imd": nan}, {"imd": "imd"}, "imd", "has imd nan: missing data"),
+    ApiCase("int-ids-nan-population", {"population": nan}, {}, "population", "unit 0 has population nan", "int"),
+    ApiCase("missing-lad", {"lad": None}, {"lad": "lad"}, "lad", "has no lad (missing data"),
+    ApiCase("nan-lad-soft", {"lad": nan}, {"lad": "lad", "nesting": "soft"}, "lad", "has no lad (missing data"),
+    ApiCase("weights-misspelt", {}, {"weights": {"helth": 1.0}}, "weights", "did you mean 'health'?", names_unit=False),
+    ApiCase(
+        "weights-negative", {}, {"weights": {"health": -1}}, "weights.health", "-1 is not allowed", names_unit=False
+    ),
+    ApiCase("weights-nan", {}, {"weights": {"border": nan}}, "weights.border", "not a finite number", names_unit=False),
+    ApiCase("count-reversed", {}, {"n_consortia": (5, 2)}, "n_consortia", "low end above its high", names_unit=False),
+    ApiCase("count-bool", {}, {"n_consortia": True}, "n_consortia", "True is not an integer", names_unit=False),
+    ApiCase("health-floor-2", {}, {"health_floor": 2.0}, "health_floor", "at most 1", names_unit=False),
+    ApiCase("health-floor-no-data", {}, {"health_floor": 0.5}, "health_floor", "'community' column", names_unit=False),
+    ApiCase("imd-band-no-data", {}, {"imd_band": 5.0}, "imd_band", "needs an 'imd' column", names_unit=False),
+    ApiCase("max-practices-0", {}, {"max_practices": 0}, "max_practices", "0 is not allowed", names_unit=False),
+]
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
+def test_bad_api_input_is_one_clear_error(case: ApiCase):
+    from boundaries import InputError, Problem
+
+    graph = grid_graph(case.ids)
+    first = min(graph.nodes)
+    graph.nodes[first].update(case.node)
+    with pytest.raises(InputError) as caught:
+        Problem.from_graph(graph, 200, 500, **case.settings)
+    message = str(caught.value)
+    assert caught.value.field == case.field and message.startswith(f"field {case.field!r}: "), message
+    assert case.says in message, message
+    if case.names_unit:
+        assert f"unit {first!r} " in message, message
+
+
+def test_weights_may_be_a_dict_of_some_fields():
+    from boundaries import Problem, Weights
+
+    problem = Problem.from_graph(grid_graph(), 200, 500, weights={"health": 1.0, "border": 3})
+    assert problem.weights == Weights(health=1.0, border=3)
+    with pytest.raises(TypeError, match="weights must be a Weights or a dict"):
+        Problem.from_graph(grid_graph(), 200, 500, weights=[1.0])
+
+
+def test_a_good_problem_is_still_solved_with_tuple_and_int_ids():
+    from boundaries import Problem, solve
+
+    for ids in ("tuple", "int"):
+        graph = grid_graph(ids)
+        plan = solve(Problem.from_graph(graph, 200, 500, lad="lad"), time_limit=5)
+        assert plan.details["validation"].ok and set(plan.assignment.index) == set(graph.nodes)

@@ -11,14 +11,16 @@ Units are any areas a user brings (GP practices, wards, LSOAs): a DataFrame inde
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Literal
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, did_you_mean
 from .presets import preset as get_preset
 
 if TYPE_CHECKING:
@@ -84,22 +86,45 @@ class Problem:
 
     def __post_init__(self) -> None:
         # unit ids are kept as given (any hashable: practice codes, ward codes, ints, tuples); the graph's
-        # nodes must be the very same ids
+        # nodes must be the very same ids. Every check names the unit and the field: a NaN population or a
+        # text coordinate found here is one clear line, found by a solver it is a cast error three modules deep
+        # or, worse, a plan that quietly ignores the unit or a rule.
+        if not isinstance(self.units, pd.DataFrame):
+            raise TypeError(f"units must be a pandas DataFrame indexed by unit id, not {type(self.units).__name__}")
+        if not isinstance(self.graph, nx.Graph) or self.graph.is_directed():
+            raise TypeError(f"graph must be an undirected networkx Graph, not {type(self.graph).__name__}")
         self.units = self.units.copy()
         missing = {"population", "x", "y"} - set(self.units.columns)
         if missing:
             raise ValueError(f"units lack column(s) {sorted(missing)}: need population, x, y")
+        if self.units.empty:
+            raise InputError("no units: a problem needs at least one unit to plan", field="units")
         if self.units.index.has_duplicates:
             dup = self.units.index[self.units.index.duplicated()][0]
-            raise ValueError(f"unit {dup!r} appears twice")
-        if (self.units["population"] < 0).any():
-            raise ValueError("a unit has a negative population")
+            raise ValueError(f"unit {_unit(dup)} appears twice")
+        for column in ("population", "x", "y", "imd"):
+            if column in self.units.columns:
+                self.units[column] = _numbers(self.units[column], column)
+        negative = self.units.index[self.units["population"] < 0]
+        if len(negative):
+            raise InputError(
+                f"unit {_unit(negative[0])} has a negative population ({self.units.at[negative[0], 'population']})",
+                field="population",
+            )
         if self.nesting not in NESTINGS:
             raise ValueError(f"nesting must be one of {NESTINGS}, not {self.nesting!r}")
         if self.nesting != "off" and "lad" not in self.units.columns:
             raise ValueError(f"nesting={self.nesting!r} needs a 'lad' column on the units (or nesting='off')")
+        if self.nesting != "off":
+            _no_gaps(self.units["lad"], "lad", f"nesting={self.nesting!r} puts every unit in a local authority")
+        if "community" in self.units.columns:
+            _no_gaps(self.units["community"], "community", "health rules compare every unit's community")
+        for name in ("min_population", "max_population"):
+            _number(getattr(self, name), name)
         if not 0 <= self.min_population <= self.max_population:
             raise ValueError(f"population bounds {self.min_population:,}-{self.max_population:,} are not a range")
+        self._check_rules()
+        self.weights = _weights(self.weights)
         unknown = set(self.graph.nodes) ^ set(self.units.index)
         if unknown:
             raise ValueError(f"graph nodes and units differ, e.g. {sorted(unknown, key=repr)[:3]}")
@@ -118,6 +143,37 @@ class Problem:
             raise ValueError(f"unknown priority {sorted(bad)}; objective terms are {', '.join(TERMS)}")
         if self.max_moves is not None and self.baseline is None:
             raise ValueError("max_moves needs a baseline plan to count moves from")
+
+    def _check_rules(self) -> None:
+        """The optional rules: the right type and range, and the data they need present. A health floor
+        without communities or a deprivation band without IMD would otherwise be dropped without a word."""
+        n = self.n_consortia
+        if isinstance(n, list | tuple):
+            if len(n) != 2:
+                raise InputError(f"{n!r} is not a count or a (low, high) range", field="n_consortia")
+            for value in n:
+                _number(value, "n_consortia", integer=True)
+            if n[0] > n[1]:
+                raise InputError(f"the range {n[0]}-{n[1]} has its low end above its high", field="n_consortia")
+            self.n_consortia = (n[0], n[1])
+        elif n is not None:
+            _number(n, "n_consortia", integer=True)
+        if self.health_floor is not None:
+            _number(self.health_floor, "health_floor")
+            if self.health_floor > 1:
+                raise InputError(f"{self.health_floor} is a share of patients: at most 1", field="health_floor")
+            if "community" not in self.units.columns:
+                raise InputError("a health floor needs a 'community' column on the units", field="health_floor")
+        if self.imd_band is not None:
+            _number(self.imd_band, "imd_band")
+            if "imd" not in self.units.columns and self.imd_reference is None:
+                raise InputError("a deprivation band needs an 'imd' column on the units", field="imd_band")
+        if self.max_practices is not None:
+            _number(self.max_practices, "max_practices", integer=True, least=1)
+        if self.max_moves is not None:
+            _number(self.max_moves, "max_moves", integer=True)
+        if self.candidate_radius_km is not None:
+            _number(self.candidate_radius_km, "candidate_radius_km", least=1e-9)
 
     def _named_units(self):
         yield "fixed", list(self.fixed)
@@ -283,6 +339,77 @@ class Problem:
             **settings,
         )
         return problem
+
+
+def _unit(unit) -> str:
+    """A unit id as the user wrote it: ``0`` or ``'E05000001'``, not numpy's ``np.int64(0)``."""
+    return repr(unit.item() if isinstance(unit, np.generic) else unit)
+
+
+def _number(value, field: str, *, integer: bool = False, least: float = 0) -> None:
+    """A rule's value must be a finite number (an integer where a count is meant) of at least ``least``:
+    ``True`` is not a count and ``"200"`` is not a bound, though Python would compare both."""
+    kind = "an integer" if integer else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise InputError(f"{value!r} is not {kind}", field=field)
+    if integer and not isinstance(value, numbers.Integral):
+        raise InputError(f"{value!r} is not {kind}", field=field)
+    if value < least:
+        raise InputError(f"{value!r} is not allowed: at least {least:g}", field=field)
+
+
+def _numbers(column: pd.Series, field: str) -> pd.Series:
+    """A numeric column with every value finite, or an error naming the first unit that is not: text (even
+    "100"), booleans, None, NaN and infinity are refused rather than coerced."""
+    if column.dtype == bool:
+        raise InputError(f"unit {_unit(column.index[0])} has {field} {column.iloc[0]!r}: not a number", field=field)
+    if column.dtype == object:
+        for unit, value in column.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise InputError(f"unit {_unit(unit)} has {field} {value!r}: not a number", field=field)
+        column = pd.to_numeric(column)
+    if column.dtype.kind not in "iuf":
+        raise InputError(f"{field} must be numbers, not {column.dtype}", field=field)
+    bad = column.index[~np.isfinite(column.to_numpy(dtype=float))]
+    if len(bad):
+        value = column.at[bad[0]]
+        what = "missing data" if pd.isna(value) else "not a finite number"
+        raise InputError(
+            f"unit {_unit(bad[0])} has {field} {value}: {what} ({len(bad)} unit(s) in all); give every unit a "
+            "finite number",
+            field=field,
+        )
+    return column
+
+
+def _no_gaps(column: pd.Series, field: str, why: str) -> None:
+    """Labels (local authority, community) present for every unit: a missing one is missing data, named
+    with its unit, not a bounds problem the solver reports later."""
+    blank = column.isna() | column.astype(str).str.strip().isin(("", "nan", "None", "<NA>"))
+    if blank.any():
+        unit = column.index[blank.to_numpy()][0]
+        raise InputError(
+            f"unit {_unit(unit)} has no {field} (missing data; {blank.sum()} unit(s) in all): {why}", field=field
+        )
+
+
+def _weights(weights) -> Weights:
+    """``Weights``, or a mapping of some of its fields (the rest keep their defaults; a misspelt key is an
+    error, not a weight silently left at its default); every weight a finite number of at least 0."""
+    if isinstance(weights, Mapping):
+        names = [f.name for f in fields(Weights)]
+        for key in weights:
+            if key not in names:
+                raise InputError(
+                    f"unknown weight {key!r}{did_you_mean(str(key), names)}; weights are {', '.join(names)}",
+                    field="weights",
+                )
+        weights = Weights(**weights)
+    if not isinstance(weights, Weights):
+        raise TypeError(f"weights must be a Weights or a dict of its fields, not {type(weights).__name__}")
+    for f in fields(Weights):
+        _number(getattr(weights, f.name), f"weights.{f.name}")
+    return weights
 
 
 def auto_count(population: int, lo: int, hi: int, typical: int, slack: float = 0.15) -> tuple[int, int]:
