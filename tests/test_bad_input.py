@@ -153,9 +153,21 @@ CASES = [
     command(("batch", "--workers", "-1", "--out", "{tmp}"), ("field '--workers'",), "-1 is not allowed", "workers-1"),
     command(
         ("batch", "--regions", "London", "--scheduler", "not an address", "--out", "{tmp}"),
-        ("scheduler",),
-        "cannot reach a Dask scheduler at 'not an address'",
+        ("field '--scheduler'",),
+        "cannot reach a Dask scheduler at 'not an address': missing port number",
         "scheduler",
+    ),
+    command(
+        ("batch", "--regions", "London", "--scheduler", "tcp://127.0.0.1:1", "--out", "{tmp}"),
+        ("field '--scheduler'", "'tcp://127.0.0.1:1'"),
+        "nothing is listening on port 1 of 127.0.0.1",
+        "scheduler-not-listening",
+    ),
+    command(
+        ("batch", "--regions", "London", "--scheduler", "127.0.0.1:99999", "--out", "{tmp}"),
+        ("field '--scheduler'",),
+        "port 99999 is not a port number",
+        "scheduler-bad-port",
     ),
     command(
         ("batch", "--regions", "London", "--out", "{tmp}/file"),
@@ -402,3 +414,35 @@ def test_a_good_problem_is_still_solved_with_tuple_and_int_ids():
         graph = grid_graph(ids)
         plan = solve(Problem.from_graph(graph, 200, 500, lad="lad"), time_limit=5)
         assert plan.details["validation"].ok and set(plan.assignment.index) == set(graph.nodes)
+
+
+def test_a_scheduler_address_where_no_dask_scheduler_answers_is_bad_input(tmp_path):
+    # something listens (a web server, a typo'd port) but hangs up: no Dask handshake, no traceback
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def hang_up() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connection.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        result = CliRunner().invoke(
+            app, ["batch", "--regions", "London", "--scheduler", address, "--out", str(tmp_path)]
+        )
+    finally:
+        server.close()
+    message = one_line(result.stderr)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr + result.stdout, message
+    assert message.startswith(f"error: field '--scheduler': cannot reach a Dask scheduler at {address!r}"), message
+    assert "answer" in message, message

@@ -23,6 +23,7 @@ from .status import Status, solved
 
 SHA_NAMES = tuple(SHA_REGIONS.values())
 LOCAL_HTTP = "127.0.0.1:0"  # the local scheduler's HTTP endpoint: any free port, this machine only
+SCHEDULER_TIMEOUT = 10.0  # seconds to reach a --scheduler: a cluster answers in well under this, or not at all
 
 
 def parse_regions(text: str, option: str = "--regions") -> list[str]:
@@ -63,17 +64,57 @@ def _one_each(regions: Iterable[str]) -> list[str]:
     return seen
 
 
+def _scheduler_error(scheduler: str, reason: str) -> InputError:
+    return InputError(f"cannot reach a Dask scheduler at {scheduler!r}: {reason}", field="--scheduler")
+
+
+def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
+    """A malformed address, an unknown host or a port with nothing listening is bad input, said at once: Dask
+    itself retries a refused connection until its 30 s timeout and then raises a long traceback. A TCP
+    address is tried with one plain socket first (other protocols are left to Dask)."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(scheduler)
+        if protocol not in ("tcp", "tls"):
+            return
+        host, port = parse_host_port(location)
+    except ValueError as err:
+        raise _scheduler_error(scheduler, f"{err} (expected tcp://host:port, e.g. tcp://10.0.0.5:8786)") from None
+    if not 0 < port < 65536:
+        raise _scheduler_error(scheduler, f"port {port} is not a port number (1-65535)")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except socket.gaierror:
+        raise _scheduler_error(scheduler, f"unknown host {host!r}") from None
+    except ConnectionRefusedError:
+        raise _scheduler_error(scheduler, f"nothing is listening on port {port} of {host} (is it running?)") from None
+    except TimeoutError:
+        raise _scheduler_error(scheduler, f"no answer within {timeout:g} s") from None
+    except OSError as err:
+        raise _scheduler_error(scheduler, err.strerror or str(err)) from None
+
+
 def _client(scheduler: str | None, workers: int):
     """A Dask client and the local cluster it owns (None with ``scheduler``); a scheduler that cannot be
-    reached or a malformed address is bad input, not a traceback."""
+    reached, a malformed address, or a port where something other than a Dask scheduler answers is bad
+    input, said within ``SCHEDULER_TIMEOUT`` seconds, not a traceback."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
+        check_scheduler(scheduler)
         try:
-            return Client(scheduler), None
-        except (OSError, ValueError, TypeError) as err:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT), None
+        except OSError as err:  # connected, then no Dask handshake within the timeout, or the line dropped
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise InputError(f"cannot reach a Dask scheduler at {scheduler!r}: {reason}", field="scheduler") from None
+            raise _scheduler_error(scheduler, f"no Dask scheduler answered ({reason})") from err
+        except Exception as err:  # whatever answered spoke another protocol (Dask misreads it as a huge frame)
+            raise _scheduler_error(
+                scheduler, f"something other than a Dask scheduler answers there ({type(err).__name__})"
+            ) from err
     # No dashboard. The scheduler still serves a small HTTP endpoint (health checks): on a free port of this
     # machine only, so a second batch (or any program on 8787) never prints "Port 8787 is already in use".
     cluster = LocalCluster(
