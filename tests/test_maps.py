@@ -366,11 +366,11 @@ def browser():
 class Opened:
     """A map opened from file:// with every network request blocked and recorded."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, size: tuple[int, int] = (1400, 900)):
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.requests: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]}, offline=True)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -804,3 +804,115 @@ def test_island_parts_are_named_on_the_map(tmp_path):
         lads = ", ".join(row["island_lads"])
         words = f"Island parts: {int(row['island_parts'])} ({row['island_km2']:.2f} km²) of {lads}"
         assert json.dumps(words)[1:-1] in text, name  # the hover text travels inside the map's GeoJSON
+
+
+# the hover card of an area, opened at a point of the map (x from the left, as a share of its width)
+OPEN_TOOLTIP_AT = """([label, share]) => {
+    const map = Object.values(window).find(v => v instanceof L.Map), size = map.getSize();
+    let area = null;
+    Object.values(window).filter(v => v instanceof L.GeoJSON).forEach(g => g.eachLayer(l => {
+        if (l.feature && l.feature.properties.consortium === label) area = l;
+    }));
+    area.openTooltip(map.containerPointToLatLng([size.x * share, size.y / 2]));
+    const box = area.getTooltip().getElement().getBoundingClientRect();
+    return {left: box.left, right: box.right, top: box.top, bottom: box.bottom, width: box.width,
+            vw: window.innerWidth, vh: window.innerHeight};
+}"""
+
+POPUP_BOX = """() => {
+    const content = document.querySelector('.leaflet-popup-content');
+    const box = document.querySelector('.leaflet-popup').getBoundingClientRect();
+    return {width: box.width, vw: window.innerWidth,
+            overflows: content.scrollWidth > content.clientWidth + 1};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["phone", "laptop"])
+def test_browser_layout_fits_phone_and_laptop(browser, region, tmp_path, size):
+    path = tmp_path / "layout.html"
+    plan = by_lad(region)
+    render_map(_rough_plan(region), region, path=path, settings=SETTINGS, compare=_shifted(region))
+    width, height = SIZES[size]
+    opened = Opened(browser, path, (width, height))
+    try:
+        page = opened.page
+        panel = page.locator(".map-panel")
+        body = panel.locator("details.panel-body")
+        if size == "phone":  # the panel and the list of layers start folded: the map is what one sees first
+            assert body.evaluate("d => d.open") is False
+            assert panel.bounding_box()["height"] < 60
+            assert page.locator(".leaflet-control-layers-expanded").count() == 0
+            opened.screenshot("layout-phone")
+            panel.locator("summary.panel-toggle").click()  # one tap opens it
+            assert ROUGH_LABEL in assert_on_screen(page, ".map-panel tr.quality")
+            panel.locator("summary.panel-toggle").click()
+        else:
+            assert body.evaluate("d => d.open") is True
+            assert ROUGH_LABEL in assert_on_screen(page, ".map-panel tr.quality")
+            assert page.locator(".leaflet-control-layers-expanded").count() == 1
+        footer = assert_on_screen(page, ".map-attribution")
+        assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
+        # a hover card fits the window wherever it opens, near either edge, however long its lines
+        for share in (0.95, 0.05, 0.5):
+            box = page.evaluate(OPEN_TOOLTIP_AT, [plan["P05"], share])
+            assert box["width"] <= min(360, box["vw"] - 24) + 1, box
+            assert box["left"] >= 0 and box["right"] <= box["vw"], box
+            assert box["top"] >= 0 and box["bottom"] <= box["vh"], box
+        opened.screenshot(f"layout-tooltip-{size}")
+        page.evaluate(
+            "() => Object.values(window).filter(v => v instanceof L.GeoJSON)"
+            ".forEach(g => g.eachLayer(l => l.closeTooltip()))"
+        )
+        page.evaluate(OPEN_PRACTICE_POPUP, "P05")
+        page.locator(".leaflet-popup-content").wait_for()
+        box = page.evaluate(POPUP_BOX)
+        assert box["width"] <= box["vw"] - 40 and not box["overflows"], box
+        opened.screenshot(f"layout-popup-{size}")
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+PATHS_INSIDE_MAP = """css => {
+    const frame = document.querySelector('.folium-map').getBoundingClientRect();
+    return Array.from(document.querySelectorAll('path.' + css)).every(p => {
+        const b = p.getBoundingClientRect();
+        return b.left >= frame.left - 1 && b.right <= frame.right + 1 && b.top >= frame.top - 1
+            && b.bottom <= frame.bottom + 1;
+    });
+}"""
+
+
+@pytest.mark.browser
+def test_browser_print_gives_a_clean_a4_map_with_key_and_attribution(browser, region, tmp_path):
+    path = tmp_path / "print.html"
+    render_map(_rough_plan(region), region, path=path, compare=_shifted(region), compare_name="Old plan")
+    a4 = (1123, 794)  # A4 landscape at 96 dpi
+    opened = Opened(browser, path, a4)
+    try:
+        page = opened.page
+        switch_on(page, "Old plan")  # one comparison layer on, the other (moved practices) left off
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        page.emulate_media(media="print")
+        for hidden in (".map-panel", ".practice-search", ".leaflet-control-layers", ".leaflet-control-zoom"):
+            assert not page.locator(hidden).is_visible(), hidden
+        key = assert_on_screen(page, ".print-key")
+        assert f"Plan quality: {ROUGH_LABEL}" in key
+        assert "consortium area" in key and "local authority boundary" in key and "acute trust" in key
+        assert "Old plan boundary" in key and "changes consortium" not in key  # only the layers that are on
+        footer = assert_on_screen(page, ".map-attribution")
+        assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
+        title = page.locator(".map-title").bounding_box()
+        frame = page.locator(".folium-map").bounding_box()
+        assert title["y"] + title["height"] <= frame["y"] + 1  # the title above the map, not over it
+        assert frame["width"] == pytest.approx(281 * 96 / 25.4, abs=2)  # the A4 page's width inside its margins
+        assert opened.shapes(AREA_CLASS) == 3 and page.evaluate(PATHS_INSIDE_MAP, AREA_CLASS)  # fitted to the page
+        opened.screenshot("map-print")
+        page.pdf(path=str(ARTIFACTS / "map-print.pdf"), format="A4", landscape=True, print_background=True)
+        page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+        page.emulate_media(media="screen")
+        assert page.locator(".map-panel").is_visible() and not page.locator(".print-key").is_visible()
+        opened.assert_clean()
+    finally:
+        opened.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import html
 import itertools
+import json
 import os
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
@@ -86,6 +87,8 @@ GEOCODE_RULES = {  # the geocode column of region.practices (see boundaries.io.g
 AREA_CLASS = "consortium-area"
 BASELINE_CLASS = "baseline-area"
 MOVED_CLASS = "moved-ring"
+#: Screens on which the panel and the list of layers start folded: a phone upright or on its side.
+SMALL_SCREEN = "(max-width: 600px), (max-height: 500px)"
 SEARCH_LIMIT = 8  # search results listed at once; more are counted ("type more")
 SEARCH_ZOOM = 15  # the closest a found practice is shown at (streets); closer than that its area is shown whole
 SEARCH_MIN_ZOOM = 11  # and never further out than a town's scale, even when its area is larger
@@ -157,23 +160,27 @@ def render_map(
         _lads_layer(lads).add_to(fmap)
         summary = card.summary
         show_moves = card.moved is not None and like_sized(summary["consortia"], summary["baseline_consortia"])
+        switchable: dict[str, str] = {}  # legend entry -> the JavaScript name of its layer (for the print key)
         if compare is not None:
-            _baseline_layer(compare, region, compare_name, tolerance).add_to(fmap)
+            baseline = _baseline_layer(compare, region, compare_name, tolerance).add_to(fmap)
+            switchable["base"] = baseline.get_name()
         _trusts_layer(card, region).add_to(fmap)
         practices = _practices_layer(card, region, compare_name, show_moves)
         practices.add_to(fmap)
         if show_moves:
-            _moved_layer(card, region, compare_name).add_to(fmap)
+            switchable["ring"] = _moved_layer(card, region, compare_name).add_to(fmap).get_name()
         _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
-        folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-        _FitBeside(_bounds_latlon(areas)).add_to(fmap)
+        control = folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+        _Layout(_bounds_latlon(areas), control).add_to(fmap)
 
         root = fmap.get_root()
         root.html.add_child(Element(_title_html(title)), name="boundaries_title")
         about = _plan_rows(plan, settings) + _comparison_rows(card, compare_name, show_moves)
         links = _download_links(downloads)
-        panel = _panel_html(card, colours, compare_name, about, links, show_moves)
+        legend = _legend(card, compare_name, show_moves)
+        panel = _panel_html(card, colours, compare_name, about, links, show_moves, legend)
         root.html.add_child(Element(panel), name="boundaries_panel")
+        root.html.add_child(Element(_print_key_html(about, legend, switchable)), name="boundaries_print_key")
         root.html.add_child(Element(_ATTRIBUTION_HTML), name="boundaries_attribution")
         make_offline(fmap)
         root.header.add_child(Element(f"<style>{_CSS}</style>"), name="boundaries_css")  # after Leaflet's
@@ -373,7 +380,7 @@ def _practices_layer(card: Scorecard, region: Region, compare_name: str, show_mo
         callback="""function (row) {
             var marker = L.marker([row[0], row[1]], {
                 icon: L.divIcon({className: row[3], iconSize: [10, 10]}), title: row[4], code: row[5]});
-            marker.bindPopup(row[2], {maxWidth: 340});
+            marker.bindPopup(row[2], {maxWidth: Math.min(340, window.innerWidth - 100)});  // fits a phone
             return marker;
         }""",
         showCoverageOnHover=False,
@@ -397,23 +404,70 @@ def _moved_layer(card: Scorecard, region: Region, compare_name: str) -> folium.G
         name=_e(f"Practices changing consortium ({len(features)})"),
         show=False,
         marker=folium.CircleMarker(radius=7, color="#c2007a", weight=2.5, fill=False, className=MOVED_CLASS),
-        on_each_feature=JsCode("function (f, layer) { layer.bindPopup(f.properties.popup, {maxWidth: 340}); }"),
+        on_each_feature=JsCode(
+            "function (f, layer) {"
+            " layer.bindPopup(f.properties.popup, {maxWidth: Math.min(340, window.innerWidth - 100)}); }"
+        ),
     )
 
 
-class _FitBeside(MacroElement):
-    """Fit the region in the window, leaving the left side to the summary panel on wide screens."""
+class _Layout(MacroElement):
+    """What makes one page work on a laptop, a phone and paper (issue 15, item 7).
+
+    - The region is fitted beside the summary panel when the panel is open, over the whole map when not.
+    - On a small screen (``SMALL_SCREEN``: a phone, upright or on its side) the panel (see ``_PANEL_FOLD``) and
+      the list of layers start folded to one button each, so the map is what a reader sees first.
+    - Hover cards (non-permanent tooltips) are kept inside the map: their width is capped in CSS, and here each
+      one is shifted back inside the map's frame when the pointer is near an edge, which Leaflet does not do.
+    - Printing: ``beforeprint`` switches the page to its A4 layout (class ``printing``, see ``_PRINT_CSS``),
+      tells Leaflet the map's new size and fits the region into it; ``afterprint`` puts the screen view back.
+      Only the comparison layers that are switched on get a line in the printed key.
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {
-            paddingTopLeft: [Math.min(500, window.innerWidth * 0.36), 50], paddingBottomRight: [10, 10]});
-        {% endmacro %}"""
+(function () {
+    var map = {{ this._parent.get_name() }}, layers = {{ this.control.get_name() }};
+    var bounds = {{ this.bounds|tojson }}, small = window.matchMedia({{ this.small|tojson }}).matches;
+    var panel = document.querySelector('.map-panel details.panel-body');
+    var besidePanel = panel && panel.open ? Math.min(500, window.innerWidth * 0.36) : 10;
+    map.fitBounds(bounds, {paddingTopLeft: [besidePanel, 50], paddingBottomRight: [10, 10], animate: false});
+    if (small) {  // a phone: the list of layers folds to its button (a tap opens it, a tap on the map folds it)
+        layers.collapse();
+        map.on('click', function () { layers.collapse(); });
+    }
+    var place = L.Tooltip.prototype._setPosition;
+    L.Tooltip.include({_setPosition: function (pos) {
+        place.call(this, pos);
+        if (this.options.permanent || !this._map) return;
+        var box = this._container.getBoundingClientRect(), frame = this._map.getContainer().getBoundingClientRect();
+        var dx = Math.max(Math.min(0, frame.right - 4 - box.right), frame.left + 4 - box.left);
+        var dy = Math.max(Math.min(0, frame.bottom - 4 - box.bottom), frame.top + 4 - box.top);
+        if (dx || dy) L.DomUtil.setPosition(this._container, L.DomUtil.getPosition(this._container).add([dx, dy]));
+    }});
+    var screenView = null;
+    window.addEventListener('beforeprint', function () {
+        screenView = {center: map.getCenter(), zoom: map.getZoom()};
+        document.documentElement.classList.add('printing');
+        Array.prototype.forEach.call(document.querySelectorAll('.print-key li[data-layer]'), function (item) {
+            item.hidden = !map.hasLayer(window[item.getAttribute('data-layer')]);
+        });
+        map.invalidateSize({animate: false, pan: false});
+        map.fitBounds(bounds, {padding: [6, 6], animate: false});
+    });
+    window.addEventListener('afterprint', function () {
+        document.documentElement.classList.remove('printing');
+        map.invalidateSize({animate: false, pan: false});
+        if (screenView) map.setView(screenView.center, screenView.zoom, {animate: false});
+    });
+})();
+{% endmacro %}"""
     )
 
-    def __init__(self, bounds: tuple[float, float, float, float]):
+    def __init__(self, bounds: tuple[float, float, float, float], control: folium.LayerControl):
         super().__init__()
-        self._name = "FitBeside"
+        self._name = "Layout"
+        self.control, self.small = control, SMALL_SCREEN
         south, west, north, east = bounds
         self.bounds = [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
 
@@ -743,6 +797,7 @@ def _panel_html(
     about: list[tuple[str, str, str]] = (),
     links: list[tuple[str, str, str]] = (),
     show_moves: bool = False,
+    legend: list[tuple[str, str]] = (),
 ) -> str:
     headlines = "".join(
         f"<tr class='{f'about {css}'.strip()}'><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v, css in about
@@ -788,23 +843,13 @@ def _panel_html(
             match = card.matching.get(label)
             cells += [_e(match) if match is not None else "—", str(int(moved_by.get(label, 0)))]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    legend = [
-        "<span class='swatch' style='background:#4e79a7'></span> consortium area (neighbours differ)",
-        "<span class='line lad'></span> local authority boundary",
-        "<span class='dot'></span> GP practice (click for details; numbers are clusters)",
-        "<span class='trust-key'>H</span> acute trust (main trust of at least one practice)",
-    ]
-    if card.moved is not None:
-        legend.append(f"<span class='line base'></span> {_e(compare_name)} boundary (switch on in the layer list)")
-    if has_moves:
-        legend.append("<span class='ring'></span> practice that changes consortium (switch on in the layer list)")
     return (
-        "<div class='map-panel'>"
-        "<details open><summary>Plan summary</summary>"
+        "<div class='map-panel'><details class='panel-body' open><summary class='panel-toggle'>About this map"
+        "</summary><details open><summary>Plan summary</summary>"
         f"<table class='headlines'>{headlines}</table></details>"
         + _downloads_html(links)
         + "<details><summary>Legend</summary><ul class='legend'>"
-        + "".join(f"<li>{item}</li>" for item in legend)
+        + "".join(f"<li>{item}{_SWITCH_ON if key else ''}</li>" for item, key in legend)
         + "</ul></details>"
         + _GLOSSARY_HTML
         + f"<details><summary>All consortia ({len(card.consortia)})</summary>"
@@ -814,8 +859,45 @@ def _panel_html(
         + "".join(body)
         + "</tbody></table></div>"
         + _TABLE_NOTE
-        + "</details></div>"
+        + "</details></details></div>"
+        + _PANEL_FOLD
     )
+
+
+_SWITCH_ON = " (switch on in the layer list)"
+#: Runs as soon as the panel is in the page, before the map is drawn, so a phone never shows it open.
+_PANEL_FOLD = (
+    "<script>if (window.matchMedia(" + json.dumps(SMALL_SCREEN) + ").matches) "
+    "document.querySelector('.map-panel details.panel-body').open = false;</script>"
+)
+
+
+def _legend(card: Scorecard, compare_name: str, show_moves: bool) -> list[tuple[str, str]]:
+    """(HTML, key) per legend line; the key names a comparison layer (off at first), "" for the others."""
+    legend = [
+        ("<span class='swatch' style='background:#4e79a7'></span> consortium area (neighbours differ)", ""),
+        ("<span class='line lad'></span> local authority boundary", ""),
+        ("<span class='dot'></span> GP practice (click for details; numbers are clusters)", ""),
+        ("<span class='trust-key'>H</span> acute trust (main trust of at least one practice)", ""),
+    ]
+    if card.moved is not None:
+        legend.append((f"<span class='line base'></span> {_e(compare_name)} boundary", "base"))
+    if show_moves:
+        legend.append(("<span class='ring'></span> practice that changes consortium", "ring"))
+    return legend
+
+
+def _print_key_html(about: list[tuple[str, str, str]], legend: list[tuple[str, str]], layers: dict[str, str]) -> str:
+    """The key printed under the map (hidden on screen): the plan's quality and the legend.
+
+    A comparison line carries its layer's JavaScript name, so that ``_Layout`` prints it only when that layer
+    is switched on.
+    """
+    quality = next((text for name, text, _ in about if name == "Plan quality"), "")
+    items = "".join(
+        f"<li data-layer='{_e(layers[key])}'>{item}</li>" if key else f"<li>{item}</li>" for item, key in legend
+    )
+    return f"<div class='print-key'><p>Plan quality: {_e(quality)}</p><ul>{items}</ul></div>"
 
 
 def _download_links(downloads: Iterable[str] | Mapping[str, str] | None) -> list[tuple[str, str, str]]:
@@ -1067,4 +1149,39 @@ path.search-ring { stroke-dasharray: 4 3; }
 .map-panel dd { margin: 0 0 0 12px; } .map-panel dd ul { margin: 2px 0; padding-left: 16px; }
 .map-panel details details { margin-left: 8px; }
 @media (max-width: 600px) { .map-title { font-size: 13px; padding: 4px 8px; } }
+/* hover cards and popups fit the window: their text wraps within its width instead of running off it */
+.leaflet-tooltip { white-space: normal; width: max-content; max-width: min(360px, calc(100vw - 24px));
+  box-sizing: border-box;
+  overflow-wrap: break-word; }
+.leaflet-popup-content { max-width: calc(100vw - 100px); overflow-wrap: anywhere; }
+.map-panel summary.panel-toggle { font-size: 14px; }
+.print-key { display: none; }
 """
+
+#: The A4 page. Written once for the class ``printing`` that ``_Layout`` sets on ``beforeprint`` (so Leaflet can
+#: be told the map's printed size before the page is laid out) and once for ``@media print`` itself, for a
+#: browser that prints without that event.
+_PRINT_RULES = """
+PRINTING, PRINTING body { width: 281mm; height: auto; overflow: visible; background: #fff; }
+PRINTING body { display: flex; flex-direction: column; }
+PRINTING .map-panel, PRINTING .practice-search, PRINTING .leaflet-control-zoom,
+PRINTING .leaflet-control-layers, PRINTING .leaflet-popup-pane, PRINTING .leaflet-tooltip-pane,
+PRINTING .search-ring { display: none !important; }
+PRINTING .map-title { order: -1; position: static; transform: none; max-width: none; box-shadow: none;
+  background: none; padding: 0 0 2mm; font-size: 15pt; text-align: left; }
+PRINTING .folium-map { order: 1; position: relative !important; width: 281mm !important; height: 158mm !important;
+  border: 0.3mm solid #888; box-sizing: border-box; }
+PRINTING .print-key { order: 2; display: block; font-size: 8.5pt; margin-top: 2mm; }
+PRINTING .print-key p { margin: 0 0 1mm; font-weight: bold; }
+PRINTING .print-key ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap;
+  gap: 1mm 6mm; }
+PRINTING .print-key li[hidden] { display: none; }
+PRINTING .map-attribution { order: 3; border: 0; padding: 1.5mm 0 0; font-size: 7.5pt; }
+"""
+_CSS += (
+    _PRINT_RULES.replace("PRINTING", "html.printing")
+    + "@media print {\n@page { size: A4 landscape; margin: 8mm; }\n"
+    + "html, body { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
+    + _PRINT_RULES.replace("PRINTING", "html")
+    + "}\n"
+)
