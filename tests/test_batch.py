@@ -214,9 +214,8 @@ def test_a_rerun_of_done_regions_only_starts_no_cluster(first, config):
 def test_the_batch_command_resumes_too(first):
     result = CliRunner().invoke(app, ["batch", "--regions", "North East", "--out", str(first.out)])
     assert result.exit_code == 0, result.output
-    assert "North East: feasible (already done)" in result.stdout or "North East: optimal (already done)" in (
-        result.stdout
-    )
+    status = first.by_region["North East"]["status"]
+    assert f"North East: {status} (already done" in result.stdout  # and, were its plan not proven, how far off
     assert f"maps: {first.out / 'index.html'}" in result.stdout
 
 
@@ -228,3 +227,133 @@ def test_force_solves_a_done_region_again(first, config):
     assert results[0]["status"] in ("optimal", "feasible") and results[0]["settings"]["time_limit"] == 5
     assert plan.stat().st_mtime_ns > written
     assert json.loads((first.out / "batch.json").read_text())[0]["region"] == "North East"
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A Dask scheduler and one worker as separate programs, each started in its own empty folder: a worker's
+    working folder is not the client's, as on a real cluster where it is another machine's disk."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dask = str(Path(sys.executable).parent / "dask")
+    folders = {name: tmp_path / name for name in ("scheduler", "worker", "client")}
+    for folder in folders.values():
+        folder.mkdir()
+    address_file = folders["scheduler"] / "scheduler.json"
+    common = ["--no-dashboard"]
+    programs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(address_file), *common],
+            cwd=folders["scheduler"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        programs.append(
+            subprocess.Popen(
+                [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", *common],
+                cwd=folders["worker"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        from dask.distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=120)
+        yield SimpleNamespace(address=address, **folders)
+    finally:
+        for program in reversed(programs):
+            program.terminate()
+            try:
+                program.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                program.kill()
+
+
+def test_a_batch_on_a_cluster_writes_every_file_where_the_client_is(cluster, config, monkeypatch):
+    # one small region (Hartlepool, one local authority) with a short limit: only what holds at any stopping
+    # point is asserted, the files the client was told about exist on its side and the index links resolve
+    monkeypatch.chdir(cluster.client)
+    results = run_batch(["E06000001"], config, "maps", scheduler=cluster.address, overrides={"time_limit": 5})
+    (result,) = results
+    assert result["status"] != "error", result
+    folder = cluster.client / "maps" / "e06000001"
+    assert (folder / "done.json").is_file() and (folder / "metrics.json").is_file()
+    assert json.loads((folder / "metrics.json").read_text())["status"] == result["status"]
+    assert all((folder / name).is_file() for name in result["files"].values()), result["files"]
+    page = (cluster.client / "maps" / "index.html").read_text()
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert all((cluster.client / "maps" / href).is_file() for href in hrefs), hrefs
+    assert list(cluster.worker.rglob("*.csv")) == list(cluster.worker.rglob("*.json")) == []  # nothing left there
+    # "already done" is checked where the files are: a rerun solves nothing
+    again = run_batch(["E06000001"], config, "maps", scheduler=cluster.address)
+    assert again[0]["skipped"] is True
+
+
+def _saved_region(out, config, *, objective: float, gap: float | None, bound: float | None = 1.0):
+    """A done region (Hartlepool, one authority) from an earlier run: its marker, its metrics, its plan."""
+    folder = out / "e06000001"
+    folder.mkdir(parents=True)
+    settings = config.for_region("E06000001", time_limit=5).to_dict()
+    summary = {"region": "Hartlepool", "status": "feasible", "consortia": 1, "gap": gap, "bound_patient_km": bound}
+    (folder / "done.json").write_text(json.dumps(summary))
+    metrics = {**summary, "objective_patient_km": objective, "settings": settings}
+    (folder / "metrics.json").write_text(json.dumps(metrics, default=str))
+    (folder / "plan.csv").write_text("saved plan\n")
+    return folder
+
+
+def test_a_done_region_that_is_not_proven_says_so(tmp_path):
+    (tmp_path / "north-east").mkdir()
+    marker = {"region": "North East", "status": "feasible", "consortia": 20, "gap": 0.14, "bound_patient_km": 5.0}
+    (tmp_path / "north-east" / "done.json").write_text(json.dumps(marker))
+    result = CliRunner().invoke(app, ["batch", "--regions", "North East", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    line = " ".join(result.stdout.split())
+    assert "North East: feasible (already done; not proven: up to 14% from the best possible: --improve" in line
+
+
+def test_improve_solves_an_unproven_region_again_and_keeps_the_better_plan(tmp_path, config):
+    worse = _saved_region(tmp_path / "worse", config, objective=1e12, gap=0.14)  # any real plan beats it
+    (result,) = run_batch(
+        ["E06000001"], config, tmp_path / "worse", workers=1, improve=True, overrides={"time_limit": 5}
+    )
+    assert not result.get("skipped") and result["status"] in ("optimal", "feasible"), result
+    assert (worse / "plan.csv").read_text() != "saved plan\n"
+    assert json.loads((worse / "metrics.json").read_text())["objective_patient_km"] < 1e12
+
+    better = _saved_region(tmp_path / "better", config, objective=0.0, gap=0.14)  # no real plan beats it
+    (result,) = run_batch(
+        ["E06000001"], config, tmp_path / "better", workers=1, improve=True, overrides={"time_limit": 5}
+    )
+    assert result["skipped"] is True and result["kept"].startswith("the new run found no better plan"), result
+    assert (better / "plan.csv").read_text() == "saved plan\n"
+    assert "the saved plan is kept" in (tmp_path / "better" / "index.html").read_text()
+
+    proven = _saved_region(tmp_path / "proven", config, objective=1e12, gap=0.0)  # proven: not solved again
+    (result,) = run_batch(["E06000001"], config, tmp_path / "proven", workers=1, improve=True)
+    assert result["skipped"] is True and "kept" not in result
+    assert (proven / "plan.csv").read_text() == "saved plan\n"
+
+
+def test_the_client_writes_a_regions_files_whole_and_only_its_own(tmp_path):
+    from boundaries.runner import save_region_outputs
+
+    folder = tmp_path / "north-east"
+    folder.mkdir()
+    for name in (".plan.k2j4h.csv", "map.html", "done.json"):  # a killed run's temporary, an older run's files
+        (folder / name).write_text("old")
+    outputs = {"done.json": b'{"status": "feasible"}', "plan.csv": b"code,consortium\n", "../escape.txt": b"x"}
+    result = save_region_outputs("North East", {"region": "North East", "outputs": outputs}, tmp_path)
+    assert "outputs" not in result  # the bytes are not kept in the summary (nor in batch.json)
+    assert sorted(p.name for p in folder.iterdir()) == ["done.json", "plan.csv"]
+    assert (folder / "plan.csv").read_text() == "code,consortium\n"
+    assert not (tmp_path / "escape.txt").exists()

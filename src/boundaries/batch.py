@@ -1,7 +1,9 @@
 """Every region at once on Dask distributed: a local cluster by default, any cluster given its scheduler.
 
-Each region is one task (``runner.run_region``) that writes its own folder and returns a summary, so a region
-that fails is reported and never costs another its results, and a rerun skips regions already done.
+Each region is one task (``runner.run_region_task``) that solves it on whichever machine the scheduler picks and
+returns its summary with its files, which the client writes under ``out_dir``: workers need not share the
+client's disk. A region that fails is reported and never costs another its results, and a rerun skips regions
+already done (their files are on the client, where that is checked).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .config import ConfigFile
 from .errors import InputError, did_you_mean
 from .quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, OGL_URL, is_proven, quality_label
 from .region import SHA_REGIONS, sha_choices, sha_name
-from .runner import is_done, remove_stale_temporaries, run_region
+from .runner import is_done, region_folder, remove_stale_temporaries, run_region_task, save_region_outputs
 from .status import Status, solved
 
 SHA_NAMES = tuple(SHA_REGIONS.values())
@@ -135,6 +137,7 @@ def run_batch(
     workers: int = 2,
     scheduler: str | None = None,
     force: bool = False,
+    improve: bool = False,
     data_dir: str | None = None,
     overrides: dict[str, Any] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
@@ -142,6 +145,9 @@ def run_batch(
     """Solve every region not yet done; returns one summary per region (skipped ones say so).
 
     SHA regions are taken under their one name, once each, whether given by name or code in any case.
+    ``force`` solves done regions again; ``improve`` only those whose saved plan is not proven (no bound, or
+    more than ``quality.CLOSE_ENOUGH`` from it), keeping the saved plan unless the new one is better
+    (``_better``): a region kept "done" at a 14% gap would otherwise never be improved by a rerun.
     """
     from dask.distributed import as_completed
 
@@ -152,11 +158,16 @@ def run_batch(
     remove_stale_temporaries(out_dir, ("batch.json", "index.html"))
     settings = {name: config.for_region(name, **(overrides or {})) for name in regions}  # bad options: at once
     results: list[dict[str, Any]] = []
-    todo = []
+    todo: list[str] = []
+    saved: dict[str, dict[str, Any]] = {}  # regions re-solved by --improve: their saved summary
     for name in regions:
         if not force and is_done(name, out_dir):
-            done = _done_summary(out_dir / slug(name))
-            result = {**done, "region": name, "skipped": True}
+            done = _done_summary(region_folder(out_dir, name))
+            if improve and not is_proven(done.get("status"), done.get("gap"), done.get("bound_patient_km")):
+                saved[name] = done
+                todo.append(name)
+                continue
+            result = {**done, "region": name, "folder": region_folder(out_dir, name).name, "skipped": True}
             results.append(result)
             if on_result:
                 on_result(result)
@@ -167,10 +178,9 @@ def run_batch(
         try:
             futures = {
                 client.submit(
-                    run_region,
+                    run_region_task,
                     name,
                     settings[name],
-                    str(out_dir),
                     data_dir,
                     key=f"region-{slug(name)}",
                     pure=False,
@@ -181,7 +191,13 @@ def run_batch(
                 name = futures[future]
                 try:
                     result = future.result()
-                except Exception as err:  # a worker died: the region is reported, the rest go on
+                    folder = region_folder(out_dir, name)
+                    if name in saved and not _better(result, folder):
+                        result = {**saved[name], "region": name, "skipped": True, "kept": _kept(result)}
+                    else:
+                        result = save_region_outputs(name, result, out_dir)  # written here, by the client
+                    result["folder"] = folder.name
+                except Exception as err:  # a worker died, or this disk refused: reported, the rest go on
                     result = {"region": name, "status": Status.ERROR, "error": f"{type(err).__name__}: {err}"}
                 results.append(result)
                 if on_result:
@@ -194,6 +210,45 @@ def run_batch(
     results.sort(key=lambda r: order.get(r["region"], len(order)))
     write_index(results, out_dir)
     return results
+
+
+#: Settings that change how long or how a plan is searched for, not what the best plan is: a saved plan and a
+#: new one that differ only in these are plans of the same problem, and the lower objective is the better.
+SEARCH_SETTINGS = ("time_limit", "gap", "seed", "backend")
+
+
+def _better(result: dict[str, Any], folder: Path) -> bool:
+    """Whether a re-solved region's new plan should replace its saved one (``run_batch(improve=True)``): it
+    has a plan, and either the rules changed since, or it costs less, or it costs the same and is proven
+    closer to its bound. A rerun that found a worse plan in its time must not throw a better one away."""
+    if not solved(result.get("status")):
+        return False
+    try:
+        old = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return True
+
+    def rules(summary: dict[str, Any]) -> dict[str, Any]:  # as JSON has them: tuples read back as lists
+        settings = {k: v for k, v in (summary.get("settings") or {}).items() if k not in SEARCH_SETTINGS}
+        return json.loads(json.dumps(settings, default=str))
+
+    if rules(old) != rules(result):
+        return True
+    new_cost, old_cost = result.get("objective_patient_km"), old.get("objective_patient_km")
+    if new_cost is None or old_cost is None:
+        return old_cost is None
+    tolerance = 1e-9 * max(1.0, abs(old_cost))
+    if new_cost < old_cost - tolerance:
+        return True
+    new_gap, old_gap = result.get("gap"), old.get("gap")
+    return new_cost <= old_cost + tolerance and new_gap is not None and (old_gap is None or new_gap < old_gap)
+
+
+def _kept(result: dict[str, Any]) -> str:
+    """Why --improve kept a saved plan, in the words the progress line and the index show."""
+    if not solved(result.get("status")):
+        return f"the new run found no plan ({result.get('status')}); the saved plan is kept"
+    return "the new run found no better plan; the saved plan is kept"
 
 
 def _done_summary(folder: Path) -> dict[str, Any]:
@@ -209,6 +264,12 @@ def _done_summary(folder: Path) -> dict[str, Any]:
     return done
 
 
+def _folder(result: dict[str, Any]) -> str:
+    """The folder a result's files are in: the one the batch wrote (named from the spec asked for, which for a
+    list of authorities is not the region's name), else the slug of its name."""
+    return str(result.get("folder") or slug(str(result["region"])))
+
+
 def _quality(result: dict[str, Any]) -> str:
     return quality_label(result.get("status"), result.get("gap"), result.get("bound_patient_km"))
 
@@ -218,7 +279,7 @@ def _download_links(result: dict[str, Any], out_dir: Path) -> str:
     for a region without a plan (its folder may hold an older run's files; its notes say why)."""
     if not solved(result.get("status")):
         return ""
-    folder = slug(str(result["region"]))
+    folder = _folder(result)
     return " · ".join(
         f'<a href="{html.escape(quote(f"{folder}/{name}"))}" title="{html.escape(about)}" download>'
         f"{html.escape(text)}</a>"
@@ -241,9 +302,9 @@ def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
     rows = []
     for r in results:
         name = html.escape(str(r["region"]))
-        folder = slug(str(r["region"]))
+        folder = _folder(r)
         link = f'<a href="{folder}/map.html">{name}</a>' if solved(r.get("status")) else name
-        detail = html.escape(str(r.get("error") or r.get("explanation") or ""))
+        detail = html.escape(str(r.get("error") or r.get("explanation") or r.get("kept") or ""))
         gap = r.get("gap")
         gap_text = f"{gap:.2%}" if isinstance(gap, int | float) else "—"
         css = "proven" if is_proven(r.get("status"), gap, r.get("bound_patient_km")) else "not-proven"

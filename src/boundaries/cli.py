@@ -296,6 +296,13 @@ def batch(
         typer.Option("--time-limit", help="Seconds per region.", show_default=_from_file("time_limit")),
     ] = None,
     force: Annotated[bool, typer.Option(help="Solve again regions already done.")] = False,
+    improve: Annotated[
+        bool,
+        typer.Option(
+            help="Solve again regions done with a plan that is not proven (no bound, or over 5% from it), "
+            "keeping the saved plan unless the new one is better."
+        ),
+    ] = False,
     out: OutOpt = Path("maps"),
     data: DataOpt = None,
 ) -> None:
@@ -325,7 +332,7 @@ def batch(
 
         def on_result(result: dict) -> None:
             status = result["status"]
-            note = " (already done)" if result.get("skipped") else ""
+            note = _done_note(result) if result.get("skipped") else ""
             colour = "green" if solved(status) else "red"
             detail = escape(str(result.get("error") or result.get("explanation") or ""))
             progress.console.print(
@@ -345,6 +352,7 @@ def batch(
             workers=workers,
             scheduler=scheduler,
             force=force,
+            improve=improve,
             data_dir=str(data) if data else None,
             overrides={"time_limit": time_limit},
             on_result=on_result,
@@ -353,6 +361,20 @@ def batch(
     if failures:
         code = BAD_INPUT if bad_input else NO_PLAN  # a settings mistake to fix first
         _fail(f"{len(failures)} region(s) without a plan: {', '.join(failures)}", code)
+
+
+def _done_note(result: dict) -> str:
+    """What a batch says of a region it did not solve again: kept by --improve (and why), or done, and when
+    the saved plan is not proven, how far it may be from the best and how to improve it (a rerun alone never
+    does: a done region is skipped)."""
+    from .quality import is_proven, quality_label
+
+    if result.get("kept"):
+        return f" ({result['kept']})"
+    status, gap, bound = result.get("status"), result.get("gap"), result.get("bound_patient_km")
+    if is_proven(status, gap, bound):
+        return " (already done)"
+    return f" (already done; {quality_label(status, gap, bound)}: --improve solves it again)"
 
 
 @app.command()

@@ -7,6 +7,8 @@ plain data (names, settings, a summary dict) so it travels between processes and
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 import time
 import traceback
 from dataclasses import asdict
@@ -95,7 +97,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         "data_vintage": DATA_VINTAGE,
         "explanation": plan.explanation,
     }
-    files: dict[str, str] = {}
+    files: dict[str, str] = {}  # names in the region's folder: it may be moved, published or copied whole
     if plan.feasible:
         validation = plan.details.get("validation")
         summary["validation"] = {
@@ -112,7 +114,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         summary["consortia"] = card.summary["consortia"]
         summary["scorecard"] = card.to_dict()
         summary["ccg2013_scorecard"] = ccg.to_dict()["summary"]
-        files["plan"] = str(write_plan_csv(plan.assignment, region, folder / "plan.csv"))
+        files["plan"] = write_plan_csv(plan.assignment, region, folder / "plan.csv").name
         areas = plan.to_geodataframe(region)
         table = card.consortia.drop(columns=[c for c in card.consortia.columns if c in areas.columns])
         areas = gpd.GeoDataFrame(areas.join(table), geometry="geometry", crs=areas.crs).reset_index()
@@ -120,10 +122,10 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         areas = _flat(areas)
         with atomic_path(folder / "consortia.gpkg") as tmp:
             areas.to_file(tmp, layer="consortia", driver="GPKG")
-        files["areas_gpkg"] = str(folder / "consortia.gpkg")
+        files["areas_gpkg"] = "consortia.gpkg"
         with atomic_path(folder / "consortia.geojson") as tmp:
             _to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON", COORDINATE_PRECISION=7)
-        files["areas_geojson"] = str(folder / "consortia.geojson")
+        files["areas_geojson"] = "consortia.geojson"
         head, full = card.text(), card.text(table=True)
         table = full[len(head) :].strip("\n") if full.startswith(head) else full
         text = [head, "", "Plan", "----", f"quality: {summary['quality']}"]
@@ -135,7 +137,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         text += [f"settings: {settings_text(config)}", f"data: {DATA_VINTAGE}", str(validation)]
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
         text += ["", table, "", ATTRIBUTION]
-        files["summary"] = str(write_text(folder / "summary.txt", "\n".join(text) + "\n"))
+        files["summary"] = write_text(folder / "summary.txt", "\n".join(text) + "\n").name
         render_map(
             plan,
             region,
@@ -148,11 +150,11 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             # the map links the files beside it: those written above, and metrics.json, written next
             downloads=[name for name in DOWNLOADS if name == "metrics.json" or (folder / name).is_file()],
         )
-        files["map"] = str(folder / "map.html")
+        files["map"] = "map.html"
     summary["files"] = files
     summary["seconds"] = round(time.perf_counter() - started, 2)
     write_text(folder / "metrics.json", json.dumps(summary, indent=2, default=str) + "\n")
-    files["metrics"] = str(folder / "metrics.json")
+    files["metrics"] = "metrics.json"
     done = {
         k: summary.get(k) for k in ("region", "status", "consortia", "bound_patient_km", "gap", "quality", "seconds")
     }
@@ -211,10 +213,10 @@ def _flat(frame):
 def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None) -> dict[str, Any]:
     """Solve one region and write its outputs under ``out_dir/<region-slug>/``. Never raises: a failure comes
     back as ``{"status": "error", "error": ...}`` so a batch keeps the other regions' results."""
-    from .region import load_region, sha_name
+    from .region import load_region
 
     started = time.perf_counter()
-    folder = Path(out_dir) / slug(sha_name(name) or name)  # "Q38" writes where the index links: south-central/
+    folder = region_folder(out_dir, name)
     try:
         region = load_region(name, data_dir=data_dir)
         plan = solve_region(region, config)
@@ -230,14 +232,69 @@ def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str 
         }
 
 
+def region_folder(out_dir: str | Path, name: str) -> Path:
+    """Where a region's outputs go: ``out_dir/<slug of its SHA name>`` ("Q38" and "south central" both write
+    where the index links, ``south-central/``), or the slug of any other spec."""
+    from .region import sha_name
+
+    return Path(out_dir) / slug(sha_name(name) or name)
+
+
+def run_region_task(name: str, config: RunConfig, data_dir: str | None = None) -> dict[str, Any]:
+    """``run_region`` as a batch task: into a private temporary folder on whichever machine runs it, whose
+    files come back with the summary (``outputs``: name -> bytes) for the client to write
+    (:func:`save_region_outputs`).
+
+    A worker of a real cluster does not share the client's disk: had it written to ``out_dir`` itself, the
+    files would land on that machine while the client's index linked to nothing, and "already done" (checked
+    on the client) would never be true.
+    """
+    with tempfile.TemporaryDirectory(prefix="boundaries-region-") as tmp:
+        result = run_region(name, config, tmp, data_dir)
+        folder = region_folder(tmp, name)
+        if folder.is_dir():  # even a failed run may have written some files; the client keeps what it has
+            result["outputs"] = {
+                path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.name in (*OUTPUTS, DONE)
+            }
+    return result
+
+
+def save_region_outputs(name: str, result: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Write the files a batch task returned under ``out_dir`` on this machine, as ``write_outputs`` would
+    have: old outputs and a killed run's temporaries removed first, each file whole (temporary and rename),
+    the ``done.json`` marker last, so that a client killed part-way leaves a region to be solved again, not
+    one that looks done. A result without files (the region failed before writing any) changes nothing."""
+    outputs = result.pop("outputs", None)
+    if outputs is None:
+        return result
+    folder = region_folder(out_dir, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder, (*OUTPUTS, DONE))
+    (folder / DONE).unlink(missing_ok=True)
+    for stale in OUTPUTS:
+        (folder / stale).unlink(missing_ok=True)
+    for file_name in sorted(outputs, key=lambda n: n == DONE):  # the marker last
+        if file_name not in (*OUTPUTS, DONE):  # only the files a region has, under their own names
+            continue
+        with atomic_path(folder / file_name) as tmp:
+            tmp.write_bytes(outputs[file_name])
+    return result
+
+
 def remove_stale_temporaries(folder: str | Path, names: tuple[str, ...]) -> list[Path]:
     """Remove what a killed run left behind: the hidden temporaries ``atomic.atomic_path`` writes beside each
-    output (``.plan.<random>.csv``). A run that finishes removes its own; one killed mid-write cannot."""
+    output (``.plan.<random>.csv``, and a GeoPackage's ``-journal``, ``-wal`` or ``-shm`` beside its own). A
+    run that finishes removes its own; one killed mid-write cannot. Only names of that exact shape go: the
+    folder may be a planner's own, with hidden files of theirs."""
     removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
     for name in names:
-        target = Path(folder) / name
-        for tmp in target.parent.glob(f".{target.stem}.*{target.suffix}*"):
-            if tmp.is_file():
+        target = Path(name)
+        shape = re.compile(rf"\.{re.escape(target.stem)}\.[a-z0-9_]+{re.escape(target.suffix)}(-journal|-wal|-shm)?")
+        for tmp in folder.iterdir():
+            if shape.fullmatch(tmp.name) and tmp.is_file():
                 tmp.unlink(missing_ok=True)
                 removed.append(tmp)
     return removed
