@@ -188,6 +188,12 @@ CASES = [
         "is a folder: --out needs a file name",
         "compare-out-folder",
     ),
+    command(
+        ("solve", "--region", "North East", "--baseline", "ccg2014", "--out", "{tmp}"),
+        ("ccg2014",),
+        "no such file: give a plan CSV (code, consortium) or 'ccg2013'",
+        "baseline-misspelt",
+    ),
     # --- plan files -------------------------------------------------------------------------------------------
     plan(FOLDER, (), "is a folder, not a plan file", "plan-folder"),
     plan("Code;Team\nA81001;North\n", ("row 1",), "missing a consortium column", "plan-no-consortium-column"),
@@ -446,3 +452,14 @@ def test_a_scheduler_address_where_no_dask_scheduler_answers_is_bad_input(tmp_pa
     assert result.exit_code == 2 and "Traceback" not in result.stderr + result.stdout, message
     assert message.startswith(f"error: field '--scheduler': cannot reach a Dask scheduler at {address!r}"), message
     assert "answer" in message, message
+
+
+def test_a_killed_runs_temporary_beside_an_output_file_is_removed_on_the_next_run(tmp_path):
+    stale, theirs = tmp_path / ".metrics.k2j4h_8a.json", tmp_path / ".metrics-notes.json"
+    for path in (stale, theirs):
+        path.write_text("partial")
+    result = CliRunner().invoke(
+        app, ["evaluate", "ccg2013", "--region", "North East", "--json", f"{tmp_path}/metrics.json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".metrics-notes.json", "metrics.json"]

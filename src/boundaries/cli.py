@@ -152,7 +152,8 @@ def _nearest_existing(path: Path) -> Path:
 
 def _check_output(path: Path, option: str, *, folder: bool) -> None:
     """An output path must be usable before any work is done: a file where a folder is wanted (or the
-    reverse), or a place that cannot be written, is bad input named with its option."""
+    reverse), or a place that cannot be written, is bad input named with its option. A file's stale
+    temporaries from a killed run (``.compare.<random>.html``) are removed here; a folder's by the writers."""
     from .errors import InputError
 
     if folder and path.exists() and not path.is_dir():
@@ -164,6 +165,10 @@ def _check_output(path: Path, option: str, *, folder: bool) -> None:
         raise InputError(f"{base} is a file, not a folder: {option} cannot be written there", file=path)
     if not os.access(base, os.W_OK | os.X_OK):
         raise InputError(f"cannot write in {base} (permission denied): choose another {option}", file=path)
+    if not folder and path.parent.is_dir():  # a killed run's hidden temporary beside this file goes now
+        from .runner import remove_stale_temporaries
+
+        remove_stale_temporaries(path.parent, (path.name,))
 
 
 @app.command()

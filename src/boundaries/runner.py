@@ -34,6 +34,8 @@ def resolve_baseline(spec: str | None, region):
         return region.ccg_assignment(names=True)
     from .planfile import read_plan_csv
 
+    if not Path(spec).exists():  # "ccg2014", "ccg13": say what is accepted, not only that no file has the name
+        raise InputError("no such file: give a plan CSV (code, consortium) or 'ccg2013' (the 2013 CCGs)", file=spec)
     return read_plan_csv(spec, region)
 
 
