@@ -35,3 +35,28 @@ def test_a_rule_to_blame_is_found_by_relaxing():
     plan = solve(problem, time_limit=20)
     assert plan.status == "infeasible"
     assert "health-community floor" in plan.explanation
+
+
+def _path(populations, lo, hi, k):
+    import networkx as nx
+
+    from boundaries.problem import Problem
+
+    graph = nx.path_graph(len(populations))
+    for node, population in enumerate(populations):
+        graph.nodes[node].update(population=population, x=1000.0 * node, y=0.0)
+    return Problem.from_graph(graph, lo, hi, n_consortia=k)
+
+
+def test_contiguity_against_tight_bounds_is_proven_impossible_and_said_so():
+    # 2, 2, 1, 1 in a row: two groups of 3 exist ({2, 1} twice) but no cut of the row gives 3 + 3, so neither
+    # the precheck nor the heuristic can settle it; the labelling model with nothing priced proves it
+    problem = _path([2_000, 2_000, 1_000, 1_000], 3_000, 3_000, 2)
+    assert not precheck(problem)
+    plan = solve(problem, time_limit=30)
+    assert plan.status == "infeasible"
+    assert "labelling model, any plan: none exists" in plan.log
+    assert plan.explanation == (
+        "no plan meets every rule at once: 2 connected consortia of 3,000-3,000 patients cannot be formed from "
+        "these 4 units; widen the bounds"
+    )

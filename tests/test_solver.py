@@ -178,3 +178,17 @@ def test_soft_nesting_starts_from_the_best_plan_of_whole_authorities():
     assert found, plan.log[-2000:]
     assert plan.details["validation"].ok
     assert plan.objective <= float(found.group(1).replace(",", "")) + 0.1
+
+
+def test_when_construction_finds_nothing_the_labelling_model_finds_a_plan(monkeypatch):
+    # the heuristic's random spanning trees can miss every plan of a tight band; then the labelling model with
+    # nothing priced finds one, the local search improves it, and it is the start of the exact search
+    import boundaries.solver as solver_module
+
+    monkeypatch.setattr(solver_module, "first_plan", lambda *args, **kwargs: None)
+    problem = grid_problem(4, 4, lo=30_000, hi=60_000, n_consortia=3, nesting="off")
+    plan = solve(problem, time_limit=30)
+    assert "labelling model, any plan: found one" in plan.log
+    assert "local search from the labelling model's plan" in plan.log
+    assert plan.status in ("optimal", "feasible") and plan.details["validation"].ok
+    assert plan.details["progress"][0][2] is None  # the first entry is that start, before any bound

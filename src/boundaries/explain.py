@@ -16,6 +16,7 @@ import networkx as nx
 from .decompose import can_decompose, solve_decomposed
 from .exact import solve_single
 from .heuristic import first_plan
+from .labels import find_any_plan, states_rules
 from .problem import Problem
 from .status import Status
 from .validation import validate
@@ -134,17 +135,20 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         if any(getattr(problem, key) not in (None, [], {}) for key in change)
     }
     blamed, undecided = [], []
+    counts = problem.count_range
     for k, (name, change) in enumerate(active.items()):
         relaxed = replace(problem, **change)
-        if precheck(relaxed):
-            continue
+        if precheck(relaxed) or (name == "the number of consortia asked for" and relaxed.count_range == counts):
+            continue  # still impossible, or the bounds alone allow no other count: dropping it changes nothing
         share = (time_limit - (time.perf_counter() - started)) / (len(active) - k)
         found = first_plan(relaxed, share / 4)
         if found is None or not validate(found.centres, relaxed).ok:
-            attempt = solve_decomposed if can_decompose(relaxed) else solve_single
-            outcome = attempt(
-                relaxed, "highs", max(0.1, time_limit - (time.perf_counter() - started)) / (len(active) - k), 0, 1
-            )
+            share = max(0.1, time_limit - (time.perf_counter() - started)) / (len(active) - k)
+            if states_rules(relaxed):  # any plan or a proof that none exists, fastest without prices
+                outcome = find_any_plan(relaxed, share)
+            else:
+                attempt = solve_decomposed if can_decompose(relaxed) else solve_single
+                outcome = attempt(relaxed, "highs", share, 0, 1)
             if outcome.centres is None:
                 if outcome.status != Status.INFEASIBLE:
                     undecided.append(name)
@@ -152,12 +156,17 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         blamed.append(name)
     if blamed:
         return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
-    rules = "the population bounds, connected areas" + (
-        " and whole local authorities" if problem.nesting == "strict" else ""
+    k_lo, k_hi = counts
+    count = f"{k_lo}" if k_lo == k_hi else f"{k_lo}-{k_hi}"
+    lo, hi = problem.min_population, problem.max_population
+    rules = f"{count} connected consortia of {lo:,}-{hi:,} patients" + (
+        ", each inside one local authority or a union of whole ones" if problem.nesting == "strict" else ""
     )
     if undecided:
         return [
             f"no plan meets every rule at once; within the time given it was not settled whether dropping "
-            f"{' or '.join(undecided)} would help, or whether {rules} alone cannot all hold"
+            f"{' or '.join(undecided)} would help, or whether {rules} cannot be formed at all"
         ]
-    return [f"no plan meets every rule at once: {rules} cannot all hold; widen the bounds or relax the nesting"]
+    advice = "widen the bounds" + (" or relax the nesting" if problem.nesting == "strict" else "")
+    units = f"{len(problem.units)} {'practices' if problem.region is not None else 'units'}"
+    return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}"]

@@ -526,10 +526,7 @@ def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int
             continue
         home = _match_baseline(data, parts) if problem.baseline is not None else None
         search = _Search(data, parts, [int(block_of_unit[p[0]]) for p in parts], home)
-        while time.perf_counter() < deadline:
-            moved = search.sweep(rng, deadline)
-            if not search.recentre() and not moved:
-                break
+        _descend(search, rng, deadline)
         pen, objective = search.penalty(), search.objective()
         log.append(f"heuristic attempt {attempt}: penalty {pen:g}, objective {objective:,.1f}")
         if pen <= 1e-9 and objective < best_objective:
@@ -539,6 +536,39 @@ def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int
         return None
     centres = {data.ids[i]: data.ids[best.centre[best.label[i]]] for i in range(data.n)}
     return HeuristicPlan(centres, best_objective, time.perf_counter() - started, log, progress)
+
+
+def _descend(search: _Search, rng: np.random.Generator, deadline: float) -> None:
+    """Sweep and re-centre until no move helps or the deadline passes."""
+    while time.perf_counter() < deadline:
+        moved = search.sweep(rng, deadline)
+        if not search.recentre() and not moved:
+            break
+
+
+def improve_plan(problem: Problem, groups: dict, time_limit: float, seed: int = 0) -> HeuristicPlan | None:
+    """The local search started from a given plan (unit -> any label, e.g. a plan the labelling model found
+    when construction failed), with nesting soft or off (the whole region one block); None if the plan breaks
+    a hard rule by this module's count. Centres are chosen by the search, so the plan comes back priced as
+    the model prices it."""
+    if problem.nesting == "strict":
+        raise ValueError("improve_plan keeps plans of one block: nesting soft or off")
+    started = time.perf_counter()
+    data = UnitData(problem)
+    by_label: dict = defaultdict(list)
+    for unit, label in groups.items():
+        by_label[label].append(data.pos[unit])
+    parts = sorted((sorted(m) for m in by_label.values()), key=lambda m: m[0])
+    home = _match_baseline(data, parts) if problem.baseline is not None else None
+    search = _Search(data, parts, [0] * len(parts), home)
+    _descend(search, np.random.default_rng(seed), started + max(0.0, time_limit))
+    if search.penalty() > 1e-9:
+        return None
+    objective = search.objective()
+    centres = {data.ids[i]: data.ids[search.centre[search.label[i]]] for i in range(data.n)}
+    seconds = time.perf_counter() - started
+    log = [f"local search from the labelling model's plan: objective {objective:,.1f} in {seconds:.1f} s"]
+    return HeuristicPlan(centres, objective, seconds, log, [(seconds, objective)])
 
 
 def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndarray) -> list[list[int]] | None:

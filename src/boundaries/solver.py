@@ -2,7 +2,9 @@
 
 1. **Precheck**: impossibilities provable without a solver, explained in a planner's words.
 2. **Heuristic** (``boundaries.heuristic``): a plan meeting every hard rule within seconds, re-checked by the
-   independent validator; it is the incumbent and warm start of the exact search.
+   independent validator; it is the incumbent and warm start of the exact search. When it finds none and the
+   labelling model states every hard rule, that model with nothing priced finds any plan (then improved by the
+   heuristic's local search) or proves that none exists.
 3. **Exact search**: by local authority when strict nesting makes that exact (``boundaries.decompose``); the
    labelling model, contiguity inside one CP-SAT search, when nothing in the objective reads a consortium's
    centre (cut edges, ``boundaries.labels``); else one p-median model with lazy contiguity cuts
@@ -27,7 +29,7 @@ from . import labels
 from .decompose import can_decompose, solve_decomposed
 from .exact import Outcome, solve_single
 from .explain import explain_infeasible, precheck
-from .heuristic import first_plan, plan_objective
+from .heuristic import first_plan, improve_plan, plan_objective
 from .lagrange import lagrangian_bound
 from .model import population_reach
 from .naming import name_consortia
@@ -131,6 +133,19 @@ def solve(
         if whole is not None and (start_objective is None or whole[0] < start_objective):
             start_objective, start = whole
             progress.append((time.perf_counter() - started, start_objective, None))
+    if start is None and labels.states_rules(problem):
+        # construction found nothing: the labelling model with nothing priced finds any plan or proves none exists
+        found = labels.find_any_plan(problem, 0.5 * (left() - RESERVE * time_limit), seed)
+        log += found.log
+        if found.status == Status.INFEASIBLE:
+            reasons = explain_infeasible(problem, max(left() - RESERVE * time_limit, 1.0))
+            return _no_plan(problem, solver_name, Status.INFEASIBLE, "\n".join(reasons), started, log)
+        if found.centres is not None:
+            improved = improve_plan(problem, found.centres, min(HEURISTIC_SECONDS, HEURISTIC_SHARE * left()), seed)
+            if improved is not None and validate(improved.centres, problem).ok:
+                log += improved.log
+                start, start_objective = improved.centres, improved.objective
+                progress.append((time.perf_counter() - started, start_objective, None))
     bound = None
     if not decompose and not use_labels and start is not None:  # the labelling model proves its own bound
         share = (1.0 if not exact else BOUND_SHARE) * (left() - RESERVE * time_limit)
