@@ -192,3 +192,28 @@ def test_when_construction_finds_nothing_the_labelling_model_finds_a_plan(monkey
     assert "local search from the labelling model's plan" in plan.log
     assert plan.status in ("optimal", "feasible") and plan.details["validation"].ok
     assert plan.details["progress"][0][2] is None  # the first entry is that start, before any bound
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        (dict(time_limit=-1), "time_limit"),
+        (dict(time_limit=float("nan")), "time_limit"),
+        (dict(time_limit=True), "time_limit"),
+        (dict(gap=2), "gap"),
+        (dict(gap=-0.1), "gap"),
+    ],
+)
+def test_options_that_mean_nothing_are_refused(options, field):
+    from boundaries.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        solve(grid_problem(2, 2), **options)
+    assert err.value.field == field
+
+
+def test_a_count_of_no_consortia_is_refused():
+    from boundaries.errors import InputError
+
+    with pytest.raises(InputError, match="at least one consortium"):
+        solve(grid_problem(2, 2, n_consortia=0))

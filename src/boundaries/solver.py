@@ -19,6 +19,7 @@ valid one found so far, with the best bound so far.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from . import labels
 from .decompose import can_decompose, solve_decomposed
+from .errors import InputError
 from .exact import Outcome, solve_single
 from .explain import explain_infeasible, precheck
 from .heuristic import first_plan, improve_plan, plan_objective
@@ -84,6 +86,7 @@ def solve(
     couples two authorities, no baseline).
     """
     started = time.perf_counter()
+    _check_options(problem, time_limit, gap)
 
     def left() -> float:
         return time_limit - (time.perf_counter() - started)
@@ -188,6 +191,16 @@ def solve(
             why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
         return _no_plan(problem, solver_name, Status.TIMED_OUT, why, started, log, outcome.bound)
     return _plan(problem, solver_name, outcome, decompose, progress, log, started)
+
+
+def _check_options(problem: Problem, time_limit, gap) -> None:
+    """Options that cannot mean anything are refused, not answered "timed out" or "optimal"."""
+    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or not 0 < time_limit < math.inf:
+        raise InputError(f"{time_limit!r} is not a number of seconds above 0", field="time_limit")
+    if isinstance(gap, bool) or not isinstance(gap, int | float) or not 0 <= gap < 1:
+        raise InputError(f"{gap!r} is not a relative gap: a share from 0 up to (not including) 1", field="gap")
+    if problem.count_range[1] < 1:
+        raise InputError("a plan needs at least one consortium", field="n_consortia")
 
 
 def _whole_authorities(problem: Problem, backend, seconds: float, seed, threads, log) -> tuple[float, dict] | None:
