@@ -24,9 +24,12 @@ from boundaries.maps import (
     AREA_CLASS,
     BASELINE_CLASS,
     MOVED_CLASS,
+    NAME_SIZES,
+    NAME_ZOOMS,
     SEARCH_LIMIT,
     area_colours,
     like_sized,
+    name_places,
     render_map,
 )
 from boundaries.metrics import evaluate
@@ -203,6 +206,50 @@ def test_colouring_falls_back_beyond_the_palette():
     clique = nx.complete_graph(names)  # 14 areas all neighbours of each other: needs 14 colours
     colours = area_colours(areas, clique, pd.Series(names, index=names))
     assert len(set(colours.values())) == 14
+
+
+def _estimated_overlaps(places: list[dict], zoom: float) -> list[tuple[str, str]]:
+    """Pairs of names showing at ``zoom`` whose estimated boxes (NAME_SIZES, gap included) overlap."""
+    import math
+
+    def box(place):
+        per_char, height, gap = NAME_SIZES[place["kind"]]
+        scale = 256 * 2**zoom
+        x = (place["lon"] + 180) / 360 * scale
+        lat = math.radians(place["lat"])
+        y = (1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * scale
+        return x, y, (per_char * len(place["text"]) + gap) / 2, (height + gap) / 2
+
+    shown = [box(p) + (p["text"],) for p in places if p["zoom"] <= zoom]
+    return [
+        (a[4], b[4])
+        for i, a in enumerate(shown)
+        for b in shown[i + 1 :]
+        if abs(a[0] - b[0]) < a[2] + b[2] - 1e-6 and abs(a[1] - b[1]) < a[3] + b[3] - 1e-6
+    ]
+
+
+def test_names_sit_inside_their_areas_and_never_overlap(region):
+    plan = by_half(region)  # North and South: neither is named like an authority, so all three get a name too
+    areas, lads = simplified_layers(plan, region)
+    places = name_places(areas, lads)
+    kinds = [p["kind"] for p in places]
+    assert [p["text"] for p in places[:2]] == ["South", "North"]  # more patients first (South has the island)
+    assert kinds == sorted(kinds) and len(places) >= 4  # then the authorities' names, where they find room
+    assert {p["text"] for p in places[2:]} <= {"Alphaton", "Betaborough", "Gammaford"}
+    wgs = {"area": areas.geometry.to_crs(4326), "lad": lads.set_index("lad_name").geometry.to_crs(4326)}
+    for place in places:
+        assert wgs[place["kind"]][place["text"]].contains(shapely.Point(place["lon"], place["lat"])), place
+        assert NAME_ZOOMS[0] <= place["zoom"] <= NAME_ZOOMS[1] and place["zoom"] * 4 == int(place["zoom"] * 4)
+    for quarter in range(int(NAME_ZOOMS[0] * 4), int(NAME_ZOOMS[1] * 4) + 1):
+        assert _estimated_overlaps(places, quarter / 4) == [], quarter / 4
+    # the authorities' names wait for room: at the first zoom only the consortia's show
+    assert {p["text"] for p in places if p["zoom"] == min(q["zoom"] for q in places)} <= {"North", "South"}
+    # a consortium named like its authority takes the authority's place; same input, same names
+    named = by_lad(region).map({"West": "Alphaton", "Middle": "Betaborough", "East": "Gammaford"})
+    again = name_places(*simplified_layers(named, region))
+    assert [p["kind"] for p in again] == ["area"] * 3
+    assert again == name_places(*simplified_layers(named, region))
 
 
 def test_missing_assets_say_how_to_get_them(region, monkeypatch, tmp_path):
@@ -545,6 +592,8 @@ def test_browser_batch_index_shows_attribution_and_quality(browser, tmp_path):
 
 
 SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
+# (in braces, so that nothing comes back: returning the map would make Playwright copy the whole of it, for seconds)
+SET_ZOOM = "z => { Object.values(window).find(v => v instanceof L.Map).setZoom(z, {animate: false}); }"
 
 SEARCH_HIT = """() => {
     const hits = [];
@@ -571,7 +620,13 @@ def expect(locator):
 
 
 def search(page, text: str):
-    """Type into the map's search box; the result buttons."""
+    """Type into the map's search box; the result buttons.
+
+    Any popup still open is closed first (and gone before typing), so that the popup a chosen result opens is
+    the one the checks then read, never the last one fading out.
+    """
+    page.evaluate("() => { Object.values(window).find(v => v instanceof L.Map).closePopup(); }")
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
     page.locator(".practice-search input").fill(text)
     return page.locator(".practice-search li button")
 
@@ -603,7 +658,7 @@ def test_browser_search_finds_a_practice_by_postcode_code_or_name(browser, regio
         page = opened.page
         for size, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).setZoom(8, {animate: false})")
+            page.evaluate(SET_ZOOM, 8)
             page.wait_for_timeout(300)
             # a postcode typed loosely (lower case, no space) finds its one practice; Enter shows it
             postcode = region.practices.loc["P03", "postcode"]
@@ -708,6 +763,10 @@ def test_browser_xss_names_show_as_text(browser, evil_region, tmp_path):
         panel = page.locator(".map-panel")
         page.locator(".map-panel summary", has_text="All consortia").click()
         assert XSS_LABEL in panel.inner_text()
+        page.evaluate(SET_ZOOM, NAME_ZOOMS[1])  # every name drawn: the evil ones as text
+        texts = {n["text"]: n["html"] for n in page.evaluate(VISIBLE_NAMES)}
+        assert XSS_LABEL in texts and html.escape(XSS_LABEL) == texts[XSS_LABEL]
+        assert page.locator(".area-name svg").count() == 0
         assert "CCGs <2013>" in page.locator(".leaflet-control-layers").inner_text()
         page.wait_for_timeout(300)
         opened.screenshot("map-xss")
@@ -752,7 +811,7 @@ def test_browser_real_region_with_ccg_comparison(browser, tmp_path):
         page = opened.page
         for size, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).setZoom(8, {animate: false})")
+            page.evaluate(SET_ZOOM, 8)
             page.wait_for_timeout(300)
             results = search(page, "TS18 1HU")  # three practices share this postcode
             sharing = region.practices.index[region.practices["postcode"] == "TS18 1HU"]
@@ -913,6 +972,73 @@ def test_browser_print_gives_a_clean_a4_map_with_key_and_attribution(browser, re
         page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
         page.emulate_media(media="screen")
         assert page.locator(".map-panel").is_visible() and not page.locator(".print-key").is_visible()
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+VISIBLE_NAMES = """() => Array.from(document.querySelectorAll('.area-name span, .lad-name span')).map(s => {
+    const b = s.getBoundingClientRect();
+    return {text: s.textContent, kind: s.parentNode.classList.contains('area-name') ? 'area' : 'lad',
+            left: b.left, right: b.right, top: b.top, bottom: b.bottom, html: s.innerHTML};
+})"""
+
+
+def _overlapping(names: list[dict]) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
+        and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 1
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["laptop", "phone"])
+def test_browser_names_drawn_on_the_map_without_overlaps(browser, tmp_path, size):
+    region = real_region("North East")
+    ccg = region.ccg_assignment(names=True)
+    path = tmp_path / "names.html"
+    render_map(ccg, region, path=path)
+    places = name_places(*simplified_layers(ccg, region))
+    opened = Opened(browser, path, SIZES[size])
+    try:
+        page = opened.page
+        start = page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).getZoom()")
+        names = page.evaluate(VISIBLE_NAMES)
+        assert any(n["kind"] == "area" for n in names), "no consortium name on the opening view"
+        assert {n["text"] for n in names if n["kind"] == "area"} <= set(ccg.unique())
+        opened.screenshot(f"names-{size}")
+        seen = 0
+        for zoom in [start, *range(int(start) + 1, int(NAME_ZOOMS[1]) + 1)]:
+            page.evaluate(SET_ZOOM, zoom)
+            names = page.evaluate(VISIBLE_NAMES)
+            assert _overlapping(names) == [], zoom
+            assert len(names) == sum(p["zoom"] <= zoom for p in places) >= seen, zoom  # more names closer in
+            seen = len(names)
+            if zoom == 11:
+                opened.screenshot(f"names-{size}-zoom-11")
+        assert seen == len(places)  # by a town's scale every name has shown (the map draws what it placed)
+        assert {n["text"] for n in names if n["kind"] == "lad"} == {p["text"] for p in places if p["kind"] == "lad"}
+        opened.assert_clean()
+    finally:
+        opened.close()
+
+
+@pytest.mark.browser
+def test_browser_authority_names_show_as_text(browser, tmp_path):
+    evil = make_region(lad_names={"E1": XSS_LAD})
+    path = tmp_path / "evil-names.html"
+    render_map(by_half(evil), evil, path=path)
+    assert XSS_LAD in {p["text"] for p in name_places(*simplified_layers(by_half(evil), evil))}
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        page.evaluate(SET_ZOOM, NAME_ZOOMS[1])
+        names = {n["text"]: n for n in page.evaluate(VISIBLE_NAMES)}
+        assert names[XSS_LAD]["kind"] == "lad" and names[XSS_LAD]["html"] == html.escape(XSS_LAD)
+        assert page.locator(".lad-name script").count() == 0
         opened.assert_clean()
     finally:
         opened.close()

@@ -1,11 +1,12 @@
 """Consultation maps: one self-contained, offline HTML file per plan (folium / Leaflet).
 
-What a reader gets: consortium areas (neighbours never share a colour), local-authority outlines, acute trust
-sites, practices (clustered when dense) with a popup each, a hover card per area, a legend and a table of
-every consortium with the plan's headline metrics, and optionally a second plan (e.g. the 2013 CCG map) as a
-switchable layer, off when the map opens. The practices that change consortium get a layer of their own only
-when the two plans are of like size (``like_sized``): otherwise most of them "move" only because the plans differ
-in size, so the map gives just the count, in the panel.
+What a reader gets: consortium areas (neighbours never share a colour), local-authority outlines, the names of
+consortia on their areas and of local authorities (each from the zoom at which it has room), acute trust sites,
+practices (clustered when dense) with a popup each, a hover card per area, a legend and a table of every
+consortium with the plan's headline metrics, a layout for phones, laptops and A4 paper, and optionally a
+second plan (e.g. the 2013 CCG map) as a switchable layer, off when the map opens. The practices that change
+consortium get a layer of their own only when the two plans are of like size (``like_sized``): otherwise most
+of them "move" only because the plans differ in size, so the map gives just the count, in the panel.
 
 Rules this module keeps:
 - every number shown comes from :func:`boundaries.metrics.evaluate` (the scorecard), never recomputed here;
@@ -87,6 +88,16 @@ GEOCODE_RULES = {  # the geocode column of region.practices (see boundaries.io.g
 AREA_CLASS = "consortium-area"
 BASELINE_CLASS = "baseline-area"
 MOVED_CLASS = "moved-ring"
+#: Names drawn on the map (consortia on their areas, local authorities at theirs) never show further out than
+#: NAME_ZOOMS[0]; a name still crowded by a more important one at NAME_ZOOMS[1] (about a town's scale) is left out.
+NAME_ZOOMS = (6.0, 15.0)
+#: The size a name takes on screen, estimated (px per character, height, gap kept to its neighbours) for the
+#: styles in ``_CSS`` (.area-name: bold 12 px; .lad-name: 11 px capitals, letter-spaced). Generous, so that names
+#: the estimate keeps apart do not touch in the browser either (checked by the browser tests).
+NAME_SIZES = {"area": (9.0, 16.0, 6.0), "lad": (9.2, 14.0, 6.0)}
+#: A consortium's name waits until its area is at least this share of the name's width on screen, so that a
+#: name is read as lying on its own area rather than spread over its neighbours.
+NAME_FIT = 0.75
 #: Screens on which the panel and the list of layers start folded: a phone upright or on its side.
 SMALL_SCREEN = "(max-width: 600px), (max-height: 500px)"
 SEARCH_LIMIT = 8  # search results listed at once; more are counted ("type more")
@@ -158,6 +169,10 @@ def render_map(
         areas_layer = _areas_layer(card, areas, colours)
         areas_layer.add_to(fmap)
         _lads_layer(lads).add_to(fmap)
+        area_names = folium.FeatureGroup(name=_e(f"Consortium names ({len(areas)})")).add_to(fmap)
+        places = name_places(areas, lads)
+        lad_count = sum(1 for p in places if p["kind"] == "lad")
+        lad_names = folium.FeatureGroup(name=_e(f"Local authority names ({lad_count})")).add_to(fmap)
         summary = card.summary
         show_moves = card.moved is not None and like_sized(summary["consortia"], summary["baseline_consortia"])
         switchable: dict[str, str] = {}  # legend entry -> the JavaScript name of its layer (for the print key)
@@ -170,6 +185,7 @@ def render_map(
         if show_moves:
             switchable["ring"] = _moved_layer(card, region, compare_name).add_to(fmap).get_name()
         _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
+        _PlaceNames(places, area_names, lad_names).add_to(fmap)
         control = folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
         _Layout(_bounds_latlon(areas), control).add_to(fmap)
 
@@ -470,6 +486,133 @@ class _Layout(MacroElement):
         self.control, self.small = control, SMALL_SCREEN
         south, west, north, east = bounds
         self.bounds = [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
+
+
+def name_places(areas: gpd.GeoDataFrame, lads: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Where each name goes on the map and from which zoom it shows, so that names never overlap.
+
+    One name per consortium, at the point of the largest part of its area farthest from its edges
+    (``_label_point``: inside even for a crescent, unlike a centroid, and where a name has most room), and one
+    per local authority at that point of its largest part, unless a consortium already carries the same name. Names
+    are placed in order of importance: consortia (most patients first), then authorities (largest first). Each
+    shows from the first zoom (``NAME_ZOOMS``, in quarter steps like the map's zoom) at which it clears every
+    more important name that is showing, as boxes of the estimated size (``NAME_SIZES``) in Web Mercator
+    pixels; a consortium's name also waits until its area is ``NAME_FIT`` of the name's width on screen. Two
+    names that clear each other at some zoom clear each other at every closer one (distances on screen double
+    with each zoom, the names keep their size), so each name needs only its one threshold. A name that does
+    not clear by ``NAME_ZOOMS[1]`` is left out. Returns dicts with text, lat, lon, kind ("area" or "lad") and
+    zoom, in order of importance; deterministic.
+    """
+    wgs = areas.geometry.to_crs(4326)
+    rows = []
+    area_order = sorted(areas.index, key=lambda label: (-int(areas.loc[label, "patients"]), str(label)))
+    for label in area_order:
+        part = _largest_part(areas.geometry[label])
+        west, _, east, _ = _largest_part(wgs[label]).bounds
+        rows.append({"text": str(label), "kind": "area", "point": _label_point(part), "lon_span": east - west})
+    taken = {str(label).casefold() for label in areas.index}
+    lad_parts = {code: _largest_part(geom) for code, geom in lads.geometry.items()}
+    for code in sorted(lads.index, key=lambda c: (-lad_parts[c].area, str(c))):
+        name = str(lads.loc[code, "lad_name"])
+        if name.casefold() not in taken:
+            rows.append({"text": name, "kind": "lad", "point": _label_point(lad_parts[code]), "lon_span": None})
+    if not rows:
+        return []
+    points = gpd.GeoSeries([row["point"] for row in rows], crs=areas.crs).to_crs(4326)
+    lon, lat = np.round(points.x.to_numpy(), 5), np.round(points.y.to_numpy(), 5)
+    # Web Mercator pixels at zoom 0 (Leaflet's: 256 px for the world); at zoom z multiply by 2 ** z
+    x = (lon + 180.0) / 360.0 * 256.0
+    y = (1.0 - np.log(np.tan(np.radians(lat)) + 1.0 / np.cos(np.radians(lat))) / np.pi) / 2.0 * 256.0
+    low, high = NAME_ZOOMS
+    placed: list[dict[str, Any]] = []
+    boxes: list[tuple[float, float, float, float, float]] = []  # x, y, half width, half height, zoom
+    for k, row in enumerate(rows):
+        per_char, height, gap = NAME_SIZES[row["kind"]]
+        half_w, half_h = (per_char * len(row["text"]) + gap) / 2.0, (height + gap) / 2.0
+        zoom = low
+        if row["lon_span"]:  # its area wide enough on screen to carry its name
+            zoom = max(zoom, float(np.log2(NAME_FIT * 2.0 * half_w / (row["lon_span"] / 360.0 * 256.0))))
+        for bx, by, bw, bh, bzoom in boxes:
+            clear = min(_clear_zoom(abs(x[k] - bx), half_w + bw), _clear_zoom(abs(y[k] - by), half_h + bh))
+            if clear > bzoom:  # they would overlap once both show: this one waits until they clear
+                zoom = max(zoom, clear)
+        zoom = float(np.ceil(zoom * 4.0 - 1e-9) / 4.0)
+        if zoom > high:
+            continue
+        boxes.append((float(x[k]), float(y[k]), half_w, half_h, zoom))
+        placed.append(
+            {"text": row["text"], "kind": row["kind"], "lat": float(lat[k]), "lon": float(lon[k]), "zoom": zoom}
+        )
+    return placed
+
+
+def _clear_zoom(distance: float, needed: float) -> float:
+    """The zoom from which two names ``distance`` apart (zoom-0 pixels) are ``needed`` pixels apart on screen."""
+    return float("inf") if distance <= 0 else float(np.log2(needed / distance))
+
+
+def _label_point(polygon: shapely.Geometry) -> shapely.Point:
+    """The pole of inaccessibility (``shapely.ops.polylabel``, to 1/200 of the part's size): the middle of
+    where a name has most room. ``representative_point`` is inside too, but often on a line it shares with a
+    neighbour's point (two rectangles side by side get the same height), which would stack their names."""
+    from shapely.ops import polylabel
+
+    if polygon.is_empty or polygon.area <= 0:
+        return polygon.representative_point()
+    west, south, east, north = polygon.bounds
+    point = polylabel(polygon, tolerance=max(1.0, max(east - west, north - south) / 200.0))
+    return point if polygon.contains(point) else polygon.representative_point()
+
+
+def _largest_part(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = list(getattr(geom, "geoms", [geom]))
+    return max(parts, key=lambda part: (part.area, part.bounds))
+
+
+class _PlaceNames(MacroElement):
+    """The names of ``name_places`` drawn on the map, each shown only from its zoom (so they never overlap).
+
+    A name is a Leaflet marker with a ``divIcon`` whose text is set with ``textContent`` (never read as HTML),
+    in a pane of its own above the areas and below the practices, that clicks and hovers pass through. The
+    consortium names and the authority names are two layers in the layer list.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var groups = {area: {{ this.areas.get_name() }}, lad: {{ this.lads.get_name() }}};
+    var places = {{ this.places|tojson }};
+    var pane = map.createPane('names');
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = 'none';
+    var names = places.map(function (place) {
+        var text = document.createElement('span');
+        text.textContent = place.text;
+        var icon = L.divIcon({className: place.kind === 'area' ? 'area-name' : 'lad-name', html: text,
+                              iconSize: [0, 0]});
+        return {place: place, marker: L.marker([place.lat, place.lon], {
+            icon: icon, pane: 'names', interactive: false, keyboard: false})};
+    });
+    function update() {
+        var zoom = map.getZoom();
+        names.forEach(function (name) {
+            var group = groups[name.place.kind], show = zoom >= name.place.zoom - 1e-9;
+            if (show && !group.hasLayer(name.marker)) group.addLayer(name.marker);
+            else if (!show && group.hasLayer(name.marker)) group.removeLayer(name.marker);
+        });
+    }
+    map.on('zoomend', update);
+    update();
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, places: list[dict[str, Any]], areas: folium.FeatureGroup, lads: folium.FeatureGroup):
+        super().__init__()
+        self._name = "PlaceNames"
+        self.areas, self.lads = areas, lads
+        self.places = places
 
 
 class _PracticeSearch(MacroElement):
@@ -1156,6 +1299,15 @@ path.search-ring { stroke-dasharray: 4 3; }
 .leaflet-popup-content { max-width: calc(100vw - 100px); overflow-wrap: anywhere; }
 .map-panel summary.panel-toggle { font-size: 14px; }
 .print-key { display: none; }
+/* names on the map: centred on their point, a white halo to read over any colour and line */
+.area-name span, .lad-name span { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%);
+  white-space: nowrap; pointer-events: none; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+/* markercluster slides every marker icon of the map while its clusters split (.leaflet-cluster-anim); names
+   jump to their place instead, so they are where they belong as soon as the zoom ends */
+.leaflet-marker-icon.area-name, .leaflet-marker-icon.lad-name { transition: none !important; }
+.area-name span { font: bold 12px/16px "DejaVu Sans", Arial, Helvetica, sans-serif; color: #111; }
+.lad-name span { font: 11px/14px "DejaVu Sans", Arial, Helvetica, sans-serif; color: #3a3a3a;
+  text-transform: uppercase; letter-spacing: 0.06em; }
 """
 
 #: The A4 page. Written once for the class ``printing`` that ``_Layout`` sets on ``beforeprint`` (so Leaflet can
