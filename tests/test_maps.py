@@ -26,6 +26,7 @@ from boundaries.maps import (
     MOVED_CLASS,
     NAME_SIZES,
     NAME_ZOOMS,
+    PALETTE,
     SEARCH_LIMIT,
     area_colours,
     like_sized,
@@ -196,6 +197,29 @@ def test_neighbouring_areas_never_share_a_colour(region):
         if i != j:
             assert colours[areas.index[i]] != colours[areas.index[j]]
     assert len(set(colours.values())) >= 6  # the palette is spread, not just four colours
+
+
+def _repeats_within(colours: dict, areas, region, labels, steps: int) -> list[tuple[str, str]]:
+    """Pairs of areas at most ``steps`` apart (touching, or linked by land in the region graph) of one colour."""
+    from boundaries.maps import _area_adjacency
+
+    near = nx.power(_area_adjacency(areas, region.graph, labels), steps)
+    return sorted((u, v) for u, v in near.edges if colours[u] == colours[v])
+
+
+@pytest.mark.parametrize("name", ["London", "North West"])
+def test_no_colour_repeats_within_two_areas(name):
+    # the 33 London boroughs (old: eight pairs two steps apart shared a colour) and the 39 North West districts
+    region = real_region(name)
+    labels = region.practices["lad"].astype(str)
+    areas, _ = simplified_layers(labels, region)
+    colours = area_colours(areas, region.graph, labels)
+    assert set(colours.values()) <= set(PALETTE)
+    assert _repeats_within(colours, areas, region, labels, 1) == []
+    assert _repeats_within(colours, areas, region, labels, 2) == []
+    # the same areas in another order, under the same names: the same colours
+    shuffled = areas.sample(frac=1, random_state=7)
+    assert area_colours(shuffled, region.graph, labels) == colours
 
 
 def test_colouring_falls_back_beyond_the_palette():

@@ -237,41 +237,64 @@ def deterministic_ids() -> Iterator[None]:
 
 
 def area_colours(areas: gpd.GeoDataFrame, graph: nx.Graph, labels: pd.Series) -> dict[str, str]:
-    """A colour per consortium from ``PALETTE`` such that neighbouring areas never share one.
+    """A colour per consortium from ``PALETTE``: neighbours always differ, and as far as the palette allows no
+    colour is used twice within two steps (an area, its neighbours and theirs all differ).
 
-    Neighbours are areas that touch on the map (geometry) or that the region graph links without an island
-    link. Greedy colouring in descending-degree order, choosing the least-used allowed colour so the whole
-    palette is spread over the map; if some area sees every colour among its neighbours, networkx's DSATUR
-    colouring is used instead, with extra colours generated if even that needs more than the palette.
+    Why two steps: with only "neighbours differ", two areas that both touch a third often share a colour, and a
+    reader following one colour across the map finds the wrong area. So the areas are coloured as the square of
+    their adjacency graph (``nx.power(adjacency, 2)``): a DSATUR-style greedy pass (the area whose nearby areas
+    already show the most colours goes next) that must give a colour no neighbour has, and among those takes the
+    one fewest areas within two steps have, then the least used overall, then the first in the palette. When the
+    palette is large enough that is a colouring of the square (no repeat within two steps); when not, repeats
+    fall at two steps, never between neighbours. Only if some area sees every colour among its neighbours does
+    networkx's DSATUR colouring of the plain graph take over, with extra colours beyond the palette if even
+    that needs them. Neighbours are areas that touch on the map (geometry) or that the region graph links without
+    an island link. Deterministic: ties go by name, never by input order.
     """
+    adjacency = _area_adjacency(areas, graph, labels)
+    near = nx.power(adjacency, 2)
+    colours: dict[str, str] = {}
+    used = dict.fromkeys(PALETTE, 0)
+    seen: dict[Any, set[str]] = {node: set() for node in adjacency}  # colours within two steps of each area
+    uncoloured = set(adjacency.nodes)
+    while uncoloured:
+        node = min(uncoloured, key=lambda n: (-len(seen[n]), -near.degree(n), -adjacency.degree(n), str(n)))
+        taken = {colours[n] for n in adjacency.neighbors(node) if n in colours}
+        allowed = [c for c in PALETTE if c not in taken]
+        if not allowed:
+            break
+        nearby = [colours[n] for n in near.neighbors(node) if n in colours]
+        choice = min(allowed, key=lambda c: (nearby.count(c), used[c], PALETTE.index(c)))
+        colours[node] = choice
+        used[choice] += 1
+        uncoloured.discard(node)
+        for n in near.neighbors(node):
+            seen[n].add(choice)
+    else:
+        return colours
+    order = sorted(adjacency.nodes, key=str)
+    plain = nx.Graph()
+    plain.add_nodes_from(order)
+    plain.add_edges_from(sorted(tuple(sorted(map(str, e))) for e in adjacency.edges))
+    greedy = nx.greedy_color(plain, strategy="saturation_largest_first")
+    extra = [_hsl_hex(i * 137.508 % 360) for i in range(max(0, max(greedy.values()) + 1 - len(PALETTE)))]
+    palette = [*PALETTE, *extra]
+    return {node: palette[greedy[str(node)]] for node in adjacency.nodes}
+
+
+def _area_adjacency(areas: gpd.GeoDataFrame, graph: nx.Graph, labels: pd.Series) -> nx.Graph:
+    """Consortia as nodes (in name order), an edge where two areas touch or the region graph links them by land."""
     adjacency = nx.Graph()
-    adjacency.add_nodes_from(areas.index)
+    adjacency.add_nodes_from(sorted(areas.index, key=str))
     left, right = areas.sindex.query(areas.geometry, predicate="intersects")
-    for i, j in zip(left, right, strict=True):
+    for i, j in sorted(zip(left.tolist(), right.tolist(), strict=True)):
         if i < j:
             adjacency.add_edge(areas.index[i], areas.index[j])
     for u, v, data in graph.edges(data=True):
         a, b = labels.get(str(u)), labels.get(str(v))
         if a is not None and b is not None and a != b and not data.get("island", False):
             adjacency.add_edge(a, b)
-
-    order = sorted(adjacency.nodes, key=lambda n: (-adjacency.degree(n), str(n)))
-    used = dict.fromkeys(PALETTE, 0)
-    colours: dict[str, str] = {}
-    for node in order:
-        taken = {colours.get(n) for n in adjacency.neighbors(node)}
-        allowed = [c for c in PALETTE if c not in taken]
-        if not allowed:
-            break
-        choice = min(allowed, key=lambda c: (used[c], PALETTE.index(c)))
-        colours[node] = choice
-        used[choice] += 1
-    else:
-        return colours
-    greedy = nx.greedy_color(adjacency, strategy="saturation_largest_first")
-    extra = [_hsl_hex(i * 137.508 % 360) for i in range(max(0, max(greedy.values()) + 1 - len(PALETTE)))]
-    palette = [*PALETTE, *extra]
-    return {node: palette[k] for node, k in greedy.items()}
+    return adjacency
 
 
 # ---------------------------------------------------------------------------------------------- layers
