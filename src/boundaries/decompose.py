@@ -54,10 +54,11 @@ def can_decompose(problem: Problem) -> bool:
 
 def _union_columns(
     problem: Problem, lad_pop: dict[str, int], lad_graph: nx.Graph
-) -> tuple[list[tuple[str, ...]], bool]:
-    """Connected sets of two or more whole authorities whose patients fit the bounds, and whether that is all
-    of them (the enumeration stops after about ``MAX_UNION_COLUMNS``; a plan chosen from an incomplete list
-    has no valid bound, since a union left out might beat it)."""
+) -> tuple[list[tuple[str, ...]], int | None]:
+    """Connected sets of two or more whole authorities whose patients fit the bounds, by number of authorities,
+    and the fewest authorities a union left off the list may have (None: the list is complete). The enumeration
+    stops once about ``MAX_UNION_COLUMNS`` are found, after finishing a size: every union of that size or less
+    is listed (each connected set is a connected smaller one plus a neighbour, and never more patients)."""
     lo, hi = problem.min_population, problem.max_population
     found: set[tuple[str, ...]] = set()
     frontier = [frozenset([g]) for g in sorted(lad_pop) if lad_pop[g] < hi]
@@ -75,7 +76,7 @@ def _union_columns(
                 if total + lad_pop[g] >= lo:
                     found.add(tuple(sorted(bigger)))
         frontier = nxt
-    return sorted(found), not frontier
+    return sorted(found), (len(frontier[0]) + 1 if frontier else None)
 
 
 def _price_single(problem: Problem, data: UnitData, units: list[str]) -> tuple[float, str] | None:
@@ -100,6 +101,35 @@ def _price_single(problem: Problem, data: UnitData, units: list[str]) -> tuple[f
     if not math.isfinite(cost):
         return None
     return cost, data.ids[centre]
+
+
+@dataclass
+class Unlisted:
+    """What every union of whole authorities left off the list has in common, so that the bound stays valid
+    without it: at least ``min_size`` authorities, patients within the bounds, one consortium's ``price``, and a
+    cost of at least the sum over its authorities of ``floor``: the patient-km and health mismatch of the
+    authority's patients to the best centre anywhere in the region (the union's one centre is one of those
+    units, and both terms add up patient by patient). Its deprivation gap and border are at least 0."""
+
+    min_size: int
+    floor: dict[str, float]
+    price: float
+
+
+def _unlisted(problem: Problem, data: UnitData, lad_members: dict, lad_pop: dict, min_size: int) -> Unlisted:
+    w = problem.weights
+    floor = {}
+    for g, members in lad_members.items():
+        if lad_pop[g] >= problem.max_population:
+            continue  # never part of a union
+        rows = np.array([data.pos[u] for u in members])
+        pop = data.pop[rows]
+        dist = np.hypot(*(data.xy[rows][:, None, :] - data.xy[None, :, :]).transpose(2, 0, 1))
+        cost = w.compactness * (pop[:, None] * dist / 1000).sum(axis=0)
+        if data.community is not None and w.health:
+            cost += w.health * (pop[:, None] * (data.community[rows][:, None] != data.community[None, :])).sum(axis=0)
+        floor[g] = float(cost.min())
+    return Unlisted(min_size, floor, w.consortium)
 
 
 def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[int]]:
@@ -180,11 +210,11 @@ def solve_decomposed(
 
     outer = {g: half_border((g,)) for g in lad_members}
     unions = []
-    union_sets, complete = _union_columns(problem, lad_pop, lad_graph)
+    union_sets, left_out = _union_columns(problem, lad_pop, lad_graph)
     for k, union in enumerate(union_sets):
         if time.perf_counter() - started > UNION_SHARE * time_limit:
             log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
-            complete = False
+            left_out = 2
             break
         members = [u for g in union for u in lad_members[g]]
         priced = _price_single(problem, data, members)
@@ -192,8 +222,12 @@ def solve_decomposed(
             cost = priced[0] + half_border(union)
             unions.append(Column(union, 1, cost, cost, dict.fromkeys(members, priced[1]), True))
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
-    if not complete:
-        log.append(f"more than {MAX_UNION_COLUMNS:,} unions: the list is cut short, so no bound can be proven")
+    unlisted = None
+    if left_out is not None:
+        unlisted = _unlisted(problem, data, lad_members, lad_pop, left_out)
+        log.append(
+            f"unions are listed up to {left_out - 1} authorities; larger ones enter the bound at their lower bound"
+        )
 
     counts: dict[str, tuple[list[int], list[int]]] = {}
     for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
@@ -310,11 +344,9 @@ def solve_decomposed(
     def choose() -> Choice | None:
         """The best choice of columns now, its plan and bound kept in ``progress`` when either improved."""
         spare = deadline - (time.perf_counter() - started)
-        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log, max(spare, 0.5))
+        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log, max(spare, 0.5), unlisted)
         if choice is None or choice.columns is None:
             return choice
-        if not complete:
-            choice.bound = None
         if not progress or choice.objective < progress[-1][1] or (choice.bound or 0) > (progress[-1][2] or 0):
             progress.append((time.perf_counter() - started, choice.objective, choice.bound))
         return choice
@@ -339,7 +371,7 @@ def solve_decomposed(
     seconds = time.perf_counter() - started
     if chosen is None or chosen.columns is None:
         unproven = chosen is not None or any(out.status == Status.TIMED_OUT for out in results.values())
-        bound = chosen.bound if chosen is not None and complete else None
+        bound = chosen.bound if chosen is not None else None
         return Outcome(Status.TIMED_OUT if unproven else Status.INFEASIBLE, None, None, bound, seconds, log)
     centres: dict[str, str] = {}
     for column in chosen.columns:
@@ -380,12 +412,15 @@ def _divide(
     return out
 
 
-def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log, time_limit) -> Choice | None:
+def _choose(
+    columns: list[Column], lad_pop, problem, backend, seed, threads, log, time_limit, unlisted: Unlisted | None = None
+) -> Choice | None:
     """The best set of real columns covering every authority once under the region's count, and a lower bound
-    for every plan: the same choice with each column at its lower bound (stand-ins included)."""
+    for every plan: the same choice with each column at its lower bound (stand-ins included) and, when the
+    list of unions is cut short, any authorities joined in unions left off it (``Unlisted``)."""
     k_lo, k_hi = problem.count_range
 
-    def top(cols: list[Column], price) -> tuple[str, list[int] | None, float | None, float | None]:
+    def top(cols: list[Column], price, unlisted=None) -> tuple[str, list[int] | None, float | None, float | None]:
         """(status, columns picked, objective, bound) of the best choice of ``cols`` at ``price``."""
         lp = LinearModel(scale=SCALE)
         covers = defaultdict(list)
@@ -393,15 +428,35 @@ def _choose(columns: list[Column], lad_pop, problem, backend, seed, threads, log
             lp.var(f"use[{'+'.join(col.lads)}x{col.consortia}#{k}]", cost=round(SCALE * price(col)))
             for g in col.lads:
                 covers[g].append(k)
+        count = list(range(len(cols))), [c.consortia for c in cols]
+        if unlisted is not None and unlisted.floor:
+            # authorities in unions off the list: each at its floor; the unions they form are counted, hold at
+            # least ``min_size`` authorities each and their patients fit the bounds (a relaxation of every union)
+            inside = {
+                g: lp.var(f"in_unlisted_union[{g}]", cost=math.floor(SCALE * floor))
+                for g, floor in unlisted.floor.items()
+            }
+            most = len(inside) // unlisted.min_size
+            formed = lp.var("unlisted_unions", 0, most, cost=math.floor(SCALE * unlisted.price))
+            for g, var in inside.items():
+                covers[g].append(var)
+            members = list(inside.values())
+            lp.row([*members, formed], [1] * len(members) + [-unlisted.min_size], lo=0)
+            pops = [lad_pop[g] for g in inside]
+            lp.row([*members, formed], [*pops, -problem.min_population], lo=0)
+            lp.row([*members, formed], [*pops, -problem.max_population], hi=0)
+            count = [*count[0], formed], [*count[1], 1]
         for g in sorted(lad_pop):
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
-        lp.row(list(range(len(cols))), [c.consortia for c in cols], k_lo, k_hi)
+        lp.row(count[0], count[1], k_lo, k_hi)
         result = solve_model(lp, backend, time_limit=time_limit / 2, seed=seed, threads=threads)
         picks = [k for k, v in enumerate(result.values) if v] if result.has_solution else None
-        return result.status, picks, result.objective, result.bound
+        if picks is not None and unlisted is not None and any(k >= len(cols) for k in picks):
+            log.append("the lower bound joins some authorities in unions left off the list")
+        return result.status, picks and [k for k in picks if k < len(cols)], result.objective, result.bound
 
     bounded = [c for c in columns if math.isfinite(c.bound)]
-    status, rpicks, _, bound = top(bounded, lambda c: c.bound)
+    status, rpicks, _, bound = top(bounded, lambda c: c.bound, unlisted)
     if status == Status.INFEASIBLE:
         return None  # not even the lower bounds of every division that fits can meet the count
     open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks or [] if not bounded[k].proven]
