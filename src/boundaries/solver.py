@@ -120,7 +120,8 @@ def solve(
     alone = (1 - BOUND_SHARE) * left() - nested_time  # no exact model: the heuristic has most of the time
     budget = min(HEURISTIC_SECONDS, HEURISTIC_SHARE * time_limit) if exact else alone
     heuristic_started = time.perf_counter() - started  # its progress is timed from its own start
-    heuristic = first_plan(problem, budget - RESERVE * time_limit, seed, attempts=2 if exact else None)
+    # the reserve comes off what is left, not off the heuristic's cap: past 333 s it would have left it nothing
+    heuristic = first_plan(problem, min(budget, left() - RESERVE * time_limit), seed, attempts=2 if exact else None)
     start, start_objective = None, None
     progress: list[tuple[float, float, float | None]] = []
     if heuristic is not None:
