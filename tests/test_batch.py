@@ -21,6 +21,13 @@ from boundaries.config import load_config
 from boundaries.quality import ATTRIBUTION, DOWNLOADS, quality_label
 
 REGIONS = ["North East", "Atlantis", "South West"]
+
+
+def _markup(page: str) -> str:
+    """The index page without its inlined scripts and styles (Leaflet's source holds links of its own)."""
+    return re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+
+
 TIME_LIMIT = 10  # seconds for the North East: enough for a first plan, short enough for the test run
 
 
@@ -60,6 +67,7 @@ def test_a_solved_region_has_all_its_files(first):
         "consortia.geojson",
         "metrics.json",
         "summary.txt",
+        "report.html",
         "map.html",
         "done.json",
     ):
@@ -99,10 +107,23 @@ def test_the_map_and_the_index_link_every_file_of_a_solved_region(first):
     folder = first.out / "north-east"
     section = re.search(r"<details class='downloads'>(.*?)</details>", (folder / "map.html").read_text()).group(1)
     assert re.findall(r"<a href='([^']*)' download>", section) == list(DOWNLOADS)  # beside the map
-    page = (first.out / "index.html").read_text()
+    page = _markup((first.out / "index.html").read_text())
     hrefs = re.findall(r'<a href="([^"]*)" title="[^"]*" download>', page)
     assert hrefs == [f"north-east/{name}" for name in DOWNLOADS]  # the failed regions have none
     assert all((first.out / href).is_file() for href in hrefs)
+
+
+def test_the_map_and_the_index_link_the_regions_report(first):
+    folder = first.out / "north-east"
+    assert "<p class='report-link'><a href='report.html'>Report: " in (folder / "map.html").read_text()
+    report = (folder / "report.html").read_text()
+    assert report.count("<figure id='chart-") == 3 and "<a href='map.html'>" in report
+    card = json.loads((folder / "metrics.json").read_text())["scorecard"]
+    assert f"{card['summary']['coherence']:.0%}" in report
+    page = (first.out / "index.html").read_text()
+    assert "<td class='report'><a href=\"north-east/report.html\">Report</a></td>" in page
+    assert page.count("report.html") >= 2  # in the table and in the overview's card of the North East
+    assert "<td class='report'></td>" in page  # the regions without a plan have none
 
 
 def test_the_index_links_only_files_that_exist(tmp_path):
@@ -115,7 +136,7 @@ def test_the_index_links_only_files_that_exist(tmp_path):
         {"region": "Atlantis", "status": "error", "error": "failed"},  # its folder holds an older run's file
     ]
     write_index(results, tmp_path)
-    page = (tmp_path / "index.html").read_text()
+    page = _markup((tmp_path / "index.html").read_text())
     assert re.findall(r'<a href="([^"]*)" title', page) == ["north-east/plan.csv", "north-east/consortia.gpkg"]
     assert f">{DOWNLOADS['plan.csv'][0]}</a> · <a" in page and "<th>Downloads</th>" in page
 
@@ -184,7 +205,7 @@ def test_index_escapes_region_names_and_notes(tmp_path):
     ]
     write_index(results, tmp_path)
     page = (tmp_path / "index.html").read_text()
-    assert "<script>" not in page and "<img" not in page
+    assert "<script>alert" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x" in page
     assert 'href="script-alert-1-script/map.html"' in page  # the link goes to the sanitised folder
     assert json.loads((tmp_path / "batch.json").read_text())[0]["region"] == evil
@@ -289,8 +310,9 @@ def test_a_batch_on_a_cluster_writes_every_file_where_the_client_is(cluster, con
     assert (folder / "done.json").is_file() and (folder / "metrics.json").is_file()
     assert json.loads((folder / "metrics.json").read_text())["status"] == result["status"]
     assert all((folder / name).is_file() for name in result["files"].values()), result["files"]
-    page = (cluster.client / "maps" / "index.html").read_text()
-    hrefs = re.findall(r'href="([^"]*)"', page)
+    page = _markup((cluster.client / "maps" / "index.html").read_text())
+    hrefs = [href for href in re.findall(r"href=[\"']([^\"']*)[\"']", page) if not href.startswith("https://")]
+    assert ("e06000001/report.html" in hrefs) == (result["status"] in ("optimal", "feasible"))
     assert all((cluster.client / "maps" / href).is_file() for href in hrefs), hrefs
     assert list(cluster.worker.rglob("*.csv")) == list(cluster.worker.rglob("*.json")) == []  # nothing left there
     # "already done" is checked where the files are: a rerun solves nothing
@@ -357,3 +379,53 @@ def test_the_client_writes_a_regions_files_whole_and_only_its_own(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["done.json", "plan.csv"]
     assert (folder / "plan.csv").read_text() == "code,consortium\n"
     assert not (tmp_path / "escape.txt").exists()
+
+
+def _overview(page: str) -> dict:
+    return json.loads(re.search(r"var OVERVIEW = (\{.*?\});\n", page).group(1))
+
+
+def test_the_overview_colours_every_region_by_its_plan(tmp_path):
+    from boundaries.maps import STATUS_CLASSES
+
+    results = [
+        {"region": "North East", "status": "optimal", "consortia": 12, "gap": 0.0, "bound_patient_km": 5.0},
+        {"region": "London", "status": "feasible", "consortia": 30, "gap": 0.003, "bound_patient_km": 5.0},
+        {"region": "South West", "status": "feasible", "consortia": 20, "gap": 0.42, "bound_patient_km": 5.0},
+        {"region": "North West", "status": "infeasible", "explanation": "too small"},
+        {"region": "<b>Atlantis</b>", "status": "feasible", "consortia": 3},  # not an SHA region: table only
+    ]
+    for folder in ("north-east", "london"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "map.html").write_text("map\n")
+    (tmp_path / "north-east" / "report.html").write_text("report\n")
+    scorecard = {"summary": {"coherence": 0.873, "imd_spread": 4.56}}
+    (tmp_path / "north-east" / "metrics.json").write_text(json.dumps({"scorecard": scorecard}))
+    write_index(results, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    regions = {f["properties"]["name"]: f["properties"] for f in _overview(page)["regions"]["features"]}
+    assert len(regions) == 10  # all of England, whatever the batch held
+    kinds = {name: props["cls"] for name, props in regions.items()}
+    assert kinds.pop("North East") == "optimal" and kinds.pop("London") == "close"
+    assert kinds.pop("South West") == "not-proven" and kinds.pop("North West") == "no-plan"
+    assert set(kinds.values()) == {"no-plan"} and regions["East Midlands"]["quality"] == "not in this batch"
+    north_east = regions["North East"]
+    assert dict(north_east["figures"]) == {
+        "Consortia": "12",
+        "Status": "optimal",
+        "Gap": "0.00%",
+        "Hospital coherence": "87%",
+        "IMD spread": "4.6",
+    }
+    assert north_east["links"] == [["Map", "north-east/map.html"], ["Report", "north-east/report.html"]]
+    assert regions["London"]["links"] == [["Map", "london/map.html"]]  # only pages that exist
+    assert regions["North West"]["links"] == []
+    assert "<td>87%</td><td>4.6</td>" in page  # the table has the same figures
+    for kind, (colour, words) in STATUS_CLASSES.items():  # the legend, with how many regions each
+        count = sum(1 for props in regions.values() if props["cls"] == kind)
+        assert (
+            f"<li class='status-{kind}'><span class='swatch' style='background:{colour}'></span> {words} ({count})"
+            in page
+        )
+    assert "&lt;b&gt;Atlantis&lt;/b&gt;" in page and "<b>Atlantis" not in page
+    assert not re.search(r"<script[^>]+src=", page) and not re.search(r"<link[^>]+href=", page)  # offline

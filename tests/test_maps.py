@@ -615,6 +615,116 @@ def test_browser_batch_index_shows_attribution_and_quality(browser, tmp_path):
         context.close()
 
 
+#: An England batch with every kind of plan: proven optimal, within 5%, not proven, none (and one not run).
+OVERVIEW_RESULTS = {
+    "North East": ("optimal", 0.0),
+    "North West": ("feasible", 0.004),
+    "Yorkshire and the Humber": ("feasible", 0.21),
+    "East Midlands": ("infeasible", None),
+    "West Midlands": ("optimal", 0.0),
+    "East of England": ("feasible", 0.03),
+    "London": ("feasible", 0.42),
+    "South East Coast": ("optimal", 0.0),
+    "South Central": ("error", None),
+}
+PATH_FILLS = """() => Array.from(document.querySelectorAll('path.region-area')).map(p => ({
+    cls: Array.from(p.classList).find(c => c.startsWith('status-')), fill: getComputedStyle(p).fill}))"""
+OPEN_REGION_POPUP = """name => {
+    let found = null;
+    window.englandMap.closePopup();
+    window.englandMap.eachLayer(l => { if (l.feature && l.feature.properties.name === name) found = l; });
+    found.openPopup(found.getBounds().getCenter());
+    document.querySelectorAll('#open-card').forEach(e => e.removeAttribute('id'));  // one closing still fades
+    found.getPopup().getElement().id = 'open-card';
+    return found.getPopup().getElement().innerText;
+}"""
+
+
+def _rgb(colour: str) -> str:
+    r, g, b = (int(colour[k : k + 2], 16) for k in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["laptop", "phone"])
+def test_browser_england_overview_colours_regions_and_links_their_pages(browser, tmp_path, size):
+    from boundaries.atomic import slug
+    from boundaries.batch import write_index
+    from boundaries.maps import STATUS_CLASSES, status_class
+
+    results = []
+    for name, (status, gap) in OVERVIEW_RESULTS.items():
+        result = {"region": name, "status": status, "gap": gap, "bound_patient_km": 1.0 if gap is not None else None}
+        folder = tmp_path / slug(name)
+        folder.mkdir()
+        if status in ("optimal", "feasible"):
+            result["consortia"] = 20
+            for page_name in ("map.html", "report.html"):
+                (folder / page_name).write_text(f"<!doctype html><title>{name} {page_name}</title>\n")
+            summary = {"coherence": 0.81, "imd_spread": 5.25}
+            (folder / "metrics.json").write_text(json.dumps({"scorecard": {"summary": summary}}))
+        else:
+            result["error" if status == "error" else "explanation"] = XSS_PRACTICE
+        results.append(result)
+    write_index(results, tmp_path)
+    index = tmp_path / "index.html"
+    context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[size])), offline=True)
+    errors, requests = [], []
+    context.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("file:", "data:"))
+            else (requests.append(r.request.url), r.abort())
+        ),
+    )
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (errors.append(f"dialog {d.message}"), d.dismiss()))
+        page.goto(index.as_uri())
+        page.wait_for_selector("path.region-area", state="attached", timeout=20_000)
+        fills = page.evaluate(PATH_FILLS)
+        assert len(fills) == 10  # every SHA region, South West too (not in this batch: no plan)
+        expected = [status_class(s, g, 1.0 if g is not None else None) for s, g in OVERVIEW_RESULTS.values()]
+        counts = {kind: expected.count(kind) + (kind == "no-plan") for kind in STATUS_CLASSES}
+        assert all(counts.values())  # the batch holds every kind
+        for kind, (colour, _) in STATUS_CLASSES.items():
+            drawn = [f["fill"] for f in fills if f["cls"] == f"status-{kind}"]
+            assert drawn == [_rgb(colour)] * counts[kind], kind
+        for name, (status, _) in OVERVIEW_RESULTS.items():
+            card = page.evaluate(OPEN_REGION_POPUP, name)
+            assert name in card
+            links = page.locator("#open-card .leaflet-popup-content a")
+            if status not in ("optimal", "feasible"):
+                assert links.count() == 0 and "no plan" in card
+                continue
+            assert links.all_inner_texts() == ["Map", "Report"] and "81%" in card and "5.2" in card
+            for link in links.all():
+                target = Path(unquote(urlsplit(link.evaluate("a => a.href")).path))
+                assert target.is_file() and target.parent.name == slug(name), target
+        page.keyboard.press("Escape")
+        footer = assert_on_screen(page, "footer")
+        assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
+        page.evaluate("() => window.englandMap.closePopup()")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"index-overview-{size}.png"))
+        if size == "laptop":
+            assert page.locator(".area-name").count() >= 5  # region names at the opening zoom
+        else:  # a phone's narrow map opens further out: names come with the first zooms in
+            page.evaluate("() => window.englandMap.setZoom(window.englandMap.getZoom() + 2, {animate: false})")
+            assert page.locator(".area-name").count() >= 3
+        # the links work: a click on a region's report opens it
+        page.evaluate(OPEN_REGION_POPUP, "North East")
+        page.locator("#open-card .leaflet-popup-content a", has_text="Report").click()
+        page.wait_for_load_state()
+        assert page.title() == "North East report.html"
+    finally:
+        context.close()
+    assert errors == [] and requests == [], (errors, requests)
+
+
 SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
 # (in braces, so that nothing comes back: returning the map would make Playwright copy the whole of it, for seconds)
 SET_ZOOM = "z => { Object.values(window).find(v => v instanceof L.Map).setZoom(z, {animate: false}); }"

@@ -208,7 +208,7 @@ def run_batch(
                 cluster.close()
     order = {name: k for k, name in enumerate(regions)}
     results.sort(key=lambda r: order.get(r["region"], len(order)))
-    write_index(results, out_dir)
+    write_index(results, out_dir, data_dir)
     return results
 
 
@@ -288,9 +288,55 @@ def _download_links(result: dict[str, Any], out_dir: Path) -> str:
     )
 
 
-def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
-    """``batch.json`` and an ``index.html`` linking every region's map (names escaped) and the files of its
-    plan that exist, each with how good its plan is (``quality.quality_label``) and the licence attribution."""
+def _figures(result: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """The headline figures of a solved region's plan, from its ``metrics.json`` (the scorecard's summary):
+    read from the file, so that a region skipped as done shows the same figures as one solved now."""
+    if not solved(result.get("status")):
+        return {}
+    try:
+        metrics = json.loads((out_dir / _folder(result) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    summary = (metrics.get("scorecard") or {}).get("summary") if isinstance(metrics, dict) else None
+    return summary if isinstance(summary, dict) else {}
+
+
+def _share(value: Any) -> str:
+    return f"{value:.0%}" if isinstance(value, int | float) and not isinstance(value, bool) else "—"
+
+
+def _one_decimal(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) and not isinstance(value, bool) else "—"
+
+
+def _gap_words(result: dict[str, Any]) -> str:
+    gap = result.get("gap")
+    return f"{gap:.2%}" if isinstance(gap, int | float) else "—"
+
+
+def _page_links(result: dict[str, Any], out_dir: Path) -> list[tuple[str, str]]:
+    """(text, href relative to the index) of a solved region's map and report, those that exist (a region
+    done before reports were written has none until it is solved again)."""
+    if not solved(result.get("status")):
+        return []
+    folder = _folder(result)
+    pages = (("Map", "map.html"), ("Report", "report.html"))
+    return [(text, quote(f"{folder}/{name}")) for text, name in pages if (out_dir / folder / name).is_file()]
+
+
+def write_index(results: list[dict[str, Any]], out_dir: Path, data_dir: str | None = None) -> None:
+    """``batch.json`` and ``index.html``: an England overview (issue 15, item 10) and a table of every region.
+
+    The overview maps the ten SHA regions, each coloured by how good its plan is (``maps.status_class``:
+    proven optimal, within 5%, not proven, no plan; a region not in this batch shows as no plan), with a card
+    of its headline figures (consortia, quality and gap in words, hospital coherence, IMD spread, from its
+    ``metrics.json``) and links to its map and report. The table lists every region asked for (names and
+    notes escaped) with the same figures and links to the files of its plan that exist. The page works offline
+    (Leaflet inlined, no tiles) and ends with the data's dates and the licence attribution, kept on screen.
+    """
+    from .maps import overview_html, status_class
+
+    out_dir = Path(out_dir)
     slim = [
         {
             **{k: v for k, v in r.items() if k not in ("scorecard", "ccg2013_scorecard", "traceback")},
@@ -300,32 +346,65 @@ def write_index(results: list[dict[str, Any]], out_dir: Path) -> None:
     ]
     write_text(out_dir / "batch.json", json.dumps(slim, indent=2, default=str) + "\n")
     rows = []
+    entries: dict[str, dict[str, Any]] = {}
+    codes = {name: code for code, name in SHA_REGIONS.items()}
     for r in results:
         name = html.escape(str(r["region"]))
         folder = _folder(r)
+        figures = _figures(r, out_dir)
+        pages = dict(_page_links(r, out_dir))
         link = f'<a href="{folder}/map.html">{name}</a>' if solved(r.get("status")) else name
+        report = f'<a href="{html.escape(pages["Report"])}">Report</a>' if "Report" in pages else ""
         detail = html.escape(str(r.get("error") or r.get("explanation") or r.get("kept") or ""))
         gap = r.get("gap")
-        gap_text = f"{gap:.2%}" if isinstance(gap, int | float) else "—"
         css = "proven" if is_proven(r.get("status"), gap, r.get("bound_patient_km")) else "not-proven"
         rows.append(
             f"<tr><td>{link}</td><td>{html.escape(str(r.get('status')))}</td>"
-            f"<td class='{css}'>{html.escape(_quality(r))}</td><td>{gap_text}</td>"
+            f"<td class='{css}'>{html.escape(_quality(r))}</td><td>{_gap_words(r)}</td>"
             f"<td>{html.escape(str(r.get('consortia', '')))}</td>"
+            f"<td>{_share(figures.get('coherence'))}</td><td>{_one_decimal(figures.get('imd_spread'))}</td>"
+            f"<td class='report'>{report}</td>"
             f"<td class='downloads'>{_download_links(r, out_dir)}</td><td>{detail}</td></tr>"
         )
+        code = codes.get(str(r["region"]))
+        if code is not None:
+            entries[code] = {
+                "code": code,
+                "name": str(r["region"]),
+                "cls": status_class(r.get("status"), gap, r.get("bound_patient_km")),
+                "quality": _quality(r),
+                "figures": [
+                    ["Consortia", str(r.get("consortia") if r.get("consortia") is not None else "—")],
+                    ["Status", str(r.get("status"))],
+                    ["Gap", _gap_words(r)],
+                    ["Hospital coherence", _share(figures.get("coherence"))],
+                    ["IMD spread", _one_decimal(figures.get("imd_spread"))],
+                ],
+                "links": [list(pair) for pair in _page_links(r, out_dir)],
+            }
+    for code, name in SHA_REGIONS.items():  # the overview shows all of England
+        entries.setdefault(
+            code,
+            {"code": code, "name": name, "cls": "no-plan", "quality": "not in this batch", "figures": [], "links": []},
+        )
+    head, overview = overview_html([entries[code] for code in sorted(entries)], data_dir)
     page = (
-        "<!doctype html><meta charset='utf-8'><title>Consortium maps</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Consortium maps</title>"
+        f"{head}"
+        "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
         ".proven{color:#1b5e20}.not-proven{color:#b71c1c;font-weight:bold}"
         "footer{position:sticky;bottom:0;background:#fff;margin-top:2em;padding:.6em 0;border-top:1px solid #bbb;"
-        "font-size:.85em;color:#333}</style>"
-        "<h1>Proposed GP consortia by SHA region</h1><table><tr><th>Region</th><th>Status</th>"
-        "<th>Plan quality</th><th>Gap</th><th>Consortia</th><th>Downloads</th><th>Notes</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "font-size:.85em;color:#333;z-index:1000}</style></head><body>"
+        "<h1>Proposed GP consortia by SHA region</h1>"
+        "<p>Each region is coloured by how good its plan is; click a region for its figures and links to its "
+        "map and report.</p>"
+        f"{overview}"
+        "<table class='regions'><tr><th>Region</th><th>Status</th>"
+        "<th>Plan quality</th><th>Gap</th><th>Consortia</th><th>Hospital coherence</th><th>IMD spread</th>"
+        "<th>Report</th><th>Downloads</th><th>Notes</th></tr>" + "".join(rows) + "</table>"
         f"<p>Data: {html.escape(DATA_VINTAGE)}.</p>"
         f"<footer class='attribution'>{html.escape(ATTRIBUTION)} "
-        f"<a href='{html.escape(OGL_URL)}'>Open Government Licence v3.0</a></footer>"
+        f"<a href='{html.escape(OGL_URL)}'>Open Government Licence v3.0</a></footer></body></html>\n"
     )
     write_text(out_dir / "index.html", page)

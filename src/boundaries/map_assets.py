@@ -116,3 +116,10 @@ def make_offline(fmap: folium.Map) -> None:
     js = "\n".join(_read(folder, rel) for name, rel in JS.items() if name in js_needed)
     figure.header.add_child(Element(f"<style>\n{css}\n</style>"), name="offline_css")
     figure.header.add_child(Element(f"<script>\n{js}\n</script>"), name="offline_js")
+
+
+def leaflet_inline() -> tuple[str, str]:
+    """Leaflet's CSS and JS as text to inline into a page built without folium (the batch's England overview),
+    from the same checked copies as every map: one offline page, no CDN."""
+    folder = asset_dir()
+    return _read(folder, CSS["leaflet_css"]), _read(folder, JS["leaflet"])

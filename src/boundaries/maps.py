@@ -20,6 +20,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import itertools
 import json
@@ -124,6 +125,7 @@ def render_map(
     card: Scorecard | None = None,
     settings: Any = None,
     downloads: Iterable[str] | Mapping[str, str] | None = None,
+    report: str | None = None,
 ) -> folium.Map:
     """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
 
@@ -138,7 +140,9 @@ def render_map(
     ``quality.quality_label``) and the data's dates; a footer carries the licence attribution.
     ``downloads``: files to link from the panel, as paths relative to the map's folder (e.g. ``"plan.csv"``;
     names from ``quality.DOWNLOADS`` get their description), or a mapping of such path -> link text; the
-    caller lists only files that exist. A search box finds a practice by name, ODS code or postcode (from the
+    caller lists only files that exist. ``report``: the region's report page (``boundaries.report``: charts of
+    sizes, coherence and deprivation), as a path relative to the map's folder, linked at the top of the panel.
+    A search box finds a practice by name, ODS code or postcode (from the
     data in the page) and shows it with its consortium highlighted.
     """
     with deterministic_ids():
@@ -194,7 +198,8 @@ def render_map(
         about = _plan_rows(plan, settings) + _comparison_rows(card, compare_name, show_moves)
         links = _download_links(downloads)
         legend = _legend(card, compare_name, show_moves)
-        panel = _panel_html(card, colours, compare_name, about, links, show_moves, legend)
+        report_link = _download_links([report])[0][0] if report else None
+        panel = _panel_html(card, colours, compare_name, about, links, show_moves, legend, report_link)
         root.html.add_child(Element(panel), name="boundaries_panel")
         root.html.add_child(Element(_print_key_html(about, legend, switchable)), name="boundaries_print_key")
         root.html.add_child(Element(_ATTRIBUTION_HTML), name="boundaries_attribution")
@@ -964,6 +969,7 @@ def _panel_html(
     links: list[tuple[str, str, str]] = (),
     show_moves: bool = False,
     legend: list[tuple[str, str]] = (),
+    report: str | None = None,
 ) -> str:
     headlines = "".join(
         f"<tr class='{f'about {css}'.strip()}'><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v, css in about
@@ -1013,6 +1019,12 @@ def _panel_html(
         "<div class='map-panel'><details class='panel-body' open><summary class='panel-toggle'>About this map"
         "</summary><details open><summary>Plan summary</summary>"
         f"<table class='headlines'>{headlines}</table></details>"
+        + (
+            f"<p class='report-link'><a href='{_e(report)}'>Report: charts of consortium sizes, hospital "
+            "coherence and deprivation</a></p>"
+            if report
+            else ""
+        )
         + _downloads_html(links)
         + "<details><summary>Legend</summary><ul class='legend'>"
         + "".join(f"<li>{item}{_SWITCH_ON if key else ''}</li>" for item, key in legend)
@@ -1276,6 +1288,7 @@ body { position: relative; display: grid; grid-template-rows: minmax(0, 1fr) aut
   border-bottom: 1px solid #999; }
 .map-panel .table-wrap { max-height: 40vh; overflow: auto; }
 .map-panel .note { color: #555; margin: 4px 0; max-width: 700px; }
+.map-panel .report-link { margin: 4px 0; font-weight: bold; }
 .map-panel table.headlines td { max-width: 560px; }
 .map-panel tr.quality td { font-weight: bold; color: #1b5e20; }
 .map-panel tr.quality.not-proven td { color: #b71c1c; }
@@ -1360,3 +1373,221 @@ _CSS += (
     + _PRINT_RULES.replace("PRINTING", "html")
     + "}\n"
 )
+
+
+# --------------------------------------------------------------------------------- England overview (index)
+
+#: The England overview's colour and words for each kind of plan (the batch index, issue 15 item 10): proven
+#: optimal, proven within ``CLOSE_ENOUGH`` of its bound, not proven (far from its bound, or no bound), no plan.
+#: A sequential green for proof, orange for doubt and grey for nothing: a reader sees at once where a plan can
+#: be trusted; the words in the legend and on each region say the same without the colour.
+STATUS_CLASSES = {
+    "optimal": ("#1b7837", "proven optimal"),
+    "close": ("#a6dba0", f"within {CLOSE_ENOUGH:.0%} of the best possible"),
+    "not-proven": ("#f1a340", "not proven"),
+    "no-plan": ("#d9d9d9", "no plan"),
+}
+#: Simplification of the region outlines on the overview, in metres (at England's scale a pixel is about 2 km),
+#: and the smallest island part kept (km²): the Isles of Scilly stay, rocks and sandbanks go. Half the page's
+#: weight otherwise goes on coastline nobody can see at that scale.
+OVERVIEW_TOLERANCE_M = 1000.0
+OVERVIEW_MIN_PART_KM2 = 3.0
+OVERVIEW_CLASS = "region-area"
+
+
+def status_class(status: str | None, gap: float | None = None, bound: float | None = None) -> str:
+    """The overview's kind of plan (a key of ``STATUS_CLASSES``), from the one wording of ``quality_label``."""
+    from .quality import quality_label
+    from .status import solved
+
+    if not solved(status):
+        return "no-plan"
+    label = quality_label(status, gap, bound)
+    if label == "proven optimal":
+        return "optimal"
+    return "close" if label.startswith("within ") else "not-proven"
+
+
+def region_shapes(data_dir: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
+    """The ten SHA regions (index: SHA code; ``name``, ``patients``), each the union of its local authorities,
+    simplified together as one coverage so that neighbours still share their borders, in EPSG:27700."""
+    return _region_shapes(str(data_dir) if data_dir is not None else None).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _region_shapes(data_dir: str | None) -> gpd.GeoDataFrame:
+    from .data import load_lads, load_sha
+
+    lads = load_lads(data_dir)
+    sha = load_sha(data_dir)
+    codes = sorted(lads["sha_code"].unique())
+    geoms = [shapely.union_all(lads.geometry[lads["sha_code"] == code].to_numpy()) for code in codes]
+    try:
+        simple = shapely.coverage_simplify(np.array(geoms, dtype=object), OVERVIEW_TOLERANCE_M)
+    except shapely.errors.GEOSException:  # not a clean coverage: each on its own (may open hairline gaps)
+        simple = shapely.simplify(np.array(geoms, dtype=object), OVERVIEW_TOLERANCE_M, preserve_topology=True)
+    names = sha.set_index("sha_code") if "sha_code" in sha.columns else sha
+    simple = [_without_specks(geom) for geom in simple]
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [str(lads.loc[lads["sha_code"] == code, "sha_name"].iloc[0]) for code in codes],
+            "patients": [int(names.loc[code, "patients"]) if code in names.index else 0 for code in codes],
+        },
+        geometry=list(simple),
+        index=pd.Index(codes, name="sha_code"),
+        crs=lads.crs,
+    )
+    return frame
+
+
+def _without_specks(geom: shapely.Geometry) -> shapely.Geometry:
+    """The region without its parts under ``OVERVIEW_MIN_PART_KM2`` (its largest part always stays)."""
+    parts = sorted(getattr(geom, "geoms", [geom]), key=lambda part: (-part.area, part.bounds))
+    kept = parts[:1] + [part for part in parts[1:] if part.area >= OVERVIEW_MIN_PART_KM2 * 1e6]
+    return shapely.MultiPolygon(kept) if len(kept) > 1 else kept[0]
+
+
+def overview_html(entries: list[dict[str, Any]], data_dir: str | os.PathLike[str] | None = None) -> tuple[str, str]:
+    """The England overview map for the batch index: (what goes in the page's head, the map and its legend).
+
+    ``entries``: one per SHA region to draw, with ``code`` (SHA code), ``name``, ``cls`` (``status_class``),
+    ``quality`` (the plan's quality in words), ``figures`` (label, value) pairs for its card, and ``links``
+    (text, href relative to the index) to its map and report. Each region is coloured by its kind of plan;
+    hovering shows its name and quality, clicking opens a card with its figures and links. Region names are
+    placed by ``name_places`` (so they never overlap) and set as text. Leaflet is inlined
+    (``map_assets.leaflet_inline``), no tiles: the page works offline. Every text reaches the page as JSON data
+    (``<``, ``>`` and ``&`` escaped) and is set with ``textContent``, never read as HTML.
+    """
+    from .map_assets import leaflet_inline
+
+    shapes = region_shapes(data_dir)
+    by_code = {entry["code"]: entry for entry in entries}
+    shapes = shapes.loc[[code for code in shapes.index if code in by_code]]
+    wgs = _lonlat(shapes.geometry)
+    features = []
+    for code in shapes.index:
+        entry = by_code[code]
+        props = {key: entry[key] for key in ("code", "name", "cls", "quality", "figures", "links")}
+        features.append(_feature(wgs[code], props))
+    areas = gpd.GeoDataFrame(
+        {"patients": shapes["patients"].to_numpy()},
+        geometry=shapes.geometry.to_numpy(),
+        index=pd.Index([str(by_code[c]["name"]) for c in shapes.index]),
+        crs=shapes.crs,
+    )
+    no_lads = gpd.GeoDataFrame({"lad_name": []}, geometry=[], crs=shapes.crs)
+    places = name_places(areas, no_lads) if len(areas) else []
+    data = {
+        "regions": {"type": "FeatureCollection", "features": features},
+        "colours": {key: colour for key, (colour, _) in STATUS_CLASSES.items()},
+        "places": places,
+        "areaClass": OVERVIEW_CLASS,
+    }
+    counts = {key: sum(1 for e in entries if e["cls"] == key) for key in STATUS_CLASSES}
+    legend = "".join(
+        f"<li class='status-{key}'><span class='swatch' style='background:{colour}'></span> {_e(words)} "
+        f"({counts[key]})</li>"
+        for key, (colour, words) in STATUS_CLASSES.items()
+    )
+    css, js = leaflet_inline()
+    head = f"<style>\n{css}\n</style><style>{_OVERVIEW_CSS}</style>"
+    body = (
+        "<div class='overview'><div id='england' class='england-map' role='region' "
+        "aria-label='Map of the SHA regions coloured by how good each plan is'></div>"
+        f"<ul class='status-legend'>{legend}</ul></div>"
+        f"<script>\n{js}\n</script><script>var OVERVIEW = {_json_data(data)};\n{_OVERVIEW_JS}</script>"
+    )
+    return head, body
+
+
+def _json_data(value: Any) -> str:
+    """JSON for a ``<script>``: ``<``, ``>`` and ``&`` escaped, so no text can close the script or open markup."""
+    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_OVERVIEW_JS = """
+(function () {
+    var data = OVERVIEW;
+    var map = L.map('england', {zoomSnap: 0.25, minZoom: 5, maxZoom: 11, attributionControl: false});
+    window.englandMap = map;
+    function card(p, withLinks) {
+        var box = document.createElement('div'), title = document.createElement('b');
+        box.className = 'region-card';
+        title.textContent = p.name;
+        box.appendChild(title);
+        var quality = document.createElement('div');
+        quality.className = 'quality status-' + p.cls;
+        quality.textContent = p.quality;
+        box.appendChild(quality);
+        if (!withLinks) return box;
+        var table = document.createElement('table');
+        p.figures.forEach(function (pair) {
+            var row = table.insertRow(), th = document.createElement('th');
+            th.textContent = pair[0];
+            row.appendChild(th);
+            row.insertCell().textContent = pair[1];
+        });
+        box.appendChild(table);
+        var links = document.createElement('p');
+        links.className = 'region-links';
+        p.links.forEach(function (pair, k) {
+            if (k) links.appendChild(document.createTextNode(' · '));
+            var a = document.createElement('a');
+            a.textContent = pair[0];
+            a.setAttribute('href', pair[1]);
+            links.appendChild(a);
+        });
+        if (p.links.length) box.appendChild(links);
+        return box;
+    }
+    var layer = L.geoJSON(data.regions, {
+        style: function (f) {
+            return {fillColor: data.colours[f.properties.cls], fillOpacity: 0.85, color: '#444', weight: 1,
+                    className: data.areaClass + ' status-' + f.properties.cls};
+        },
+        onEachFeature: function (f, l) {
+            l.bindTooltip(card(f.properties, false), {sticky: true});
+            l.bindPopup(card(f.properties, true), {maxWidth: Math.min(320, window.innerWidth - 60)});
+        }
+    }).addTo(map);
+    if (data.regions.features.length) map.fitBounds(layer.getBounds(), {padding: [8, 8], animate: false});
+    var pane = map.createPane('names');
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = 'none';
+    var names = data.places.map(function (place) {
+        var text = document.createElement('span');
+        text.textContent = place.text;
+        return {place: place, marker: L.marker([place.lat, place.lon], {
+            icon: L.divIcon({className: 'area-name', html: text, iconSize: [0, 0]}),
+            pane: 'names', interactive: false, keyboard: false})};
+    });
+    function update() {
+        var zoom = map.getZoom();
+        names.forEach(function (name) {
+            var show = zoom >= name.place.zoom - 1e-9;
+            if (show && !map.hasLayer(name.marker)) name.marker.addTo(map);
+            else if (!show && map.hasLayer(name.marker)) map.removeLayer(name.marker);
+        });
+    }
+    map.on('zoomend', update);
+    update();
+})();
+"""
+
+_OVERVIEW_CSS = """
+.overview { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; margin: 1em 0; }
+.england-map { width: min(100%, 560px); height: min(72vh, 640px); background: #eef2f5; border: 1px solid #bbb; }
+.status-legend { list-style: none; padding: 0; margin: 0; font-size: .95em; }
+.status-legend li { margin: 4px 0; }
+.swatch { display: inline-block; width: 14px; height: 14px; border: 1px solid #555; vertical-align: middle; }
+.region-card { font-size: 13px; max-width: 300px; white-space: normal; }
+.region-card table { border-collapse: collapse; margin: 4px 0; }
+.region-card th, .region-card td { padding: 1px 8px 1px 0; text-align: left; vertical-align: top; }
+.region-card .quality.status-not-proven, .region-card .quality.status-no-plan { color: #b71c1c; }
+.region-links a { font-weight: bold; }
+/* names as on the region maps (the sizes name_places estimates) */
+.area-name span { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); white-space: nowrap;
+  pointer-events: none; font: bold 12px/16px "DejaVu Sans", Arial, Helvetica, sans-serif; color: #111;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+"""

@@ -23,7 +23,15 @@ from .quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, quality_label, settin
 from .status import Status, solved
 
 DONE = "done.json"
-OUTPUTS = ("plan.csv", "consortia.gpkg", "consortia.geojson", "summary.txt", "map.html", "metrics.json")
+OUTPUTS = (
+    "plan.csv",
+    "consortia.gpkg",
+    "consortia.geojson",
+    "summary.txt",
+    "report.html",
+    "map.html",
+    "metrics.json",
+)
 
 
 def resolve_baseline(spec: str | None, region):
@@ -79,6 +87,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
     from .maps import render_map
     from .metrics import evaluate
     from .planfile import write_plan_csv
+    from .report import write_report
 
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(folder, (*OUTPUTS, DONE))
@@ -140,6 +149,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
         text += ["", table, "", ATTRIBUTION]
         files["summary"] = write_text(folder / "summary.txt", "\n".join(text) + "\n").name
+        files["report"] = write_report(summary, folder / "report.html", map_href="map.html").name
         render_map(
             plan,
             region,
@@ -151,6 +161,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             settings=config,
             # the map links the files beside it: those written above, and metrics.json, written next
             downloads=[name for name in DOWNLOADS if name == "metrics.json" or (folder / name).is_file()],
+            report="report.html",  # charts of the same scorecard, written above
         )
         files["map"] = "map.html"
     summary["files"] = files
