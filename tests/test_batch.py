@@ -41,11 +41,18 @@ def config(tmp_path_factory):
 @pytest.fixture(scope="module")
 def first(config, tmp_path_factory):
     out = tmp_path_factory.mktemp("maps")
-    reported = []
+    reported, snapshots = [], []
     results = run_batch(
-        REGIONS, config, out, workers=2, overrides={"time_limit": TIME_LIMIT}, on_result=reported.append
+        REGIONS,
+        config,
+        out,
+        workers=2,
+        overrides={"time_limit": TIME_LIMIT},
+        on_result=reported.append,
+        on_progress=lambda progress: snapshots.append((progress.done, progress.rows())),
     )
-    return SimpleNamespace(out=out, results=results, reported=reported, by_region={r["region"]: r for r in results})
+    by_region = {r["region"]: r for r in results}
+    return SimpleNamespace(out=out, results=results, reported=reported, by_region=by_region, snapshots=snapshots)
 
 
 def test_every_region_is_reported_and_a_failing_one_stops_no_other(first):
@@ -429,3 +436,64 @@ def test_the_overview_colours_every_region_by_its_plan(tmp_path):
         )
     assert "&lt;b&gt;Atlantis&lt;/b&gt;" in page and "<b>Atlantis" not in page
     assert not re.search(r"<script[^>]+src=", page) and not re.search(r"<link[^>]+href=", page)  # offline
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_progress_reporter_moves_while_regions_solve():
+    from rich.console import Console
+
+    from boundaries.batch import BatchProgress
+    from boundaries.cli import progress_table
+
+    clock = Clock()
+    progress = BatchProgress(["North East", "London", "[bold]Atlantis"], clock=clock)
+    assert [row[1] for row in progress.rows()] == ["waiting for a worker"] * 3
+    progress.solving("North East")
+    progress.solving("London")
+    clock.now += 75
+    assert progress.rows()[0] == ("North East", "solving", "1:15", "no plan yet")
+    assert progress.heading() == "0/3 regions done, 2 solving"
+    clock.now += 10
+    progress.solving("North East")  # seen again on a worker: still timed from the first sighting
+    assert progress.rows()[0][2] == "1:25"
+    progress.finished({"region": "London", "status": "feasible", "gap": 0.21, "bound_patient_km": 1.0})
+    progress.finished({"region": "[bold]Atlantis", "status": "error", "error": "unknown region"})
+    clock.now += 5
+    rows = {row[0]: row for row in progress.rows()}
+    assert rows["London"] == ("London", "solved", "1:25", "gap 21.00%: not proven: up to 21% from the best possible")
+    assert rows["North East"][1:3] == ("solving", "1:30")  # the one still running keeps moving
+    assert rows["[bold]Atlantis"][1] == "no plan" and rows["[bold]Atlantis"][3] == "no plan: the run failed"
+    assert progress.heading() == "2/3 regions done, 1 solving; best gap so far 21.00%"
+    progress.finished({"region": "North East", "status": "optimal", "gap": 0.0, "bound_patient_km": 1.0})
+    assert progress.heading() == "3/3 regions done, 0 solving; best gap so far 0.00%"
+    console = Console(record=True, width=160)
+    console.print(progress_table(progress))
+    text = console.export_text()
+    assert "[bold]Atlantis" in text  # markup in a name is shown, not obeyed
+    assert "gap 0.00%: proven optimal" in text and "3/3 regions done" in text
+    skipped = BatchProgress(["North East"], clock=clock)
+    skipped.finished(
+        {"region": "North East", "status": "feasible", "gap": 0.003, "skipped": True, "bound_patient_km": 1}
+    )
+    assert skipped.rows()[0][1:3] == ("already done", "")
+
+
+def test_the_batch_tells_its_display_before_and_after_each_region_ends(first):
+    snapshots = first.snapshots
+    assert snapshots[0][0] == 0 and snapshots[-1][0] == len(REGIONS)  # told before any region ended, and at the end
+    states = {region: state for region, state, _, _ in snapshots[0][1]}
+    assert set(states) == set(REGIONS) and set(states.values()) <= {"waiting for a worker", "solving"}
+    final = {region: (state, plan) for region, state, _, plan in snapshots[-1][1]}
+    assert final["North East"][0] == "solved" and final["North East"][1].endswith(
+        first.by_region["North East"]["quality"]
+    )
+    assert final["Atlantis"] == ("no plan", "no plan: the run failed")
+    done_counts = [done for done, _ in snapshots]
+    assert done_counts == sorted(done_counts) and len(snapshots) > len(REGIONS)  # once per region, and between

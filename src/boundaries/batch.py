@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +28,90 @@ from .status import Status, solved
 SHA_NAMES = tuple(SHA_REGIONS.values())
 LOCAL_HTTP = "127.0.0.1:0"  # the local scheduler's HTTP endpoint: any free port, this machine only
 SCHEDULER_TIMEOUT = 10.0  # seconds to reach a --scheduler: a cluster answers in well under this, or not at all
+POLL_SECONDS = 0.5  # how often a running batch looks at which regions are solving, for its progress display
+
+
+@dataclass
+class RegionProgress:
+    """Where one region of a batch is: ``state`` is "waiting" (for a worker), "solving", "done", "kept"
+    (skipped: done before, or --improve kept the saved plan) or "failed"; ``result`` once it has one."""
+
+    region: str
+    state: str = "waiting"
+    started: float | None = None
+    finished: float | None = None
+    result: dict[str, Any] | None = None
+
+
+class BatchProgress:
+    """What a batch's progress display shows, region by region, while regions solve (issue 15, item 11).
+
+    The solver reports nothing while it runs (it works inside a worker process, maybe on another machine), so
+    a region's own figures come when it ends; until then the display shows which regions are solving and for
+    how long (from when the scheduler first lists the task on a worker), so it moves every poll instead of
+    only when a whole region ends. The best gap shown is the region's plan's, when it has one, and the best of
+    the batch so far in the heading. ``clock`` is injectable so the reporter is tested without waiting.
+    """
+
+    def __init__(self, regions: Iterable[str], clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self.regions = {name: RegionProgress(name) for name in regions}
+
+    def solving(self, name: str) -> None:
+        entry = self.regions[name]
+        if entry.state == "waiting":
+            entry.state, entry.started = "solving", self.clock()
+
+    def finished(self, result: dict[str, Any]) -> None:
+        entry = self.regions.setdefault(str(result["region"]), RegionProgress(str(result["region"])))
+        entry.result, entry.finished = result, self.clock()
+        if result.get("skipped"):
+            entry.state = "kept"
+        else:
+            entry.state = "done" if solved(result.get("status")) else "failed"
+
+    @property
+    def done(self) -> int:
+        return sum(1 for e in self.regions.values() if e.result is not None)
+
+    def best_gap(self) -> float | None:
+        gaps = [e.result.get("gap") for e in self.regions.values() if e.result and solved(e.result.get("status"))]
+        gaps = [g for g in gaps if isinstance(g, int | float)]
+        return min(gaps) if gaps else None
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(region, state in words, time, plan) per region, in the batch's order: what the display draws."""
+        now = self.clock()
+        out = []
+        for entry in self.regions.values():
+            result = entry.result or {}
+            if entry.state == "waiting":
+                words, elapsed, plan = "waiting for a worker", "", ""
+            elif entry.state == "solving":
+                words, elapsed, plan = "solving", _duration(now - (entry.started or now)), "no plan yet"
+            else:
+                words = {"done": "solved", "kept": "already done", "failed": "no plan"}[entry.state]
+                seconds = result.get("solve_seconds", result.get("seconds"))
+                if entry.started is not None and entry.finished is not None:
+                    seconds = entry.finished - entry.started
+                elapsed = _duration(seconds) if isinstance(seconds, int | float) and entry.state != "kept" else ""
+                gap = result.get("gap")
+                plan = quality_label(result.get("status"), gap, result.get("bound_patient_km"))
+                if solved(result.get("status")) and isinstance(gap, int | float):
+                    plan = f"gap {gap:.2%}: {plan}"
+            out.append((entry.region, words, elapsed, plan))
+        return out
+
+    def heading(self) -> str:
+        solving = sum(1 for e in self.regions.values() if e.state == "solving")
+        best = self.best_gap()
+        text = f"{self.done}/{len(self.regions)} regions done, {solving} solving"
+        return text + (f"; best gap so far {best:.2%}" if best is not None else "")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def parse_regions(text: str, option: str = "--regions") -> list[str]:
@@ -141,6 +227,7 @@ def run_batch(
     data_dir: str | None = None,
     overrides: dict[str, Any] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Solve every region not yet done; returns one summary per region (skipped ones say so).
 
@@ -148,15 +235,16 @@ def run_batch(
     ``force`` solves done regions again; ``improve`` only those whose saved plan is not proven (no bound, or
     more than ``quality.CLOSE_ENOUGH`` from it), keeping the saved plan unless the new one is better
     (``_better``): a region kept "done" at a 14% gap would otherwise never be improved by a rerun.
+    ``on_progress`` is called with the batch's ``BatchProgress`` whenever it changes and every
+    ``POLL_SECONDS`` while regions solve, for a display that moves.
     """
-    from dask.distributed import as_completed
-
     if not scheduler and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"{workers!r} is not allowed: at least 1 worker", field="workers")
     regions = _one_each(regions)  # read twice: once to run, once to order the results
     out_dir = Path(out_dir)
     remove_stale_temporaries(out_dir, ("batch.json", "index.html"))
     settings = {name: config.for_region(name, **(overrides or {})) for name in regions}  # bad options: at once
+    progress = BatchProgress(regions)
     results: list[dict[str, Any]] = []
     todo: list[str] = []
     saved: dict[str, dict[str, Any]] = {}  # regions re-solved by --improve: their saved summary
@@ -169,8 +257,11 @@ def run_batch(
                 continue
             result = {**done, "region": name, "folder": region_folder(out_dir, name).name, "skipped": True}
             results.append(result)
+            progress.finished(result)
             if on_result:
                 on_result(result)
+            if on_progress:
+                on_progress(progress)
         else:
             todo.append(name)
     if todo:
@@ -187,7 +278,10 @@ def run_batch(
                 ): name
                 for name in todo
             }
-            for future in as_completed(futures):
+            keys = {future.key: name for future, name in futures.items()}
+            if on_progress:
+                on_progress(progress)
+            for future in _as_they_end(client, futures, keys, progress, on_progress):
                 name = futures[future]
                 try:
                     result = future.result()
@@ -200,8 +294,11 @@ def run_batch(
                 except Exception as err:  # a worker died, or this disk refused: reported, the rest go on
                     result = {"region": name, "status": Status.ERROR, "error": f"{type(err).__name__}: {err}"}
                 results.append(result)
+                progress.finished(result)
                 if on_result:
                     on_result(result)
+                if on_progress:
+                    on_progress(progress)
         finally:
             client.close()
             if cluster is not None:
@@ -210,6 +307,29 @@ def run_batch(
     results.sort(key=lambda r: order.get(r["region"], len(order)))
     write_index(results, out_dir, data_dir)
     return results
+
+
+def _as_they_end(client, futures, keys, progress: BatchProgress, on_progress):
+    """The futures as each ends, like ``as_completed``; while none is ready, every ``POLL_SECONDS`` the regions
+    the scheduler has on a worker are marked solving and the display is told, so that it shows time passing."""
+    from dask.distributed import as_completed
+
+    pending = as_completed(futures)
+    while not pending.is_empty():
+        if pending.has_ready():
+            yield from pending.next_batch(block=False)
+            continue
+        try:
+            running = client.processing()
+        except Exception:  # an older or remote scheduler that will not say: the display shows waiting
+            running = {}
+        for tasks in running.values():
+            for key in tasks:
+                if key in keys:
+                    progress.solving(keys[key])
+        if on_progress:
+            on_progress(progress)
+        time.sleep(POLL_SECONDS)
 
 
 #: Settings that change how long or how a plan is searched for, not what the best plan is: a saved plan and a
