@@ -399,3 +399,27 @@ def test_evaluate_against_another_plan_says_better_or_worse_per_measure(tmp_path
     assert re.search(r"^This plan is (worse on|better on|at least as good)", result.output, flags=re.MULTILINE)
     bad = invoke("evaluate", str(path), "--region", REGION, "--against", "ccg2013", "--preset", "huge")
     assert bad.exit_code == 2 and "--preset 'huge'" in bad.output
+
+
+def test_solve_beat_ccg2013_at_its_count_says_how_the_plan_compares(tmp_path):
+    # a plan that comes back is no worse than the 2013 map on every measure and says so; no plan exits 1 and
+    # names the reference (what holds at any stopping point: no timing assumed)
+    out = tmp_path / "out"
+    args = ("--preset", "consortium", "--beat", "ccg2013", "--count", "12", "--time-limit", "20")
+    done = run_console("solve", "--region", REGION, *args, "--out", str(out))
+    text = one_line(done.stdout + done.stderr)
+    assert done.returncode in (0, 1), text
+    if done.returncode == 0:
+        assert "no worse than the reference on every measure: outside bounds 0 (reference 0)" in text
+        metrics = json.loads((out / "north-east" / "metrics.json").read_text())
+        assert set(metrics["beat"]) == {
+            "outside_bounds",
+            "non_coterminous",
+            "la_splits",
+            "coherence",
+            "imd_spread",
+            "compactness_km",
+        }
+        assert metrics["consortia"] == 12
+    else:
+        assert "reference" in text

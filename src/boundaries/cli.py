@@ -220,6 +220,18 @@ def solve(
         str | None,
         typer.Option(help="ccg2013 or a plan CSV to limit or price moves from.", show_default="none"),
     ] = None,
+    beat: Annotated[
+        str | None,
+        typer.Option(
+            help="ccg2013 or a plan CSV: find the best plan no worse than it on every measure (docs/measures.md), "
+            "or say which measures conflict. Needs strict nesting.",
+            show_default="none",
+        ),
+    ] = None,
+    count: Annotated[
+        int | None,
+        typer.Option("--count", help="The number of consortia (default: the settings file's n_consortia)."),
+    ] = None,
     config: ConfigOpt = None,
     out: OutOpt = Path("out"),
     export_model: Annotated[
@@ -249,6 +261,8 @@ def solve(
         nesting=nesting,
         seed=seed,
         baseline=baseline,
+        beat=beat,
+        n_consortia=count,
     )
     if export_model is not None:
         from .region import load_region
@@ -282,6 +296,10 @@ def _report(result: dict, folder: Path, seconds: float) -> None:
         + (f" (gap {gap:.2%})" if gap is not None else "")
         + f" in {seconds:.0f} s: {quality_label(status, gap, result.get('bound_patient_km'))}"
     )
+    if result.get("beat"):
+        from .runner import beat_text
+
+        console.print(f"no worse than the reference on every measure: {beat_text(result['beat'])}", markup=False)
     console.print(f"map: {folder / 'map.html'}", markup=False, highlight=False)
     console.print(f"outputs: {folder}", markup=False, highlight=False)
 
@@ -312,9 +330,9 @@ def batch(
     data: DataOpt = None,
 ) -> None:
     """Solve every region (resumable), with a progress display; one failing region never loses the others."""
-    from rich.live import Live
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .batch import BatchProgress, parse_regions, run_batch
+    from .batch import parse_regions, run_batch
     from .config import load_config
     from .errors import InputError
 
@@ -325,18 +343,22 @@ def batch(
     cfg = load_config(config)
     failures: list[str] = []
     bad_input: list[str] = []
-    # redrawn every poll while regions solve (batch.POLL_SECONDS), not only when one ends
-    with Live(progress_table(BatchProgress(names)), console=console, auto_refresh=False, transient=False) as live:
-
-        def on_progress(progress: BatchProgress) -> None:
-            live.update(progress_table(progress), refresh=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("regions", total=len(names))
 
         def on_result(result: dict) -> None:
             status = result["status"]
             note = _done_note(result) if result.get("skipped") else ""
             colour = "green" if solved(status) else "red"
             detail = escape(str(result.get("error") or result.get("explanation") or ""))
-            live.console.print(
+            progress.console.print(
                 f"[{colour}]{escape(str(result['region']))}: {status}{note}[/]"
                 + (f" [dim]{detail}[/]" if colour == "red" else "")
             )
@@ -344,6 +366,7 @@ def batch(
                 failures.append(result["region"])
                 if result.get("input_error"):
                     bad_input.append(result["region"])
+            progress.advance(task)
 
         run_batch(
             names,
@@ -356,26 +379,11 @@ def batch(
             data_dir=str(data) if data else None,
             overrides={"time_limit": time_limit},
             on_result=on_result,
-            on_progress=on_progress,
         )
     console.print(f"maps: {out / 'index.html'}", markup=False, highlight=False)
     if failures:
         code = BAD_INPUT if bad_input else NO_PLAN  # a settings mistake to fix first
         _fail(f"{len(failures)} region(s) without a plan: {', '.join(failures)}", code)
-
-
-def progress_table(progress) -> Table:
-    """The batch's progress display (a ``batch.BatchProgress``): a heading with how many regions are done
-    and the best gap so far, then one row per region: solving for how long, or how it ended and its plan's
-    gap and quality. Names are escaped: a region spec is the user's text."""
-    table = Table(title=escape(progress.heading()), title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("region", "state", "time", "plan"):
-        table.add_column(column, justify="right" if column == "time" else "left")
-    styles = {"solving": "yellow", "solved": "green", "already done": "green", "no plan": "red"}
-    for region, state, elapsed, plan in progress.rows():
-        style = styles.get(state, "dim")
-        table.add_row(escape(region), f"[{style}]{escape(state)}[/]", elapsed, escape(plan))
-    return table
 
 
 def _done_note(result: dict) -> str:

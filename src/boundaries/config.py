@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from .backends import BACKENDS
 from .errors import InputError, did_you_mean
 from .presets import PRESETS
-from .problem import NESTINGS, Weights
+from .problem import BEATABLE, NESTINGS, Weights
 from .region import SHA_REGIONS, sha_choices, sha_name
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "solvers" / "default.toml"
@@ -58,6 +58,8 @@ class RunConfig:
     max_practices: int | None = None
     max_moves: int | None = None
     baseline: str | None = None  # "ccg2013" or a plan CSV path
+    beat: str | None = None  # "ccg2013" or a plan CSV path: a reference the plan must be no worse than
+    beat_measures: list[str] | None = None  # which measures (default: all the data can measure)
     weights: Weights = field(default_factory=Weights)
     lad_groups: tuple[LadGroup, ...] = ()
     # key -> (file, table) that set it, so that a check needing the region's data can still name the line to fix
@@ -150,6 +152,8 @@ class RunSchema(BaseModel):
     max_practices: _Positive | None = None
     max_moves: _Count | None = None
     baseline: _Text | None = None
+    beat: _Text | None = None
+    beat_measures: list[str] | None = None
     weights: WeightsSchema | None = None  # type: ignore[valid-type]
     lad_groups: list[LadGroupSchema] | None = None
 
@@ -167,6 +171,11 @@ class RunSchema(BaseModel):
     @classmethod
     def _backend(cls, value: str | None) -> str | None:
         return _choice(value, BACKENDS, "a backend")
+
+    @field_validator("beat_measures")
+    @classmethod
+    def _beat_measures(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_choice(v, list(BEATABLE), "a measure to beat") for v in value]
 
     @field_validator("max_population")
     @classmethod

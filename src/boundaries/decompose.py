@@ -28,7 +28,7 @@ from .exact import Outcome, solve_single
 from .heuristic import UnitData, district_cost, plan_objective
 from .linear import LinearModel
 from .model import SCALE, ConsortiumModel, build_model
-from .problem import Problem
+from .problem import BEAT_SLACK, Problem
 from .status import Status, proven
 
 MAX_UNION_COLUMNS = 20_000
@@ -151,6 +151,45 @@ class Column:
     bound: float
     centres: dict[str, str] | None  # None for a stand-in: a count not tried, priced at its lower bound
     proven: bool
+    measures: dict[str, float] | None = None  # what the column adds to the measures a plan must beat
+
+
+def _measures(problem: Problem, data: UnitData, centres: dict, lads: tuple[str, ...]) -> dict[str, float]:
+    """What a column adds to each measure of ``problem.beat`` (docs/measures.md), from its plan (unit -> centre):
+    patients of each consortium's main trust (the trust of the most patients, ties to the lower code),
+    patient-km to each consortium's patient-weighted centre, the squared gaps of the consortia's mean IMD from
+    the reference's centre (``Problem.beat_imd_centre``), its consortia and the authority splits it makes. Sums
+    over columns give the plan's numbers, so the choice of columns states each measure exactly; the spread
+    through the squared gaps from that centre, a stricter rule (a plan's spread is around its own mean of
+    means, and the squares are least around that), exact when the two means agree."""
+    groups: dict = defaultdict(list)
+    for unit, centre in centres.items():
+        groups[centre].append(data.pos[unit])
+    coherent = patient_km = imd_sq = 0.0
+    centre = data.imd_mean if problem.beat_imd_centre is None else problem.beat_imd_centre
+    for members in groups.values():
+        rows = np.array(sorted(members))
+        pop = data.pop[rows]
+        total = pop.sum()
+        if total <= 0:
+            continue
+        if data.community is not None:
+            trusts, which = np.unique(data.community[rows], return_inverse=True)
+            patients = np.bincount(which, weights=pop)
+            patients[trusts == "nan"] = 0  # a practice without a trust counts for none
+            coherent += patients.max()  # np.unique sorts codes: argmax's first maximum is the lower code
+        middle = (pop[:, None] * data.xy[rows]).sum(axis=0) / total
+        patient_km += float((pop * np.hypot(*(data.xy[rows] - middle).T)).sum()) / 1000
+        if data.imd is not None:
+            imd_sq += (float((pop * data.imd[rows]).sum()) / total - centre) ** 2
+    return {
+        "patients": float(data.pop[[data.pos[u] for u in centres]].sum()),
+        "coherent": coherent,
+        "patient_km": patient_km,
+        "imd_sq": imd_sq,
+        "consortia": len(groups),
+        "splits": len(groups) - 1 if len(lads) == 1 else 0,
+    }
 
 
 @dataclass
@@ -209,6 +248,10 @@ def solve_decomposed(
         return problem.weights.border * (sum(around[g] for g in lads) - 2 * inner) / 2
 
     outer = {g: half_border((g,)) for g in lad_members}
+
+    def measured(centres: dict, lads: tuple[str, ...]) -> dict[str, float] | None:
+        return _measures(problem, data, centres, lads) if problem.beat else None
+
     unions = []
     union_sets, left_out = _union_columns(problem, lad_pop, lad_graph)
     for k, union in enumerate(union_sets):
@@ -220,7 +263,8 @@ def solve_decomposed(
         priced = _price_single(problem, data, members)
         if priced:
             cost = priced[0] + half_border(union)
-            unions.append(Column(union, 1, cost, cost, dict.fromkeys(members, priced[1]), True))
+            centres = dict.fromkeys(members, priced[1])
+            unions.append(Column(union, 1, cost, cost, centres, True, measured(centres, union)))
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
     unlisted = None
     if left_out is not None:
@@ -256,7 +300,8 @@ def solve_decomposed(
                 priced = _price_single(problem, data, group)
                 if priced:
                     cost = priced[0] + half_border(members)
-                    unions.append(Column(members, 1, cost, cost, dict.fromkeys(group, priced[1]), True))
+                    centres = dict.fromkeys(group, priced[1])
+                    unions.append(Column(members, 1, cost, cost, centres, True, measured(centres, members)))
         log.append(f"start plan: {len(results)} divisions seeded")
 
     def run(jobs: list[tuple[str, int]], until: float, must: bool = False, within: float = 0.0) -> None:
@@ -313,6 +358,8 @@ def solve_decomposed(
         for k in every:
             floor[(g, k)] = max(floor[(g, k)], relaxations[g].bound(k))
 
+    seen: dict[tuple[str, int], tuple[dict, dict | None]] = {}  # a division's plan and its measures
+
     def columns() -> list[Column]:
         cols = list(unions)
         for g, ks in counts.items():
@@ -321,7 +368,10 @@ def solve_decomposed(
                 if out is not None and out.centres is not None:
                     lb = min(floor[(g, k)], out.objective)
                     proven_ = out.status == Status.OPTIMAL or proven(out.objective, lb)
-                    cols.append(Column((g,), k, out.objective + outer[g], lb + outer[g], out.centres, proven_))
+                    if (g, k) not in seen or seen[(g, k)][0] is not out.centres:
+                        seen[(g, k)] = out.centres, measured(out.centres, (g,))
+                    cost, bound = out.objective + outer[g], lb + outer[g]
+                    cols.append(Column((g,), k, cost, bound, out.centres, proven_, seen[(g, k)][1]))
                 else:
                     cols.append(Column((g,), k, math.inf, floor[(g, k)] + outer[g], None, False))
         return cols
@@ -426,8 +476,12 @@ def _choose(
     list of unions is cut short, any authorities joined in unions left off it (``Unlisted``)."""
     k_lo, k_hi = problem.count_range
 
-    def top(cols: list[Column], price, unlisted=None) -> tuple[str, list[int] | None, float | None, float | None]:
-        """(status, columns picked, objective, bound) of the best choice of ``cols`` at ``price``."""
+    def top(
+        cols: list[Column], price, unlisted=None, relaxed=False
+    ) -> tuple[str, list[int] | None, float | None, float | None]:
+        """(status, columns picked, objective, bound) of the best choice of ``cols`` at ``price``; ``relaxed``
+        for the lower bound: a division's measures are those of one plan of it, so they enter as what any
+        division could reach at best."""
         lp = LinearModel(scale=SCALE)
         covers = defaultdict(list)
         for k, col in enumerate(cols):
@@ -435,6 +489,7 @@ def _choose(
             for g in col.lads:
                 covers[g].append(k)
         count = list(range(len(cols))), [c.consortia for c in cols]
+        inside, formed = {}, None
         if unlisted is not None and unlisted.floor:
             # authorities in unions off the list: each at its floor; the unions they form are counted, hold at
             # least ``min_size`` authorities each and their patients fit the bounds (a relaxation of every union)
@@ -455,6 +510,8 @@ def _choose(
         for g in sorted(lad_pop):
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
         lp.row(count[0], count[1], k_lo, k_hi)
+        if problem.beat:
+            _beat_rows(lp, cols, problem, lad_pop, relaxed, inside, formed)
         result = solve_model(lp, backend, time_limit=time_limit / 2, seed=seed, threads=threads)
         picks = [k for k, v in enumerate(result.values) if v] if result.has_solution else None
         if picks is not None and unlisted is not None and any(k >= len(cols) for k in picks):
@@ -462,7 +519,7 @@ def _choose(
         return result.status, picks and [k for k in picks if k < len(cols)], result.objective, result.bound
 
     bounded = [c for c in columns if math.isfinite(c.bound)]
-    status, rpicks, _, bound = top(bounded, lambda c: c.bound, unlisted)
+    status, rpicks, _, bound = top(bounded, lambda c: c.bound, unlisted, relaxed=True)
     if status == Status.INFEASIBLE:
         return None  # not even the lower bounds of every division that fits can meet the count
     open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks or [] if not bounded[k].proven]
@@ -475,6 +532,43 @@ def _choose(
         return Choice(None, math.inf, bound, open_jobs)
     log.append(f"choice of columns: {objective:.2f}, lower bound {shown}, open {open_jobs}")
     return Choice([real[k] for k in picks], objective, None if bound is None else min(bound, objective), open_jobs)
+
+
+def _beat_rows(
+    lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: bool, inside: dict[str, int], formed: int | None
+) -> None:
+    """The reference's values as rows over the choice of columns (``Column.measures``). Outside bounds and
+    non-coterminous consortia are 0 under strict nesting and need none. In the lower-bound choice a division
+    into several consortia, a stand-in and a union left off the list (``inside``: its authorities; ``formed``:
+    how many) enter at their best (every patient coherent, no distance, no IMD gap); one consortium priced
+    directly is exact in both."""
+    total = problem.total_population
+
+    def exact(col: Column) -> bool:
+        return col.measures is not None and not (relaxed and col.consortia > 1)
+
+    use = list(range(len(cols)))
+    for measure, target in problem.beat.items():
+        if measure == "la_splits":
+            coefs = [c.consortia - 1 if len(c.lads) == 1 else 0 for c in cols]
+            lp.row(use, coefs, hi=math.floor(target + 1e-9))
+        elif measure == "coherence":
+            coefs = [round(c.measures["coherent"]) if exact(c) else sum(lad_pop[g] for g in c.lads) for c in cols]
+            lp.row(
+                use + list(inside.values()), coefs + [lad_pop[g] for g in inside], lo=math.ceil(target * total - 1e-6)
+            )
+        elif measure == "compactness_km":  # per 10 patient-m, rounded up; the reference itself still fits
+            coefs = [math.ceil(100 * c.measures["patient_km"]) if exact(c) else 0 for c in cols]
+            lp.row(use, coefs, hi=math.floor(100 * target * total * (1 + BEAT_SLACK / 2)))
+        elif measure == "imd_spread":  # squared gaps over the target's square, in millionths: rounding moves the
+            # spread by under a millionth of itself, inside the validator's slack; a union off the list counts 1
+            square = max(target**2, 1e-12)
+            coefs = [
+                round(1e6 * (c.measures["imd_sq"] / square - c.consortia)) if exact(c) else -1_000_000 * c.consortia
+                for c in cols
+            ]
+            extra = [] if formed is None else [formed]
+            lp.row(use + extra, coefs + [-1_000_000] * len(extra), hi=problem.count_range[1] // 2 + 1)
 
 
 def _start_divisions(problem: Problem, start: dict, lad_members, lad) -> dict[tuple[str, int], dict]:

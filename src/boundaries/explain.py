@@ -14,6 +14,7 @@ from dataclasses import replace
 import networkx as nx
 
 from .decompose import can_decompose, solve_decomposed
+from .dominance import describe
 from .exact import solve_single
 from .heuristic import first_plan
 from .labels import find_any_plan, states_rules
@@ -129,6 +130,10 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         "the practices kept apart": dict(apart=[]),
         "the practices kept together": dict(together=[], fixed={}),
     }
+    for measure in problem.beat:  # which of the reference's values conflict with the rest
+        candidates[f"matching the reference's {measure.replace('_', ' ')}"] = dict(
+            beat={m: v for m, v in problem.beat.items() if m != measure}
+        )
     active = {
         name: change
         for name, change in candidates.items()
@@ -154,14 +159,22 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
                     undecided.append(name)
                 continue
         blamed.append(name)
+    caveat = (
+        " (the IMD spread is held by a stricter rule, squared gaps from the reference's own centre: a plan whose "
+        "consortia centre elsewhere is not ruled out)"
+        if "imd_spread" in problem.beat
+        else ""
+    )
     if blamed:
-        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
+        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}{caveat}"]
     k_lo, k_hi = counts
     count = f"{k_lo}" if k_lo == k_hi else f"{k_lo}-{k_hi}"
     lo, hi = problem.min_population, problem.max_population
     rules = f"{count} connected consortia of {lo:,}-{hi:,} patients" + (
         ", each inside one local authority or a union of whole ones" if problem.nesting == "strict" else ""
     )
+    if problem.beat:
+        rules += f", no worse than the reference ({describe(problem.beat)})"
     if undecided:
         return [
             f"no plan meets every rule at once; within the time given it was not settled whether dropping "
@@ -169,4 +182,4 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         ]
     advice = "widen the bounds" + (" or relax the nesting" if problem.nesting == "strict" else "")
     units = f"{len(problem.units)} {'practices' if problem.region is not None else 'units'}"
-    return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}"]
+    return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}{caveat}"]

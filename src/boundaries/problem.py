@@ -60,6 +60,20 @@ class Weights:
     consortium: float = 0.0
 
 
+#: The measures a plan may be asked to beat (docs/measures.md), each with the way that is better: a plan beats
+#: a reference when, on every measure asked, it is no worse ("max": at most the reference's value; "min": at least).
+BEATABLE = {
+    "outside_bounds": "max",
+    "non_coterminous": "max",
+    "la_splits": "max",
+    "coherence": "min",
+    "imd_spread": "max",
+    "compactness_km": "max",
+}
+#: "No worse" to six significant figures: a plan equal to the reference beats it, whatever the rounding.
+BEAT_SLACK = 1e-6
+
+
 @dataclass
 class Problem:
     units: pd.DataFrame
@@ -83,6 +97,11 @@ class Problem:
     priorities: tuple[str, ...] = ()
     region: Region | None = None
     preset_name: str | None = None
+    #: measure -> the reference plan's value, to match or beat (``BEATABLE``; see ``boundaries.dominance``)
+    beat: dict[str, float] = field(default_factory=dict)
+    #: the mean of the reference's consortium IMD means: the spread of any plan is measured around its own such
+    #: mean; the model states the spread around this one (a stricter rule, exact for the reference itself)
+    beat_imd_centre: float | None = None
 
     def __post_init__(self) -> None:
         # unit ids are kept as given (any hashable: practice codes, ward codes, ints, tuples); the graph's
@@ -174,6 +193,17 @@ class Problem:
             _number(self.max_moves, "max_moves", integer=True)
         if self.candidate_radius_km is not None:
             _number(self.candidate_radius_km, "candidate_radius_km", least=1e-9)
+        needs = {"coherence": "community", "imd_spread": "imd", "la_splits": "lad", "non_coterminous": "lad"}
+        for measure, value in self.beat.items():
+            if measure not in BEATABLE:
+                raise InputError(
+                    f"{measure!r} is not a measure a plan can beat{did_you_mean(measure, BEATABLE)}; "
+                    f"measures: {', '.join(BEATABLE)}",
+                    field="beat",
+                )
+            _number(value, f"beat[{measure}]", least=-math.inf)
+            if measure in needs and needs[measure] not in self.units.columns:
+                raise InputError(f"beating {measure} needs a {needs[measure]!r} column on the units", field="beat")
 
     def _named_units(self):
         yield "fixed", list(self.fixed)
@@ -299,9 +329,15 @@ class Problem:
         max_population: int | None = None,
         n_consortia: int | tuple[int, int] | None | Literal["auto"] = "auto",
         lad_groups: dict[str, str] | None = None,
+        beat=None,
+        beat_measures: list[str] | None = None,
         **settings,
     ) -> Problem:
         """Build a problem from a region's practices.
+
+        ``beat`` is a reference plan (a Plan, or a Series or mapping practice -> consortium, such as
+        ``region.ccg_assignment()``) that the plan must be no worse than on each of ``beat_measures`` (default:
+        every measure of ``BEATABLE``), or those targets already measured (a dict measure -> value).
 
         ``n_consortia="auto"`` asks for about ``patients / typical`` consortia of the preset (hub: 120,000),
         within 15%, because bounds alone let a compactness objective fill a region with the smallest consortia
@@ -338,6 +374,14 @@ class Problem:
             preset_name=preset,
             **settings,
         )
+        if beat is not None:
+            if not (isinstance(beat, dict) and set(beat) <= set(BEATABLE)):
+                # the validator measures the reference; imported here so that the data layer stays below it
+                from .dominance import imd_centre, targets
+
+                reference, beat = beat, targets(beat, problem, beat_measures)
+                problem = replace(problem, beat_imd_centre=imd_centre(reference, problem))
+            problem = replace(problem, beat=dict(beat))
         return problem
 
 

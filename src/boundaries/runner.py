@@ -54,7 +54,8 @@ def region_problem(region, config: RunConfig):
     check_for_region(config, region)
     settings = config.problem_settings()
     baseline = resolve_baseline(config.baseline, region)
-    return Problem.from_region(region, baseline=baseline, **settings)
+    beat = resolve_baseline(config.beat, region)  # the same plan reader: "ccg2013" or a plan CSV
+    return Problem.from_region(region, baseline=baseline, beat=beat, beat_measures=config.beat_measures, **settings)
 
 
 def solve_region(region, config: RunConfig) -> Plan:
@@ -80,6 +81,11 @@ def export_model(region, config: RunConfig, path: str | Path) -> Path:
     return path
 
 
+def beat_text(beat: dict[str, dict[str, float]]) -> str:
+    """ "coherence 0.939 (reference 0.917), ..." for the measures a plan was asked to beat."""
+    return ", ".join(f"{m.replace('_', ' ')} {v['plan']:.4g} (reference {v['reference']:.4g})" for m, v in beat.items())
+
+
 def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: float) -> dict[str, Any]:
     """Every output of a solved region; the ``done.json`` marker is written last."""
     import geopandas as gpd
@@ -88,6 +94,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
     from .metrics import evaluate
     from .planfile import write_plan_csv
     from .report import write_report
+    from .validation import measures
 
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(folder, (*OUTPUTS, DONE))
@@ -123,6 +130,9 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         card = evaluate(plan, region, baseline=ccg13)
         ccg = evaluate(ccg13, region)
         summary["consortia"] = card.summary["consortia"]
+        if plan.problem is not None and plan.problem.beat:  # the validator's numbers, as it checked them
+            own = measures(plan, plan.problem).plan
+            summary["beat"] = {m: {"reference": v, "plan": own.get(m)} for m, v in plan.problem.beat.items()}
         summary["scorecard"] = card.to_dict()
         summary["ccg2013_scorecard"] = ccg.to_dict()["summary"]
         files["plan"] = write_plan_csv(plan.assignment, region, folder / "plan.csv").name
@@ -146,6 +156,8 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         else:
             text.append("bound: none")
         text += [f"settings: {settings_text(config)}", f"data: {DATA_VINTAGE}", str(validation)]
+        if "beat" in summary:
+            text.append(f"no worse than {config.beat} on every measure: {beat_text(summary['beat'])}")
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
         text += ["", table, "", ATTRIBUTION]
         files["summary"] = write_text(folder / "summary.txt", "\n".join(text) + "\n").name

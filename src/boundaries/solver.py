@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import labels
 from .decompose import can_decompose, solve_decomposed
+from .dominance import describe
 from .errors import InputError
 from .exact import Outcome, solve_single
 from .explain import explain_infeasible, precheck
@@ -165,7 +166,9 @@ def solve(
         exact_time = left() - (RESERVE if start is not None else EXPLAIN_SHARE) * time_limit
         offset = time.perf_counter() - started
         if decompose:
-            found = solve_decomposed(problem, backend, exact_time, seed, threads, gap, start=start)
+            # a heuristic plan that does not beat the reference is no incumbent, but its divisions are good columns
+            seeds = heuristic.centres if start is None and problem.beat and heuristic is not None else start
+            found = solve_decomposed(problem, backend, exact_time, seed, threads, gap, start=seeds)
         elif use_labels:  # nothing reads a centre: the labelling model's one search is stronger
             found = labels.solve_labels(problem, exact_time, seed, threads, gap, start=start)
         else:
@@ -188,6 +191,11 @@ def solve(
             f"no plan meeting every rule was found within {time_limit:g} s: the heuristic found none and the "
             "exact search has not proven that none exists"
         )
+        if problem.beat:
+            why = (
+                f"no plan that beats the reference ({describe(problem.beat)}) was found within {time_limit:g} s, "
+                "and the exact search has not proven that none exists"
+            )
         if not exact:
             why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
         return _no_plan(problem, solver_name, Status.TIMED_OUT, why, started, log, outcome.bound)
@@ -202,6 +210,12 @@ def _check_options(problem: Problem, time_limit, gap) -> None:
         raise InputError(f"{gap!r} is not a relative gap: a share from 0 up to (not including) 1", field="gap")
     if problem.count_range[1] < 1:
         raise InputError("a plan needs at least one consortium", field="n_consortia")
+    if problem.beat and not can_decompose(problem):
+        raise InputError(
+            "beating a reference is stated by the decomposition by authority: it needs strict nesting, no "
+            "baseline and no wish that joins or parts two authorities (soft nesting is not supported yet)",
+            field="beat",
+        )
 
 
 def _whole_authorities(problem: Problem, backend, seconds: float, seed, threads, log) -> tuple[float, dict] | None:

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from .areas import land_pieces
+from .problem import BEAT_SLACK, BEATABLE
 
 
 @dataclass
@@ -191,6 +192,17 @@ def validate(plan, problem) -> Validation:
         moved = count_moves(got, {str(k): str(v) for k, v in problem.baseline.items()})
         if moved > problem.max_moves:
             problems.append(f"{moved} practices move from the baseline, more than {problem.max_moves}")
+
+    # a reference to beat: on every measure asked, no worse than the reference's value
+    if problem.beat and not missing and not unknown:
+        own = measures(got, problem).plan
+        for measure, target in problem.beat.items():
+            value = own.get(measure)
+            slack = BEAT_SLACK * max(1.0, abs(target))  # equal is no worse; rounding in the model stays inside
+            better = BEATABLE[measure]
+            if value is None or (value > target + slack if better == "max" else value < target - slack):
+                side = "above" if better == "max" else "below"
+                problems.append(f"{measure} is {value:.4g}, {side} the reference's {target:.4g}")
 
     return Validation(not problems, problems, island_linked, ground, island_parts)
 
