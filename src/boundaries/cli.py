@@ -330,9 +330,9 @@ def batch(
     data: DataOpt = None,
 ) -> None:
     """Solve every region (resumable), with a progress display; one failing region never loses the others."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.live import Live
 
-    from .batch import parse_regions, run_batch
+    from .batch import BatchProgress, parse_regions, run_batch
     from .config import load_config
     from .errors import InputError
 
@@ -343,22 +343,18 @@ def batch(
     cfg = load_config(config)
     failures: list[str] = []
     bad_input: list[str] = []
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("regions", total=len(names))
+    # redrawn every poll while regions solve (batch.POLL_SECONDS), not only when one ends
+    with Live(progress_table(BatchProgress(names)), console=console, auto_refresh=False, transient=False) as live:
+
+        def on_progress(progress: BatchProgress) -> None:
+            live.update(progress_table(progress), refresh=True)
 
         def on_result(result: dict) -> None:
             status = result["status"]
             note = _done_note(result) if result.get("skipped") else ""
             colour = "green" if solved(status) else "red"
             detail = escape(str(result.get("error") or result.get("explanation") or ""))
-            progress.console.print(
+            live.console.print(
                 f"[{colour}]{escape(str(result['region']))}: {status}{note}[/]"
                 + (f" [dim]{detail}[/]" if colour == "red" else "")
             )
@@ -366,7 +362,6 @@ def batch(
                 failures.append(result["region"])
                 if result.get("input_error"):
                     bad_input.append(result["region"])
-            progress.advance(task)
 
         run_batch(
             names,
@@ -379,11 +374,26 @@ def batch(
             data_dir=str(data) if data else None,
             overrides={"time_limit": time_limit},
             on_result=on_result,
+            on_progress=on_progress,
         )
     console.print(f"maps: {out / 'index.html'}", markup=False, highlight=False)
     if failures:
         code = BAD_INPUT if bad_input else NO_PLAN  # a settings mistake to fix first
         _fail(f"{len(failures)} region(s) without a plan: {', '.join(failures)}", code)
+
+
+def progress_table(progress) -> Table:
+    """The batch's progress display (a ``batch.BatchProgress``): a heading with how many regions are done
+    and the best gap so far, then one row per region: solving for how long, or how it ended and its plan's
+    gap and quality. Names are escaped: a region spec is the user's text."""
+    table = Table(title=escape(progress.heading()), title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("region", "state", "time", "plan"):
+        table.add_column(column, justify="right" if column == "time" else "left")
+    styles = {"solving": "yellow", "solved": "green", "already done": "green", "no plan": "red"}
+    for region, state, elapsed, plan in progress.rows():
+        style = styles.get(state, "dim")
+        table.add_row(escape(region), f"[{style}]{escape(state)}[/]", elapsed, escape(plan))
+    return table
 
 
 def _done_note(result: dict) -> str:
