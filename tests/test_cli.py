@@ -423,3 +423,20 @@ def test_solve_beat_ccg2013_at_its_count_says_how_the_plan_compares(tmp_path):
         assert metrics["consortia"] == 12
     else:
         assert "reference" in text
+
+
+def test_tradeoff_writes_the_curve_and_says_which_plans_beat_the_2013_map(tmp_path):
+    out = tmp_path / "out"
+    args = ("--preset", "consortium", "--count", "12", "--points", "2", "--time-limit", "20", "--workers", "2")
+    done = run_console("tradeoff", "--region", REGION, *args, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    text = one_line(done.stdout)
+    assert "reference (2013 CCGs): hospital coherence 0.9089, IMD spread 4.951" in text
+    assert "hospital coherence x50, IMD spread x1" in text and "hospital coherence x1, IMD spread x50" in text
+    folder = out / "north-east" / "tradeoff"
+    summary = json.loads((folder / "tradeoff.json").read_text())
+    assert [p["label"] for p in summary["points"]] == [
+        "hospital coherence x50, IMD spread x1",
+        "hospital coherence x1, IMD spread x50",
+    ]
+    assert (folder / "tradeoff.svg").is_file() and len(summary["frontier_files"]) >= 1

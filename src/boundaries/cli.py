@@ -485,6 +485,74 @@ def compare(
     console.print(f"map: {out}", markup=False, highlight=False)
 
 
+@app.command()
+@_guard
+def tradeoff(
+    region: RegionOpt,
+    between: Annotated[
+        str, typer.Option(help="Two measures, comma-separated: coherence, imd_spread, compactness_km.")
+    ] = "coherence,imd_spread",
+    points: Annotated[int, typer.Option(help="Plans on the curve, the two ends included.")] = 5,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="hub | consortium | locality | small", show_default=_from_file("preset")),
+    ] = None,
+    count: Annotated[int | None, typer.Option("--count", help="The number of consortia.")] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Seconds for each plan.", show_default=_from_file("time_limit")),
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option(help="Stop each plan at this relative gap.", show_default=_from_file("gap"))
+    ] = None,
+    config: ConfigOpt = None,
+    workers: Annotated[int, typer.Option(help="Local Dask workers (processes).")] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler.", show_default="a local cluster of --workers"),
+    ] = None,
+    out: OutOpt = Path("out"),
+    data: DataOpt = None,
+) -> None:
+    """The trade-off between two measures: the plans between leaning on one and on the other, the frontier of
+    those found, a chart with the 2013 CCG map marked, and which frontier plans beat it on both."""
+    from .atomic import slug
+    from .config import load_config
+    from .region import sha_name
+    from .tradeoff import LABELS, write_tradeoff
+
+    region = sha_name(region) or region
+    _check_output(out, "--out", folder=True)
+    settings = load_config(config).for_region(region, preset=preset, time_limit=time_limit, gap=gap, n_consortia=count)
+    folder = out / slug(region) / "tradeoff"
+    pair = [m.strip() for m in between.split(",")]
+    with console.status(f"trade-off for {escape(region)}: {escape(' and '.join(pair))}, {points} plans"):
+        summary = write_tradeoff(
+            region,
+            settings,
+            pair,
+            folder,
+            points,
+            scheduler=scheduler,
+            workers=workers,
+            data_dir=str(data) if data else None,
+        )
+    first, second = summary["between"]
+    reference = summary["reference"]
+    console.print(
+        f"reference (2013 CCGs): {LABELS[first]} {reference[first]:.4g}, {LABELS[second]} {reference[second]:.4g}",
+        markup=False,
+    )
+    for point in summary["points"]:
+        values = point["measures"]
+        shown = f"{values[first]:.4g}, {values[second]:.4g}" if values else f"no plan ({point['status']})"
+        tags = ("frontier" if point["on_frontier"] else "") + (
+            ", beats the reference" if point["beats_reference"] else ""
+        )
+        console.print(f"  {point['label']}: {shown} {tags}".rstrip(), markup=False)
+    console.print(f"chart: {folder / 'tradeoff.svg'}", markup=False, highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(prog_name="boundaries")
 
