@@ -47,6 +47,15 @@ def command(args: tuple[str, ...], where: tuple[str, ...], says: str, id: str, c
     return Case(id, args, code, where, says, files)
 
 
+# outputs that cannot be written, for root too (permission bits do not stop root): each is checked before any work
+UNWRITABLE = [
+    ("evaluate-json", ("evaluate", "ccg2013", "--region", "North East"), "--json", "metrics.json"),
+    ("compare-out", ("compare", "ccg2013", "ccg2013", "--region", "North East"), "--out", "compare.html"),
+    ("solve-out", ("solve", "--region", "North East", "--time-limit", "1"), "--out", "out"),
+    ("batch-out", ("batch", "--regions", "North East", "--time-limit", "1", "--workers", "1"), "--out", "maps"),
+    ("export-model", ("solve", "--region", "North East", "--out", "{tmp}/out"), "--export-model", "model.mps"),
+]
+
 LONDON = '[run]\n[regions."{name}"]\nlad_groups = [{{ lad = "{lad}", joins = "{joins}", reason = "test" }}]\n'
 
 CASES = [
@@ -188,6 +197,18 @@ CASES = [
         "is a folder: --out needs a file name",
         "compare-out-folder",
     ),
+    *[
+        command(
+            (*args, option, path),
+            (path, f"{option} cannot be written there" if "file" in path else f"choose another {option}"),
+            f"{parent} is a file, not a folder" if "file" in path else f"cannot write in {parent}",
+            f"{name}-{'under-a-file' if 'file' in path else 'in-proc'}",
+            **({"{tmp}/file": "x"} if "file" in path else {}),
+        )
+        for name, args, option, leaf in UNWRITABLE
+        # a folder that is a file; /proc, where nobody (root included) can create a file
+        for parent, path in (("{tmp}/file", f"{{tmp}}/file/{leaf}"), ("/proc", f"/proc/{leaf}"))
+    ],
     command(
         ("solve", "--region", "North East", "--baseline", "ccg2014", "--out", "{tmp}"),
         ("ccg2014",),
@@ -463,3 +484,21 @@ def test_a_killed_runs_temporary_beside_an_output_file_is_removed_on_the_next_ru
     )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [".metrics-notes.json", "metrics.json"]
+
+
+def test_a_rerun_removes_a_killed_runs_temporaries_from_a_region_it_keeps_as_done(tmp_path):
+    # the region is done, so the batch does not solve it again: its folder is still cleaned of temporaries
+    import json
+
+    folder = tmp_path / "north-east"
+    folder.mkdir()
+    (folder / "done.json").write_text(json.dumps({"region": "North East", "status": "optimal", "gap": 0.0}))
+    stale = [folder / ".plan.k2j4h_8a.csv", folder / ".consortia.x81.gpkg-journal", tmp_path / ".index.q1w2.html"]
+    for path in stale:
+        path.write_text("partial")
+    result = CliRunner().invoke(app, ["batch", "--regions", "North East", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "already done" in result.stdout
+    assert f"maps: {tmp_path / 'index.html'}" in result.stdout.splitlines()  # a line of its own, after the table
+    assert not [path for path in stale if path.exists()]
+    assert sorted(p.name for p in folder.iterdir()) == ["done.json"]

@@ -22,7 +22,15 @@ from .config import ConfigFile
 from .errors import InputError, did_you_mean
 from .quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, OGL_URL, is_proven, quality_label
 from .region import SHA_REGIONS, sha_choices, sha_name
-from .runner import is_done, region_folder, remove_stale_temporaries, run_region_task, save_region_outputs
+from .runner import (
+    DONE,
+    OUTPUTS,
+    is_done,
+    region_folder,
+    remove_stale_temporaries,
+    run_region_task,
+    save_region_outputs,
+)
 from .status import Status, solved
 
 SHA_NAMES = tuple(SHA_REGIONS.values())
@@ -250,6 +258,8 @@ def run_batch(
     saved: dict[str, dict[str, Any]] = {}  # regions re-solved by --improve: their saved summary
     for name in regions:
         if not force and is_done(name, out_dir):
+            # a killed run's temporaries go even where the region is not solved again
+            remove_stale_temporaries(region_folder(out_dir, name), (*OUTPUTS, DONE))
             done = _done_summary(region_folder(out_dir, name))
             if improve and not is_proven(done.get("status"), done.get("gap"), done.get("bound_patient_km")):
                 saved[name] = done

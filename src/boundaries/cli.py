@@ -165,10 +165,28 @@ def _check_output(path: Path, option: str, *, folder: bool) -> None:
         raise InputError(f"{base} is a file, not a folder: {option} cannot be written there", file=path)
     if not os.access(base, os.W_OK | os.X_OK):
         raise InputError(f"cannot write in {base} (permission denied): choose another {option}", file=path)
+    _try_writing(base, path, option)
     if not folder and path.parent.is_dir():  # a killed run's hidden temporary beside this file goes now
         from .runner import remove_stale_temporaries
 
         remove_stale_temporaries(path.parent, (path.name,))
+
+
+def _try_writing(base: Path, path: Path, option: str) -> None:
+    """Create and remove a file in ``base``, the folder an output goes in (or its nearest existing
+    ancestor): permission bits do not stop root but a read-only mount or /proc does, and that only shows
+    when something is written, so a place that cannot be written is found before the work, not after."""
+    import tempfile
+
+    from .errors import InputError
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".boundaries-check.", dir=base)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"cannot write in {base} ({reason}): choose another {option}", file=path) from error
+    os.close(fd)
+    os.unlink(probe)
 
 
 @app.command()
@@ -376,6 +394,8 @@ def batch(
             on_result=on_result,
             on_progress=on_progress,
         )
+    if not console.is_terminal:  # piped, rich draws the table once as it stops, without ending its last line
+        console.line()
     console.print(f"maps: {out / 'index.html'}", markup=False, highlight=False)
     if failures:
         code = BAD_INPUT if bad_input else NO_PLAN  # a settings mistake to fix first
