@@ -278,6 +278,7 @@ class Problem:
             together=[[u for u in grp if u in keep] for grp in self.together if set(grp) & keep],
             apart=[p for p in self.apart if set(p) <= keep],
             baseline=None if self.baseline is None else self.baseline.loc[sorted(keep)],
+            beat={},  # the reference's values are the whole plan's: a part is held to them only as a column
             **changes,
         )
         return sub
