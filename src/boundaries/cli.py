@@ -64,6 +64,11 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="Settings file (TOML).", show_default="solvers/default.toml"),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+WorkersOpt = Annotated[int, typer.Option(help="Local Dask workers (processes).")]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Address of an existing Dask scheduler.", show_default="a local cluster of --workers"),
+]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)]
 
 
@@ -327,11 +332,8 @@ def _report(result: dict, folder: Path, seconds: float) -> None:
 def batch(
     regions_: Annotated[str, typer.Option("--regions", help='"all" or comma-separated region names/codes.')] = "all",
     config: ConfigOpt = None,
-    workers: Annotated[int, typer.Option(help="Local Dask workers (processes).")] = 2,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of an existing Dask scheduler.", show_default="a local cluster of --workers"),
-    ] = None,
+    workers: WorkersOpt = 2,
+    scheduler: SchedulerOpt = None,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Seconds per region.", show_default=_from_file("time_limit")),
@@ -526,11 +528,8 @@ def tradeoff(
         float | None, typer.Option(help="Stop each plan at this relative gap.", show_default=_from_file("gap"))
     ] = None,
     config: ConfigOpt = None,
-    workers: Annotated[int, typer.Option(help="Local Dask workers (processes).")] = 2,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of an existing Dask scheduler.", show_default="a local cluster of --workers"),
-    ] = None,
+    workers: WorkersOpt = 2,
+    scheduler: SchedulerOpt = None,
     out: OutOpt = Path("out"),
     data: DataOpt = None,
 ) -> None:
