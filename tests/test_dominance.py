@@ -99,6 +99,9 @@ def test_a_misspelt_measure_or_soft_nesting_is_refused(tees):
     soft = Problem.from_region(tees, "consortium", nesting="soft", beat={"coherence": 0.9})
     with pytest.raises(InputError, match="strict nesting"):
         solve(soft, time_limit=5)
+    strict = Problem.from_region(tees, "consortium", beat={"coherence": 0.9})
+    with pytest.raises(InputError, match="decompose=False"):  # the whole model would not state the targets
+        solve(strict, time_limit=5, decompose=False)
 
 
 def test_settings_carry_the_reference_and_its_measures():

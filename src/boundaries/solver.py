@@ -100,6 +100,8 @@ def solve(
     log: list[str] = []
     if decompose is None:
         decompose = can_decompose(problem)
+    if problem.beat and not decompose:
+        raise InputError("beating a reference needs the decomposition by authority: not decompose=False", field="beat")
     use_labels = not decompose and labels.fits(problem)
     solver_name = "cpsat" if use_labels else backend  # the labelling model is CP-SAT's, whatever was asked
     if use_labels and backend != "cpsat":
