@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -28,10 +29,13 @@ from boundaries.maps import (
     NAME_ZOOMS,
     PALETTE,
     SEARCH_LIMIT,
+    TOWN_LINK_M,
+    TOWN_MIN_PRACTICES,
     area_colours,
     like_sized,
     name_places,
     render_map,
+    town_points,
 )
 from boundaries.metrics import evaluate
 from boundaries.plan import Plan
@@ -55,6 +59,7 @@ XSS_LABEL = "<svg onload=alert(2)>"
 XSS_LAD = "</script><script>alert(3)</script>"
 XSS_TRUST = "`${alert(4)}` <b>Trust</b>"
 XSS_POSTCODE = "<i>ZZ0</i> 1AA'\""
+XSS_TOWN = "<img src=y onerror=alert(5)> &amp; Town"
 
 
 @pytest.fixture(scope="module")
@@ -274,6 +279,49 @@ def test_names_sit_inside_their_areas_and_never_overlap(region):
     again = name_places(*simplified_layers(named, region))
     assert [p["kind"] for p in again] == ["area"] * 3
     assert again == name_places(*simplified_layers(named, region))
+
+
+def _with_towns(region, towns: dict[str, str]):
+    """The region with a ``town`` column (as the bundle has): ``towns`` maps practice code -> town, others ""."""
+    practices = region.practices.assign(town=[towns.get(code, "") for code in region.practices.index])
+    return dataclasses.replace(region, practices=practices)
+
+
+SYNTHETIC_TOWNS = {
+    **dict.fromkeys(["P00", "P01", "P10", "P11"], "Oldtown"),  # four practices, 10 km apart
+    **dict.fromkeys(["P50", "P51", "P54", "P55"], "Ashford"),  # two places of one name, 30 km apart
+    **dict.fromkeys(["P22", "P23"], "Betaborough"),  # named like its authority
+    "P33": "Lonely",  # one practice: not named
+}
+
+
+def test_town_points_one_per_place_at_the_patient_weighted_mean(region):
+    towns = town_points(_with_towns(region, SYNTHETIC_TOWNS).practices)
+    assert TOWN_MIN_PRACTICES == 2 and TOWN_LINK_M < 30_000
+    assert list(towns["town"]) == ["Ashford", "Betaborough", "Oldtown", "Ashford"]  # most patients first
+    assert list(towns["patients"]) == [11_000, 7_000, 6_000, 3_000] and list(towns["practices"]) == [2, 2, 4, 2]
+    members = region.practices.loc[["P00", "P01", "P10", "P11"]]
+    weights = members["patients"].to_numpy() + 1.0
+    oldtown = towns.geometry.iloc[2]
+    assert oldtown.x == pytest.approx((members.geometry.x * weights).sum() / weights.sum())
+    assert oldtown.y == pytest.approx((members.geometry.y * weights).sum() / weights.sum())
+    assert town_points(region.practices).empty  # no town column: no towns
+
+
+def test_town_names_come_after_the_others_and_never_overlap(region):
+    named = _with_towns(region, SYNTHETIC_TOWNS)
+    areas, lads = simplified_layers(by_half(named), named)
+    places = name_places(areas, lads, town_points(named.practices))
+    kinds = [p["kind"] for p in places]
+    assert kinds == sorted(kinds) and "town" in kinds  # area, lad, town: in order of importance
+    towns = [p["text"] for p in places if p["kind"] == "town"]
+    assert sorted(towns) == ["Ashford", "Ashford", "Oldtown"]  # not the authority's name again, not "Lonely"
+    for quarter in range(int(NAME_ZOOMS[0] * 4), int(NAME_ZOOMS[1] * 4) + 1):
+        assert _estimated_overlaps(places, quarter / 4) == [], quarter / 4
+    first = min(p["zoom"] for p in places)
+    assert all(p["zoom"] > first for p in places if p["kind"] == "town")  # they wait for the consortia's names
+    assert places == name_places(areas, lads, town_points(named.practices))  # deterministic
+    assert name_places(areas, lads) == [p for p in places if p["kind"] != "town"]  # towns never move the others
 
 
 def test_missing_assets_say_how_to_get_them(region, monkeypatch, tmp_path):
@@ -1111,11 +1159,13 @@ def test_browser_print_gives_a_clean_a4_map_with_key_and_attribution(browser, re
         opened.close()
 
 
-VISIBLE_NAMES = """() => Array.from(document.querySelectorAll('.area-name span, .lad-name span')).map(s => {
-    const b = s.getBoundingClientRect();
-    return {text: s.textContent, kind: s.parentNode.classList.contains('area-name') ? 'area' : 'lad',
-            left: b.left, right: b.right, top: b.top, bottom: b.bottom, html: s.innerHTML};
-})"""
+VISIBLE_NAMES = """() => Array.from(document.querySelectorAll('.area-name span, .lad-name span, .town-name span'))
+    .map(s => {
+        const b = s.getBoundingClientRect(), kind = ['area', 'lad', 'town'].find(
+            k => s.parentNode.classList.contains(k + '-name'));
+        return {text: s.textContent, kind: kind, left: b.left, right: b.right, top: b.top, bottom: b.bottom,
+                html: s.innerHTML};
+    })"""
 
 
 def _overlapping(names: list[dict]) -> list[tuple[str, str]]:
@@ -1135,7 +1185,9 @@ def test_browser_names_drawn_on_the_map_without_overlaps(browser, tmp_path, size
     ccg = region.ccg_assignment(names=True)
     path = tmp_path / "names.html"
     render_map(ccg, region, path=path)
-    places = name_places(*simplified_layers(ccg, region))
+    places = name_places(*simplified_layers(ccg, region), town_points(region.practices))
+    towns = {p["text"] for p in places if p["kind"] == "town"}
+    assert len(towns) >= 30 and {"Durham", "South Shields", "Morpeth"} <= towns  # measured: 39 of 46 towns
     opened = Opened(browser, path, SIZES[size])
     try:
         page = opened.page
@@ -1155,24 +1207,30 @@ def test_browser_names_drawn_on_the_map_without_overlaps(browser, tmp_path, size
                 opened.screenshot(f"names-{size}-zoom-11")
         assert seen == len(places)  # by a town's scale every name has shown (the map draws what it placed)
         assert {n["text"] for n in names if n["kind"] == "lad"} == {p["text"] for p in places if p["kind"] == "lad"}
+        assert {n["text"] for n in names if n["kind"] == "town"} == towns
         opened.assert_clean()
     finally:
         opened.close()
 
 
 @pytest.mark.browser
-def test_browser_authority_names_show_as_text(browser, tmp_path):
-    evil = make_region(lad_names={"E1": XSS_LAD})
+def test_browser_authority_and_town_names_show_as_text(browser, tmp_path):
+    evil = _with_towns(make_region(lad_names={"E1": XSS_LAD}), dict.fromkeys(["P00", "P01", "P10"], XSS_TOWN))
     path = tmp_path / "evil-names.html"
     render_map(by_half(evil), evil, path=path)
-    assert XSS_LAD in {p["text"] for p in name_places(*simplified_layers(by_half(evil), evil))}
+    places = name_places(*simplified_layers(by_half(evil), evil), town_points(evil.practices))
+    assert {(XSS_LAD, "lad"), (XSS_TOWN, "town")} <= {(p["text"], p["kind"]) for p in places}
+    assert XSS_TOWN not in path.read_text(encoding="utf-8")  # in the page only as escaped JSON
     opened = Opened(browser, path)
     try:
         page = opened.page
         page.evaluate(SET_ZOOM, NAME_ZOOMS[1])
         names = {n["text"]: n for n in page.evaluate(VISIBLE_NAMES)}
         assert names[XSS_LAD]["kind"] == "lad" and names[XSS_LAD]["html"] == html.escape(XSS_LAD)
+        assert names[XSS_TOWN]["kind"] == "town" and names[XSS_TOWN]["html"] == html.escape(XSS_TOWN)
         assert page.locator(".lad-name script").count() == 0
+        assert page.locator(".town-name img").count() == 0
+        assert "Town names (1)" in page.locator(".leaflet-control-layers").inner_text()
         opened.assert_clean()
     finally:
         opened.close()

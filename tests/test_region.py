@@ -27,6 +27,7 @@ SHA = {
 PRACTICE_COLUMNS = [
     "name",
     "postcode",
+    "town",  # read by the maps' town names
     "lon",
     "lat",
     "geocode",

@@ -45,6 +45,7 @@ PRACTICE_COLUMNS = [
     "code",
     "name",
     "postcode",
+    "town",
     "lon",
     "lat",
     "x",

@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,13 +90,21 @@ GEOCODE_RULES = {  # the geocode column of region.practices (see boundaries.io.g
 AREA_CLASS = "consortium-area"
 BASELINE_CLASS = "baseline-area"
 MOVED_CLASS = "moved-ring"
-#: Names drawn on the map (consortia on their areas, local authorities at theirs) never show further out than
+#: Names drawn on the map (consortia on their areas, local authorities and towns at theirs) never show further out than
 #: NAME_ZOOMS[0]; a name still crowded by a more important one at NAME_ZOOMS[1] (about a town's scale) is left out.
 NAME_ZOOMS = (6.0, 15.0)
 #: The size a name takes on screen, estimated (px per character, height, gap kept to its neighbours) for the
-#: styles in ``_CSS`` (.area-name: bold 12 px; .lad-name: 11 px capitals, letter-spaced). Generous, so that names
-#: the estimate keeps apart do not touch in the browser either (checked by the browser tests).
-NAME_SIZES = {"area": (9.0, 16.0, 6.0), "lad": (9.2, 14.0, 6.0)}
+#: styles in ``_CSS`` (.area-name: bold 12 px; .lad-name: 11 px capitals, letter-spaced; .town-name: 11 px
+#: italic). Generous, so that names the estimate keeps apart do not touch in the browser either (checked by the
+#: browser tests).
+NAME_SIZES = {"area": (9.0, 16.0, 6.0), "lad": (9.2, 14.0, 6.0), "town": (7.6, 14.0, 6.0)}
+#: A town (the practices' ``town`` in the bundle) is named on the map when at least this many practices give it
+#: as their town: one address alone may be misspelt ("Manchseter") or name a hamlet, two independent ones name a
+#: place with surgeries in it.
+TOWN_MIN_PRACTICES = 2
+#: Practices of the same town name farther apart than this (single linkage) are different towns: Ashford (Kent)
+#: and Ashford (Surrey) are in one region, 90 km apart; a post town's villages are within a few kilometres.
+TOWN_LINK_M = 15_000.0
 #: A consortium's name waits until its area is at least this share of the name's width on screen, so that a
 #: name is read as lying on its own area rather than spread over its neighbours.
 NAME_FIT = 0.75
@@ -174,9 +183,11 @@ def render_map(
         areas_layer.add_to(fmap)
         _lads_layer(lads).add_to(fmap)
         area_names = folium.FeatureGroup(name=_e(f"Consortium names ({len(areas)})")).add_to(fmap)
-        places = name_places(areas, lads)
+        places = name_places(areas, lads, town_points(region.practices))
         lad_count = sum(1 for p in places if p["kind"] == "lad")
         lad_names = folium.FeatureGroup(name=_e(f"Local authority names ({lad_count})")).add_to(fmap)
+        town_count = sum(1 for p in places if p["kind"] == "town")
+        town_names = folium.FeatureGroup(name=_e(f"Town names ({town_count})")).add_to(fmap)
         summary = card.summary
         show_moves = card.moved is not None and like_sized(summary["consortia"], summary["baseline_consortia"])
         switchable: dict[str, str] = {}  # legend entry -> the JavaScript name of its layer (for the print key)
@@ -189,7 +200,7 @@ def render_map(
         if show_moves:
             switchable["ring"] = _moved_layer(card, region, compare_name).add_to(fmap).get_name()
         _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
-        _PlaceNames(places, area_names, lad_names).add_to(fmap)
+        _PlaceNames(places, area_names, lad_names, town_names).add_to(fmap)
         control = folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
         _Layout(_bounds_latlon(areas), control).add_to(fmap)
 
@@ -516,20 +527,80 @@ class _Layout(MacroElement):
         self.bounds = [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
 
 
-def name_places(areas: gpd.GeoDataFrame, lads: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+def town_points(practices: pd.DataFrame) -> gpd.GeoDataFrame:
+    """One point per town of the practices' ``town`` column, for ``name_places``: columns town, practices,
+    patients and the point geometry (the practices' CRS), most patients first (ties: name, then west to east).
+
+    Practices of one town name are split into places by single linkage at ``TOWN_LINK_M`` (two Ashfords, two
+    Newports are two places); each place with at least ``TOWN_MIN_PRACTICES`` practices gets one point, the
+    patient-weighted mean of its practices. Empty when the practices have no ``town`` column (data without it).
+    """
+    columns = ["town", "practices", "patients"]
+    if "town" not in practices.columns or practices.empty:
+        return gpd.GeoDataFrame(columns=columns, geometry=[], crs=getattr(practices, "crs", None))
+    towns = practices["town"].fillna("").astype(str).str.strip()
+    rows = []
+    for town, group in practices[towns != ""].groupby(towns[towns != ""], sort=True):
+        if len(group) < TOWN_MIN_PRACTICES:
+            continue
+        xy = np.column_stack([group.geometry.x.to_numpy(), group.geometry.y.to_numpy()])
+        weights = group["patients"].to_numpy(dtype=float) + 1.0  # a practice with no list still counts a little
+        for members in _linked(xy, TOWN_LINK_M):
+            if len(members) < TOWN_MIN_PRACTICES:
+                continue
+            w = weights[members]
+            x, y = (xy[members] * w[:, None]).sum(axis=0) / w.sum()
+            rows.append((str(town), len(members), int(group["patients"].to_numpy()[members].sum()), x, y))
+    rows.sort(key=lambda r: (-r[2], r[0], r[3], r[4]))
+    return gpd.GeoDataFrame(
+        {name: [r[k] for r in rows] for k, name in enumerate(columns)},
+        geometry=shapely.points([r[3] for r in rows], [r[4] for r in rows]) if rows else [],
+        crs=practices.crs,
+    )
+
+
+def _linked(xy: np.ndarray, distance: float) -> list[np.ndarray]:
+    """Groups of points joined by steps of at most ``distance`` (single linkage), in order of first member."""
+    parent = list(range(len(xy)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    near = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) <= distance
+    for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
+        parent[root(int(i))] = root(int(j))
+    roots = np.array([root(i) for i in range(len(xy))])
+    return [np.flatnonzero(roots == r) for r in dict.fromkeys(roots.tolist())]
+
+
+def _place_key(name: str) -> str:
+    """Names compared loosely: "Kingston upon Hull, City of" (LAD) is the town "Kingston upon Hull"."""
+    name = re.sub(r",\s*(city|county) of$", "", name.strip().casefold())
+    return re.sub(r"[^a-z0-9]", "", name)
+
+
+def name_places(
+    areas: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None = None
+) -> list[dict[str, Any]]:
     """Where each name goes on the map and from which zoom it shows, so that names never overlap.
 
     One name per consortium, at the point of the largest part of its area farthest from its edges
     (``_label_point``: inside even for a crescent, unlike a centroid, and where a name has most room), and one
-    per local authority at that point of its largest part, unless a consortium already carries the same name. Names
-    are placed in order of importance: consortia (most patients first), then authorities (largest first). Each
+    per local authority at that point of its largest part, unless a consortium already carries the same name;
+    then one per town of ``towns`` (``town_points``: at the patient-weighted mean of its practices), unless a
+    consortium or an authority already carries the same name (Leeds, Sunderland). Names
+    are placed in order of importance: consortia (most patients first), then authorities (largest first), then
+    towns (most patients first). Each
     shows from the first zoom (``NAME_ZOOMS``, in quarter steps like the map's zoom) at which it clears every
     more important name that is showing, as boxes of the estimated size (``NAME_SIZES``) in Web Mercator
     pixels; a consortium's name also waits until its area is ``NAME_FIT`` of the name's width on screen. Two
     names that clear each other at some zoom clear each other at every closer one (distances on screen double
     with each zoom, the names keep their size), so each name needs only its one threshold. A name that does
-    not clear by ``NAME_ZOOMS[1]`` is left out. Returns dicts with text, lat, lon, kind ("area" or "lad") and
-    zoom, in order of importance; deterministic.
+    not clear by ``NAME_ZOOMS[1]`` is left out. Returns dicts with text, lat, lon, kind ("area", "lad" or
+    "town") and zoom, in order of importance; deterministic.
     """
     wgs = areas.geometry.to_crs(4326)
     rows = []
@@ -544,6 +615,11 @@ def name_places(areas: gpd.GeoDataFrame, lads: gpd.GeoDataFrame) -> list[dict[st
         name = str(lads.loc[code, "lad_name"])
         if name.casefold() not in taken:
             rows.append({"text": name, "kind": "lad", "point": _label_point(lad_parts[code]), "lon_span": None})
+    if towns is not None and len(towns):
+        named = {_place_key(str(label)) for label in areas.index} | {_place_key(str(n)) for n in lads["lad_name"]}
+        for town, point in zip(towns["town"], towns.geometry.to_crs(areas.crs), strict=True):
+            if _place_key(str(town)) not in named:
+                rows.append({"text": str(town), "kind": "town", "point": point, "lon_span": None})
     if not rows:
         return []
     points = gpd.GeoSeries([row["point"] for row in rows], crs=areas.crs).to_crs(4326)
@@ -602,14 +678,15 @@ class _PlaceNames(MacroElement):
 
     A name is a Leaflet marker with a ``divIcon`` whose text is set with ``textContent`` (never read as HTML),
     in a pane of its own above the areas and below the practices, that clicks and hovers pass through. The
-    consortium names and the authority names are two layers in the layer list.
+    consortium names, the authority names and the town names are three layers in the layer list.
     """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
 (function () {
     var map = {{ this._parent.get_name() }};
-    var groups = {area: {{ this.areas.get_name() }}, lad: {{ this.lads.get_name() }}};
+    var groups = {area: {{ this.areas.get_name() }}, lad: {{ this.lads.get_name() }},
+                  town: {{ this.towns.get_name() }}};
     var places = {{ this.places|tojson }};
     var pane = map.createPane('names');
     pane.style.zIndex = 450;
@@ -617,8 +694,8 @@ class _PlaceNames(MacroElement):
     var names = places.map(function (place) {
         var text = document.createElement('span');
         text.textContent = place.text;
-        var icon = L.divIcon({className: place.kind === 'area' ? 'area-name' : 'lad-name', html: text,
-                              iconSize: [0, 0]});
+        var icon = L.divIcon({className: {area: 'area-name', lad: 'lad-name', town: 'town-name'}[place.kind],
+                              html: text, iconSize: [0, 0]});
         return {place: place, marker: L.marker([place.lat, place.lon], {
             icon: icon, pane: 'names', interactive: false, keyboard: false})};
     });
@@ -636,10 +713,16 @@ class _PlaceNames(MacroElement):
 {% endmacro %}"""
     )
 
-    def __init__(self, places: list[dict[str, Any]], areas: folium.FeatureGroup, lads: folium.FeatureGroup):
+    def __init__(
+        self,
+        places: list[dict[str, Any]],
+        areas: folium.FeatureGroup,
+        lads: folium.FeatureGroup,
+        towns: folium.FeatureGroup,
+    ):
         super().__init__()
         self._name = "PlaceNames"
-        self.areas, self.lads = areas, lads
+        self.areas, self.lads, self.towns = areas, lads, towns
         self.places = places
 
 
@@ -1336,14 +1419,17 @@ path.search-ring { stroke-dasharray: 4 3; }
 .map-panel summary.panel-toggle { font-size: 14px; }
 .print-key { display: none; }
 /* names on the map: centred on their point, a white halo to read over any colour and line */
-.area-name span, .lad-name span { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%);
+.area-name span, .lad-name span, .town-name span { position: absolute; left: 0; top: 0;
+  transform: translate(-50%, -50%);
   white-space: nowrap; pointer-events: none; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
 /* markercluster slides every marker icon of the map while its clusters split (.leaflet-cluster-anim); names
    jump to their place instead, so they are where they belong as soon as the zoom ends */
-.leaflet-marker-icon.area-name, .leaflet-marker-icon.lad-name { transition: none !important; }
+.leaflet-marker-icon.area-name, .leaflet-marker-icon.lad-name, .leaflet-marker-icon.town-name {
+  transition: none !important; }
 .area-name span { font: bold 12px/16px "DejaVu Sans", Arial, Helvetica, sans-serif; color: #111; }
 .lad-name span { font: 11px/14px "DejaVu Sans", Arial, Helvetica, sans-serif; color: #3a3a3a;
   text-transform: uppercase; letter-spacing: 0.06em; }
+.town-name span { font: italic 11px/14px "DejaVu Sans", Arial, Helvetica, sans-serif; color: #1f1f1f; }
 """
 
 #: The A4 page. Written once for the class ``printing`` that ``_Layout`` sets on ``beforeprint`` (so Leaflet can

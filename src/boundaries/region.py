@@ -21,8 +21,8 @@ CONTRACT (shared by the engine, metrics, maps and CLI). Everything is in British
 ``trust_shares`` DataFrame with columns practice, trust, share (a practice's admissions by acute trust)
 ``trusts`` GeoDataFrame, index trust code, columns name; point geometry
 
-Also present (added with the real data, see README.md, "Data"): practices x, y (metres), geocode_detail, sites,
-snapped, snap_m, ccg13_cd, area_team, main_trust_name; lads sha_name, area_km2, practices, patients; graph
+Also present (added with the real data, see README.md, "Data"): practices x, y (metres), town, geocode_detail,
+sites, snapped, snap_m, ccg13_cd, area_team, main_trust_name; lads sha_name, area_km2, practices, patients; graph
 edges colocated, cross_lad and (island edges) distance; trusts status, subtype_2014, lon, lat.
 """
 

@@ -21,7 +21,7 @@ import shapely
 
 from .. import data as bundle
 from ..errors import InputError
-from . import enrich, geocode, raw
+from . import enrich, geocode, raw, towns
 from .text import ROW
 
 FIXED_DATE = "2014-07-01T00:00:00Z"  # GeoPackage timestamps: fixed so a rebuild is byte-identical
@@ -212,6 +212,13 @@ def build_bundle(shared: str | Path, out: str | Path) -> dict:
     ods_name = p["code"].map(ods.set_index("code")["ods_name"]).fillna("").str.title()
     site_name = pd.Series(placed["site_name"].to_numpy(), index=p.index).fillna("")
     p["name"] = site_name.where(site_name != "", ods_name).where(lambda s: s != "", p["code"])
+    chosen_site = sites.set_index(ROW).reindex(placed["site_row"].to_numpy())  # NaN rows: no own site
+    site_lines = pd.Series(
+        [list(r) for r in chosen_site[[c.lower() for c in raw.GP_ADDRESS]].fillna("").itertuples(index=False)],
+        index=p["code"].to_numpy(),
+    )
+    town, town_info = towns.practice_towns(p["code"], ods, site_lines)
+    p["town"] = town.to_numpy()
     lad_info = lookup.set_index("lad")
     p["lad_name"] = p["lad"].map(lads.set_index("lad")["lad_name"])
     p["sha_code"] = p["lad"].map(lad_info["sha_code"])
@@ -272,13 +279,14 @@ def build_bundle(shared: str | Path, out: str | Path) -> dict:
         shares,
         sha,
         left_out,
+        town_info,
     )
     _write(out, p, lads, ccg_polys, trusts, shares, sha, left_out, report)
     return report
 
 
 def _report(
-    files, listed, p, placed, lads, repaired, moved_m2, profile_info, ccg_info, trusts, shares, sha, left_out
+    files, listed, p, placed, lads, repaired, moved_m2, profile_info, ccg_info, trusts, shares, sha, left_out, town_info
 ) -> dict:
     rules = p.groupby("geocode").agg(practices=("code", "size"), patients=("patients", "sum"))
     rules = rules.reindex([r for r in geocode.RULES if r in rules.index])
@@ -325,6 +333,10 @@ def _report(
             "area_km2": round(float(lads.geometry.area.sum() / 1e6), 1),
         },
         "ccg13": ccg_info | {"practices_without_polygon_code": no_ccg_cd},
+        "towns": town_info
+        | {
+            "without_town": p.loc[p["town"] == "", ["code", "name", "postcode", "patients"]].to_dict("records"),
+        },
         "sha": sha.to_dict("records"),
     }
 
@@ -370,7 +382,9 @@ def _markdown(report: dict) -> str:
         lines.append(
             f"| {r['code']} | {r['name']} | {r['postcode']} | {r['lad']} {r['lad_name']} | {r['snap_m']:.0f} |"
         )
-    sp, imd, tp, la, cc = (report[k] for k in ("shared_positions", "imd", "trust_profile", "lads", "ccg13"))
+    sp, imd, tp, la, cc, tw = (
+        report[k] for k in ("shared_positions", "imd", "trust_profile", "lads", "ccg13", "towns")
+    )
     lines += [
         "",
         "## Other estimates and repairs",
@@ -386,6 +400,10 @@ def _markdown(report: dict) -> str:
         f"without practice: {', '.join(la['without_practice']) or 'none'}.",
         f"- CCG 2013 polygons: {cc['polygons']}, declared CRS ignored (coordinates are EPSG:27700): "
         f"{cc['declared_crs_ignored']}; matched by name: {', '.join(cc['matched_by_name'])}.",
+        f"- Towns: {tw['from_hscic']:,} from the HSCIC address, {tw['from_nhs_choices']:,} from NHS Choices, "
+        f"{tw['none']} without a town ({', '.join(r['code'] for r in tw['without_town']) or 'none'}); "
+        f"{tw['towns']:,} distinct towns; where both sources give one they agree for "
+        f"{tw['sources_agree']:,} of {tw['both_sources']:,}. Method: {tw['method']}.",
         "",
         "## SHA regions",
         "",

@@ -178,7 +178,7 @@ def load_gp_sites(path: str | Path) -> pd.DataFrame:
         i = np.flatnonzero(one_blank)[0]
         field = "Latitude" if np.isnan(lat.to_numpy()[i]) else "Longitude"
         raise InputError("one coordinate given without the other", file=path, row=int(raw[ROW].iloc[i]), field=field)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "code": raw["OrganisationCode"].str.strip(),
             "site_name": raw["OrganisationName"].str.strip(),
@@ -189,6 +189,13 @@ def load_gp_sites(path: str | Path) -> pd.DataFrame:
             ROW: raw[ROW],
         }
     ).reset_index(drop=True)
+    # address lines (optional: only the town is read from them), in address order, postcode excluded
+    for column in GP_ADDRESS:
+        frame[column.lower()] = raw[column].fillna("").to_numpy() if column in raw.columns else ""
+    return frame
+
+
+GP_ADDRESS = ("Address1", "Address2", "Address3", "City", "County")
 
 
 def load_choices_points(path: str | Path) -> pd.DataFrame:
@@ -244,7 +251,7 @@ EPRACCUR_NAMES = [
 
 
 def load_epraccur(path: str | Path) -> pd.DataFrame:
-    """ODS practice file (Oct 2014, no header, 27 fields): the official practice names."""
+    """ODS practice file (Oct 2014, no header, 27 fields): the official practice names and address lines."""
     raw = read_delimited(path, names=EPRACCUR_NAMES)
     raw["code"] = require_text(raw, "code", path, "a practice code")
     require_unique(raw, "code", path, "practice code")
@@ -253,6 +260,7 @@ def load_epraccur(path: str | Path) -> pd.DataFrame:
             "code": raw["code"],
             "ods_name": raw["name"].str.strip(),
             "ods_postcode": normalise_postcode(raw["postcode"]),
+            **{f"address{i}": raw[f"address{i}"].fillna("") for i in range(1, 6)},
             ROW: raw[ROW],
         }
     )
