@@ -693,6 +693,66 @@ def _rgb(colour: str) -> str:
     return f"rgb({r}, {g}, {b})"
 
 
+# where each region is drawn, against the map's own box: a region off the map, or the map unstyled, is not seen
+REGION_BOXES = """() => {
+    const box = r => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+    const map = document.getElementById('england').getBoundingClientRect();
+    return {map: box(map), regions: Array.from(document.querySelectorAll('path.region-area')).map(p => ({
+        box: box(p.getBoundingClientRect()), opacity: parseFloat(getComputedStyle(p).fillOpacity)})),
+        names: Array.from(document.querySelectorAll('.area-name span')).map(n => ({
+            text: n.textContent, box: box(n.getBoundingClientRect())}))};
+}"""
+
+
+def _assert_regions_seen(page, kinds: dict[str, int]) -> None:
+    """The regions as a person sees them on opening: each inside the map's box, together filling most of it
+    across or down (the view fitted to England), opaque, and each kind of plan's colour (as blended over the
+    map's background) covering a visible share of the map's pixels in a screenshot of it; the names drawn are
+    inside the map too, each at its own place (not stacked in the page's flow)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from boundaries.maps import STATUS_CLASSES
+
+    drawn = page.evaluate(REGION_BOXES)
+    frame = drawn["map"]
+    for region in drawn["regions"]:
+        inner = region["box"]
+        assert inner["right"] > inner["left"] and inner["bottom"] > inner["top"], region
+        for side in ("left", "top"):
+            assert inner[side] >= frame[side] - 1, (side, inner, frame)
+        for side in ("right", "bottom"):
+            assert inner[side] <= frame[side] + 1, (side, inner, frame)
+        assert region["opacity"] >= 0.5, region
+    span = max(
+        (max(r["box"]["right"] for r in drawn["regions"]) - min(r["box"]["left"] for r in drawn["regions"]))
+        / (frame["right"] - frame["left"]),
+        (max(r["box"]["bottom"] for r in drawn["regions"]) - min(r["box"]["top"] for r in drawn["regions"]))
+        / (frame["bottom"] - frame["top"]),
+    )
+    assert span > 0.6, f"England fills {span:.0%} of the map across or down"  # (zoom snaps by quarters)
+    for name in drawn["names"]:
+        x, y = (name["box"]["left"] + name["box"]["right"]) / 2, (name["box"]["top"] + name["box"]["bottom"]) / 2
+        assert frame["left"] < x < frame["right"] and frame["top"] < y < frame["bottom"], (name, frame)
+    centres = {(round(n["box"]["left"]), round(n["box"]["top"])) for n in drawn["names"]}
+    assert len(centres) == len(drawn["names"]), drawn["names"]
+    image = Image.open(io.BytesIO(page.locator("#england").screenshot())).convert("RGB")
+    background = _channels(page.evaluate("() => getComputedStyle(document.getElementById('england')).backgroundColor"))
+    opacity = drawn["regions"][0]["opacity"]
+    pixels = np.asarray(image, dtype=int).reshape(-1, 3)
+    for kind, regions in kinds.items():
+        colour = [int(STATUS_CLASSES[kind][0][k : k + 2], 16) for k in (1, 3, 5)]
+        seen = [round(c * opacity + b * (1 - opacity)) for c, b in zip(colour, background)]
+        share = float((np.abs(pixels - np.array(seen)) <= 6).all(axis=1).mean())
+        assert share > 0.005, f"{kind} ({regions} regions) covers {share:.1%} of the map"
+
+
+def _channels(css: str) -> list[int]:
+    return [int(float(part)) for part in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("size", ["laptop", "phone"])
 def test_browser_england_overview_colours_regions_and_links_their_pages(browser, tmp_path, size):
@@ -738,6 +798,7 @@ def test_browser_england_overview_colours_regions_and_links_their_pages(browser,
         expected = [status_class(s, g, 1.0 if g is not None else None) for s, g in OVERVIEW_RESULTS.values()]
         counts = {kind: expected.count(kind) + (kind == "no-plan") for kind in STATUS_CLASSES}
         assert all(counts.values())  # the batch holds every kind
+        _assert_regions_seen(page, counts)
         for kind, (colour, _) in STATUS_CLASSES.items():
             drawn = [f["fill"] for f in fills if f["cls"] == f"status-{kind}"]
             assert drawn == [_rgb(colour)] * counts[kind], kind
