@@ -60,3 +60,10 @@ def test_contiguity_against_tight_bounds_is_proven_impossible_and_said_so():
         "no plan meets every rule at once: 2 connected consortia of 3,000-3,000 patients cannot be formed from "
         "these 4 units; widen the bounds"
     )
+
+
+def test_a_count_range_the_units_cannot_reach_is_said_plainly():
+    # three units of 1,000 patients and a maximum of 200: at least 15 consortia are needed and 3 can exist
+    reasons = precheck(_path([1_000, 1_000, 1_000], 0, 200, None))
+    assert "need at least 15 consortia of at most 200 patients, but at most 3 can be formed from 3 units" in reasons[-1]
+    assert not any("15-3" in r for r in reasons)

@@ -57,7 +57,12 @@ def precheck(problem: Problem) -> list[str]:
 
     total = problem.total_population
     k_lo, k_hi = problem.count_range
-    if k_lo > k_hi or k_hi * hi < total or (lo and k_lo * lo > total):
+    if k_lo > k_hi:  # e.g. the maximum asks for more consortia than there are units, or the minimum for fewer
+        reasons.append(
+            f"the {total:,} patients need at least {k_lo} consortia of at most {hi:,} patients, but at most {k_hi} "
+            f"can be formed from {len(pop)} units with at least {lo:,} patients each"
+        )
+    elif k_hi * hi < total or (lo and k_lo * lo > total):
         reasons.append(
             f"the {total:,} patients cannot be shared among {k_lo}-{k_hi} consortia of {lo:,}-{hi:,} patients"
         )
