@@ -1153,6 +1153,8 @@ def test_browser_layout_fits_phone_and_laptop(browser, region, tmp_path, size):
             assert body.evaluate("d => d.open") is True
             assert ROUGH_LABEL in assert_on_screen(page, ".map-panel tr.quality")
             assert page.locator(".leaflet-control-layers-expanded").count() == 1
+            # the region opens in the room right of the panel: no area under it (issue 15, item 7)
+            assert page.evaluate(AREAS_CLEAR_OF_PANEL, AREA_CLASS), "an area opens under the summary panel"
         footer = assert_on_screen(page, ".map-attribution")
         assert " ".join(ATTRIBUTION.split()) in " ".join(footer.split())
         # a hover card fits the window wherever it opens, near either edge, however long its lines
@@ -1174,6 +1176,15 @@ def test_browser_layout_fits_phone_and_laptop(browser, region, tmp_path, size):
         opened.assert_clean()
     finally:
         opened.close()
+
+
+AREAS_CLEAR_OF_PANEL = """css => {
+    const panel = document.querySelector('.map-panel').getBoundingClientRect();
+    return Array.from(document.querySelectorAll('path.' + css)).every(p => {
+        const b = p.getBoundingClientRect();
+        return b.left >= panel.right - 1 || b.top >= panel.bottom - 1 || b.bottom <= panel.top + 1;
+    });
+}"""
 
 
 PATHS_INSIDE_MAP = """css => {

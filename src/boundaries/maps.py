@@ -469,7 +469,8 @@ def _moved_layer(card: Scorecard, region: Region, compare_name: str) -> folium.G
 class _Layout(MacroElement):
     """What makes one page work on a laptop, a phone and paper (issue 15, item 7).
 
-    - The region is fitted beside the summary panel when the panel is open, over the whole map when not.
+    - The region is fitted in the room right of the summary panel as drawn when the panel is open (folded first
+      when that room is under 40% of the map), over the whole map when not.
     - On a small screen (``SMALL_SCREEN``: a phone, upright or on its side) the panel (see ``_PANEL_FOLD``) and
       the list of layers start folded to one button each, so the map is what a reader sees first.
     - Hover cards (non-permanent tooltips) are kept inside the map: their width is capped in CSS, and here each
@@ -485,7 +486,12 @@ class _Layout(MacroElement):
     var map = {{ this._parent.get_name() }}, layers = {{ this.control.get_name() }};
     var bounds = {{ this.bounds|tojson }}, small = window.matchMedia({{ this.small|tojson }}).matches;
     var panel = document.querySelector('.map-panel details.panel-body');
-    var besidePanel = panel && panel.open ? Math.min(500, window.innerWidth * 0.36) : 10;
+    var frame = map.getContainer().getBoundingClientRect(), besidePanel = 10;
+    if (panel && panel.open) {  // fit the region in the room right of the panel as it is drawn; with less than
+        // 40% of the map left there, fold the panel to its heading rather than shrink the region to a strip
+        besidePanel = panel.parentNode.getBoundingClientRect().right - frame.left + 10;
+        if (frame.width - besidePanel < 0.4 * frame.width) { panel.open = false; besidePanel = 10; }
+    }
     map.fitBounds(bounds, {paddingTopLeft: [besidePanel, 50], paddingBottomRight: [10, 10], animate: false});
     if (small) {  // a phone: the list of layers folds to its button (a tap opens it, a tap on the map folds it)
         layers.collapse();
