@@ -1,5 +1,6 @@
 """The decomposition by local authority: its bound stays valid when the list of unions is cut short."""
 
+import networkx as nx
 import pytest
 from grids import grid_problem
 
@@ -49,3 +50,28 @@ def test_unions_left_off_enter_the_bound_only_below_what_they_cost():
                 assert sum(unlisted.floor[g] for g in union) + unlisted.price <= priced[0] + 1e-6
                 checked += 1
     assert checked >= 6
+
+
+def test_unions_are_priced_from_sums_per_authority_exactly_as_one_at_a_time():
+    # _UnionPricer adds vectors made once per authority; _price_single builds each union's own matrix
+    from boundaries.problem import Problem
+    from boundaries.region import load_region
+
+    region = load_region(["E06000001", "E06000002", "E06000003", "E06000004", "E06000005"])
+    for settings in ({}, {"health_floor": 0.8, "imd_band": 6.0, "candidate_radius_km": 12.0}):
+        problem = Problem.from_region(region, "consortium", **settings).with_imd_reference()
+        data = decompose.UnitData(problem)
+        members = {g: list(m) for g, m in problem.units.groupby("lad").groups.items()}
+        pricer = decompose._UnionPricer(problem, data, members)
+        lad = problem.units["lad"].to_dict()
+        lad_graph = nx.Graph()
+        lad_graph.add_edges_from((lad[a], lad[b]) for a, b in problem.graph.edges if lad[a] != lad[b])
+        lad_pop = problem.units.groupby("lad")["population"].sum().to_dict()
+        unions, _ = decompose._union_columns(problem, lad_pop, lad_graph)  # connected unions, as solved
+        assert len(unions) >= 5
+        for union in unions:
+            units = [u for g in union for u in members[g]]
+            fast, slow = pricer.price(union, units), decompose._price_single(problem, data, units)
+            assert (fast is None) == (slow is None), union
+            if fast is not None:
+                assert fast[0] == pytest.approx(slow[0]) and fast[1] == slow[1], union
