@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 
 from .errors import InputError
-from .problem import BEATABLE, Problem
+from .problem import BEATABLE, Problem, Weights
 from .validation import measures as measure_plan
+
+#: The objective term that leans on each measure: weighting it up moves a plan towards that measure.
+TERMS = {"coherence": "health", "imd_spread": "deprivation", "compactness_km": "compactness"}
+
+
+def leaning(weights: Weights, factors: dict[str, float]) -> Weights:
+    """``weights`` with each measure's term multiplied by its factor (a term at 0 counts as 1)."""
+    return replace(weights, **{TERMS[m]: (getattr(weights, TERMS[m]) or 1.0) * f for m, f in factors.items()})
 
 
 def targets(reference, problem: Problem, measures: Iterable[str] | None = None) -> dict[str, float]:

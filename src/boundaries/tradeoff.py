@@ -24,11 +24,11 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .config import RunConfig
+from .dominance import TERMS
+from .dominance import leaning as lean_weights
 from .errors import InputError
 from .problem import BEAT_SLACK, BEATABLE
 
-#: Measures a trade-off can be drawn between, and the objective term that leans on each.
-TERMS = {"coherence": "health", "imd_spread": "deprivation", "compactness_km": "compactness"}
 #: How many times its default weight a measure's term gets at its end of the curve.
 EMPHASIS = 50.0
 LABELS = {"coherence": "hospital coherence", "imd_spread": "IMD spread", "compactness_km": "mean km to centre"}
@@ -58,8 +58,7 @@ def check_between(between: list[str]) -> tuple[str, str]:
 
 def leaning(config: RunConfig, factors: dict[str, float]) -> RunConfig:
     """The settings with each measure's objective term multiplied by its factor."""
-    changed = {TERMS[m]: (getattr(config.weights, TERMS[m]) or 1.0) * f for m, f in factors.items()}
-    return replace(config, weights=replace(config.weights, **changed))
+    return replace(config, weights=lean_weights(config.weights, factors))
 
 
 def solve_point(name, config: RunConfig, factors: dict[str, float], data_dir=None) -> dict[str, Any]:
