@@ -143,7 +143,14 @@ def tradeoff(
     return out
 
 
-def chart(points: list[Point], between: tuple[str, str], reference: dict[str, float] | None, path: Path) -> list[Path]:
+def chart(
+    points: list[Point],
+    between: tuple[str, str],
+    reference: dict[str, float] | None,
+    path: Path,
+    title: str = "",
+    reference_name: str = "reference",
+) -> list[Path]:
     """The trade-off as SVG and PNG (matplotlib, same bytes for the same points): every plan found, the frontier
     joined, and the reference marked."""
     import matplotlib
@@ -157,7 +164,13 @@ def chart(points: list[Point], between: tuple[str, str], reference: dict[str, fl
     edge = frontier(points, between)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     found = [p for p in points if p.assignment is not None]
-    ax.scatter([p.measures[first] for p in found], [p.measures[second] for p in found], color="#bbbbbb", zorder=2)
+    ax.scatter(
+        [p.measures[first] for p in found],
+        [p.measures[second] for p in found],
+        color="#bbbbbb",
+        zorder=2,
+        label="other plans found",
+    )
     ax.plot(
         [p.measures[first] for p in edge],
         [p.measures[second] for p in edge],
@@ -168,7 +181,9 @@ def chart(points: list[Point], between: tuple[str, str], reference: dict[str, fl
     )
     if reference is not None:
         ax.scatter([reference[first]], [reference[second]], marker="*", s=220, color="#d62728", zorder=4)
-        ax.annotate("reference", (reference[first], reference[second]), textcoords="offset points", xytext=(8, 6))
+        ax.annotate(reference_name, (reference[first], reference[second]), textcoords="offset points", xytext=(8, 6))
+    if title:
+        ax.set_title(title, fontsize=11)
     ax.set_xlabel(f"{LABELS[first]} ({'higher' if BEATABLE[first] == 'min' else 'lower'} is better)")
     ax.set_ylabel(f"{LABELS[second]} ({'higher' if BEATABLE[second] == 'min' else 'lower'} is better)")
     ax.grid(True, color="#eeeeee")
@@ -215,7 +230,9 @@ def write_tradeoff(
     for k, point in enumerate(edge, start=1):
         series = pd.Series(point.assignment, name="consortium")
         files.append(write_plan_csv(series, region, out / f"frontier-{k:02d}.csv").name)
-    chart(found, pair, reference, out / "tradeoff")
+    counts = sorted({len(set(p.assignment.values())) for p in found if p.assignment})
+    consortia = f", {'-'.join(map(str, counts[:: max(1, len(counts) - 1)]))} consortia" if counts else ""
+    chart(found, pair, reference, out / "tradeoff", f"{region.name}{consortia}", "2013 CCGs")
     summary = {
         "region": region.name,
         "between": list(pair),
