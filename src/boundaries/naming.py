@@ -1,11 +1,14 @@
-"""Readable, deterministic consortium names: by the local authorities they cover.
+"""Readable, deterministic consortium names: by the local authorities they cover and their main towns.
 
-A consortium holding a whole authority takes its name ("Wirral"); several inside one authority are numbered
-north to south ("Manchester 1", "Manchester 2"); a union of whole authorities joins their names.
+A consortium holding a whole authority takes its name ("Wirral"); a union of whole authorities joins their names.
+Several inside one authority are told apart by their main town, the town of the most of their patients
+("Hexham (Northumberland)"); "County Durham 1-7" meant nothing to a reader. Only those that still share a name
+(one town: "Birmingham") are numbered, north to south ("Birmingham 1", "Birmingham 2").
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from .problem import Problem
@@ -40,7 +43,18 @@ def name_consortia(centres: dict[str, str], problem: Problem) -> dict[str, str]:
         if len(labels) > 3:
             labels = labels[:2] + [f"{len(labels) - 2} more"]
         base[centre] = " & ".join(labels)
-    # number those that share a name, north to south
+    # those that share a name take their main town, when it tells them apart
+    towns = _towns(problem)
+    shared: dict[str, list[str]] = defaultdict(list)
+    for centre, name in base.items():
+        shared[name].append(centre)
+    for name, group in shared.items():
+        if len(group) > 1 and towns is not None:
+            for centre in group:
+                town = _main_town(members[centre], units, towns)
+                if town and _letters(town) != _letters(name):  # "Stockton on Tees" is Stockton-on-Tees
+                    base[centre] = f"{town} ({name})"
+    # number those that still share a name, north to south
     by_name: dict[str, list[str]] = defaultdict(list)
     for centre, name in base.items():
         by_name[name].append(centre)
@@ -56,3 +70,25 @@ def name_consortia(centres: dict[str, str], problem: Problem) -> dict[str, str]:
         for k, c in enumerate(order):
             final[c] = f"{name} {k + 1}"
     return {u: final[centres[u]] for u in centres}
+
+
+def _letters(name: str) -> str:
+    return re.sub(r"[^a-z]", "", name.lower())
+
+
+def _towns(problem: Problem):
+    """unit -> its town (the practice's post town in the bundle), or None without one."""
+    region = problem.region
+    if region is None or "town" not in region.practices.columns:
+        return None
+    return region.practices["town"]
+
+
+def _main_town(group: list, units, towns) -> str | None:
+    """The town of the most of the group's patients (ties to the first name), or None."""
+    known = [u for u in group if u in towns.index and isinstance(towns[u], str) and towns[u]]
+    if not known:
+        return None
+    patients = units.loc[known, "population"].groupby(towns[known].to_numpy()).sum()
+    best = patients.max()
+    return sorted(t for t, n in patients.items() if n == best)[0]

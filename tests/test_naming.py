@@ -1,0 +1,38 @@
+"""Consortium names a reader recognises: authority names, main towns inside an authority, numbers last."""
+
+from boundaries.naming import name_consortia
+from boundaries.problem import Problem
+from boundaries.region import load_region
+
+
+def test_consortia_inside_one_authority_take_their_main_town():
+    # County Durham (E06000047) cut into one consortium per town: each is named by its town and authority
+    region = load_region(["E06000047"])
+    problem = Problem.from_region(region, "small")
+    towns = region.practices["town"]
+    centres = {u: min(towns.index[towns == towns[u]]) for u in problem.units.index}
+    names = name_consortia(centres, problem)
+    for unit, name in names.items():
+        town = towns[unit]
+        if town.replace(" ", "").lower() == "countydurham":
+            continue
+        assert name == f"{town} (County Durham)" or name.startswith(f"{town} (County Durham) "), (unit, name)
+    assert len(set(names.values())) == len(set(centres.values()))  # every consortium its own name
+
+
+def test_whole_authorities_keep_their_names_and_one_town_twice_is_numbered():
+    region = load_region(["E06000001", "E06000004"])  # Hartlepool, Stockton-on-Tees
+    problem = Problem.from_region(region, "small")
+    lad = problem.units["lad"]
+    hartlepool = sorted(problem.units.index[lad == "E06000001"])
+    stockton = sorted(problem.units.index[lad == "E06000004"])
+    towns = region.practices["town"]
+    # Stockton split in two halves whose main town is the same: told apart by numbers, north first
+    main = [u for u in stockton if towns[u] == towns[stockton].mode()[0]]
+    half = set(main[: len(main) // 2]) | {u for u in stockton if towns[u] != towns[stockton].mode()[0]}
+    centres = {u: hartlepool[0] for u in hartlepool}
+    centres |= {u: min(half) if u in half else min(set(stockton) - half) for u in stockton}
+    names = name_consortia(centres, problem)
+    assert {names[u] for u in hartlepool} == {"Hartlepool"}
+    # their main town, "Stockton on Tees", is the authority's name written otherwise: no "X (X)", numbers instead
+    assert {names[u] for u in stockton} == {"Stockton-on-Tees 1", "Stockton-on-Tees 2"}
