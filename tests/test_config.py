@@ -46,3 +46,12 @@ def test_broken_toml(tmp_path):
     path.write_text("[run\npreset=")
     with pytest.raises(InputError, match="not valid TOML"):
         load_config(path)
+
+
+def test_a_consultation_address_must_be_an_email_address():
+    from boundaries.config import load_config
+    from boundaries.errors import InputError
+
+    assert load_config(None).for_region("North East", comment_email="consult@nhs.example").comment_email
+    with pytest.raises(InputError, match="is not an email address"):
+        load_config(None).for_region("North East", comment_email="consult@nhs.example' onclick='x")

@@ -1306,3 +1306,33 @@ def test_browser_authority_and_town_names_show_as_text(browser, tmp_path):
         opened.assert_clean()
     finally:
         opened.close()
+
+
+@pytest.mark.browser
+def test_browser_comment_link_opens_an_email_about_the_consortium(browser, evil_region, tmp_path):
+    # issue 15, item 12: with a consultation address, each practice's popup links an email naming its consortium;
+    # an evil consortium name stays text in the page and stays inside the link's subject
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    path = tmp_path / "comment.html"
+    plan = _evil_plan(evil_region)
+    render_map(plan, evil_region, path=path, comment_email="consult@nhs.example")
+    opened = Opened(browser, path)
+    try:
+        page = opened.page
+        page.evaluate(OPEN_PRACTICE_POPUP, "P00")
+        link = page.locator(".leaflet-popup-content a.comment-link")
+        link.wait_for()
+        href = link.get_attribute("href")
+        parts = urlsplit(href)
+        assert parts.scheme == "mailto" and unquote(parts.path) == "consult@nhs.example"
+        subject = parse_qs(parts.query)["subject"][0]
+        assert subject == f"Comment on the proposed consortium: {plan['P00']}"
+        assert link.inner_text() == f"Comment on {plan['P00']}"
+        assert page.locator(".leaflet-popup-content img, .leaflet-popup-content i").count() == 0
+        opened.assert_clean()
+    finally:
+        opened.close()
+    no_address = tmp_path / "plain.html"
+    render_map(plan, evil_region, path=no_address)
+    assert "comment-link" not in no_address.read_text(encoding="utf-8")

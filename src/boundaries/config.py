@@ -14,6 +14,7 @@ silently ignored in part is worse than one that is refused.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -60,6 +61,7 @@ class RunConfig:
     baseline: str | None = None  # "ccg2013" or a plan CSV path
     beat: str | None = None  # "ccg2013" or a plan CSV path: a reference the plan must be no worse than
     beat_measures: list[str] | None = None  # which measures (default: all the data can measure)
+    comment_email: str | None = None  # a consultation's address: each map's practice popups link an email to it
     weights: Weights = field(default_factory=Weights)
     lad_groups: tuple[LadGroup, ...] = ()
     # key -> (file, table) that set it, so that a check needing the region's data can still name the line to fix
@@ -154,6 +156,7 @@ class RunSchema(BaseModel):
     baseline: _Text | None = None
     beat: _Text | None = None
     beat_measures: list[str] | None = None
+    comment_email: _Text | None = None
     weights: WeightsSchema | None = None  # type: ignore[valid-type]
     lad_groups: list[LadGroupSchema] | None = None
 
@@ -171,6 +174,13 @@ class RunSchema(BaseModel):
     @classmethod
     def _backend(cls, value: str | None) -> str | None:
         return _choice(value, BACKENDS, "a backend")
+
+    @field_validator("comment_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s<>'\"]+@[^@\s<>'\"]+\.[^@\s<>'\"]+", value):
+            raise ValueError("is not an email address (name@example.org)")
+        return value
 
     @field_validator("beat_measures")
     @classmethod

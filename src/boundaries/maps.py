@@ -135,6 +135,7 @@ def render_map(
     settings: Any = None,
     downloads: Iterable[str] | Mapping[str, str] | None = None,
     report: str | None = None,
+    comment_email: str | None = None,
 ) -> folium.Map:
     """Build the consultation map of ``plan`` on ``region``; write it to ``path`` (atomically) when given.
 
@@ -151,6 +152,8 @@ def render_map(
     names from ``quality.DOWNLOADS`` get their description), or a mapping of such path -> link text; the
     caller lists only files that exist. ``report``: the region's report page (``boundaries.report``: charts of
     sizes, coherence and deprivation), as a path relative to the map's folder, linked at the top of the panel.
+    ``comment_email``: an address for a consultation; each practice's popup then has a link that opens an email
+    to it about that practice's consortium, its name in the subject (no server: the reader's own mail program).
     A search box finds a practice by name, ODS code or postcode (from the
     data in the page) and shows it with its consortium highlighted.
     """
@@ -195,10 +198,10 @@ def render_map(
             baseline = _baseline_layer(compare, region, compare_name, tolerance).add_to(fmap)
             switchable["base"] = baseline.get_name()
         _trusts_layer(card, region).add_to(fmap)
-        practices = _practices_layer(card, region, compare_name, show_moves)
+        practices = _practices_layer(card, region, compare_name, show_moves, comment_email)
         practices.add_to(fmap)
         if show_moves:
-            switchable["ring"] = _moved_layer(card, region, compare_name).add_to(fmap).get_name()
+            switchable["ring"] = _moved_layer(card, region, compare_name, comment_email).add_to(fmap).get_name()
         _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
         _PlaceNames(places, area_names, lad_names, town_names).add_to(fmap)
         control = folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
@@ -412,7 +415,9 @@ def _trusts_layer(card: Scorecard, region: Region) -> folium.GeoJson:
     )
 
 
-def _practices_layer(card: Scorecard, region: Region, compare_name: str, show_moves: bool) -> FastMarkerCluster:
+def _practices_layer(
+    card: Scorecard, region: Region, compare_name: str, show_moves: bool, comment: str | None = None
+) -> FastMarkerCluster:
     """Every practice, clustered where dense. The dots never show moves: those are a layer of their own, off
     until asked for (see ``_moved_layer``)."""
     practices = region.practices.loc[card.assignment.index]
@@ -423,7 +428,7 @@ def _practices_layer(card: Scorecard, region: Region, compare_name: str, show_mo
             [
                 round(point.y, 5),
                 round(point.x, 5),
-                _practice_popup(code, practices.loc[code], card, compare_name, show_moves),
+                _practice_popup(code, practices.loc[code], card, compare_name, show_moves, comment),
                 "practice-dot",
                 str(practices.loc[code, "name"]),
                 str(code),
@@ -445,13 +450,13 @@ def _practices_layer(card: Scorecard, region: Region, compare_name: str, show_mo
     )
 
 
-def _moved_layer(card: Scorecard, region: Region, compare_name: str) -> folium.GeoJson:
+def _moved_layer(card: Scorecard, region: Region, compare_name: str, comment: str | None = None) -> folium.GeoJson:
     """Rings on the practices that change consortium, for plans of like size only; off by default."""
     assert card.moved is not None
     codes = card.moved.index[card.moved]
     practices = region.practices.loc[codes]
     features = [
-        _feature(point, {"popup": _practice_popup(code, practices.loc[code], card, compare_name, True)})
+        _feature(point, {"popup": _practice_popup(code, practices.loc[code], card, compare_name, True, comment)})
         for code, point in _lonlat(practices.geometry).items()
     ]
     return folium.GeoJson(
@@ -969,7 +974,9 @@ def _islands_text(row: pd.Series, lead: str, title: str = "Island parts: ") -> s
     return f"{lead}{title}{count} ({row.get('island_km2', 0.0):.2f} km²) of {names}"
 
 
-def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_name: str, show_moves: bool) -> str:
+def _practice_popup(
+    code: str, practice: pd.Series, card: Scorecard, compare_name: str, show_moves: bool, comment: str | None = None
+) -> str:
     imd = _num(practice.get("imd", float("nan")))
     if bool(practice.get("imd_imputed", False)):
         imd += " (imputed)"
@@ -991,8 +998,18 @@ def _practice_popup(code: str, practice: pd.Series, card: Scorecard, compare_nam
         rows.append((_e(compare_name), _e(str(card.baseline[code]))))
         if show_moves and bool(card.moved[code]):
             rows.append(("Change", "<b>changes consortium</b>"))
+    if comment:
+        rows.append(("Consultation", _comment_link(comment, str(card.assignment[code]))))
     cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<div class='practice-popup'><b>{_e(str(practice['name']))}</b><table>{cells}</table></div>"
+
+
+def _comment_link(address: str, consortium: str) -> str:
+    """A link that opens an email to ``address`` with the consortium named in its subject: the name is
+    URL-encoded inside the link and HTML-escaped around it, so no name can break out of either."""
+    subject = quote(f"Comment on the proposed consortium: {consortium}", safe="")
+    href = f"mailto:{quote(address, safe='@.+-_')}?subject={subject}"
+    return f"<a class='comment-link' href='{_e(href)}'>Comment on {_e(consortium)}</a>"
 
 
 def _postcode(practice: pd.Series) -> str:

@@ -174,6 +174,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             # the map links the files beside it: those written above, and metrics.json, written next
             downloads=[name for name in DOWNLOADS if name == "metrics.json" or (folder / name).is_file()],
             report="report.html",  # charts of the same scorecard, written above
+            comment_email=config.comment_email,
         )
         files["map"] = "map.html"
     summary["files"] = files
