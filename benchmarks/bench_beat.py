@@ -33,10 +33,15 @@ SHORT = {
 }
 
 
+COUNTS = ("outside_bounds", "non_coterminous", "la_splits")
+
+
 def fmt(measure: str, value) -> str:
     if value is None:
         return "-"
-    return f"{value:.3f}" if measure == "coherence" else f"{value:.2f}" if isinstance(value, float) else str(value)
+    if measure in COUNTS:
+        return f"{value:.0f}"
+    return f"{value:.3f}" if measure == "coherence" else f"{value:.2f}"
 
 
 def main() -> int:
