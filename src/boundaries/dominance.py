@@ -31,15 +31,7 @@ def targets(reference, problem: Problem, measures: Iterable[str] | None = None) 
     """measure -> the reference's value, for ``measures`` (default: every one the problem's data can measure).
 
     ``reference`` is a Plan or a mapping unit -> consortium that places every unit of the problem."""
-    assignment = dict(getattr(reference, "assignment", reference))
-    missing = [u for u in problem.units.index if u not in assignment]
-    if missing:
-        raise InputError(
-            f"the reference plan does not place {len(missing)} unit(s), e.g. {missing[:3]}: a plan can only be "
-            "compared on the same units",
-            field="beat",
-        )
-    summary = measure_plan({u: assignment[u] for u in problem.units.index}, problem).plan
+    summary = _measured(reference, problem).plan
     wanted = list(BEATABLE) if measures is None else list(measures)
     unknown = [m for m in wanted if m not in BEATABLE]
     if unknown:
@@ -58,10 +50,21 @@ def targets(reference, problem: Problem, measures: Iterable[str] | None = None) 
 def imd_centre(reference, problem: Problem) -> float | None:
     """The mean of the reference's consortium IMD means (each consortium once), around which its spread is
     measured; None without IMD."""
-    assignment = dict(getattr(reference, "assignment", reference))
-    rows = measure_plan({u: assignment[u] for u in problem.units.index}, problem).consortia.values()
-    means = [r["imd_mean"] for r in rows if "imd_mean" in r]
+    means = [r["imd_mean"] for r in _measured(reference, problem).consortia.values() if "imd_mean" in r]
     return sum(means) / len(means) if means else None
+
+
+def _measured(reference, problem: Problem):
+    """The validator's measures of the reference on the problem's units (it must place every one)."""
+    assignment = dict(getattr(reference, "assignment", reference))
+    missing = [u for u in problem.units.index if u not in assignment]
+    if missing:
+        raise InputError(
+            f"the reference plan does not place {len(missing)} unit(s), e.g. {missing[:3]}: a plan can only be "
+            "compared on the same units",
+            field="beat",
+        )
+    return measure_plan({u: assignment[u] for u in problem.units.index}, problem)
 
 
 def describe(beat: dict[str, float]) -> str:
