@@ -478,6 +478,12 @@ def test_the_progress_reporter_moves_while_regions_solve():
     text = console.export_text()
     assert "[bold]Atlantis" in text  # markup in a name is shown, not obeyed
     assert "gap 0.00%: proven optimal" in text and "3/3 regions done" in text
+    # a region seen on a worker long before it ran shows its own time, measured where it ran
+    queued = BatchProgress(["East of England"], clock=clock)
+    queued.solving("East of England")
+    clock.now += 180
+    queued.finished({"region": "East of England", "status": "optimal", "gap": 0.0, "seconds": 5.46})
+    assert queued.rows()[0][2] == "0:05"
     skipped = BatchProgress(["North East"], clock=clock)
     skipped.finished(
         {"region": "North East", "status": "feasible", "gap": 0.003, "skipped": True, "bound_patient_km": 1}
