@@ -605,7 +605,7 @@ def _choose(
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
         lp.row(count[0], count[1], k_lo, k_hi)
         if problem.beat:
-            _beat_rows(lp, cols, problem, lad_pop, relaxed, inside, formed)
+            _beat_rows(lp, cols, problem, lad_pop, relaxed, inside)
         result = solve_model(lp, backend, time_limit=time_limit / 2, seed=seed, threads=threads)
         picks = [k for k, v in enumerate(result.values) if v] if result.has_solution else None
         if picks is not None and unlisted is not None and any(k >= len(cols) for k in picks):
@@ -628,14 +628,12 @@ def _choose(
     return Choice([real[k] for k in picks], objective, None if bound is None else min(bound, objective), open_jobs)
 
 
-def _beat_rows(
-    lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: bool, inside: dict[str, int], formed: int | None
-) -> None:
+def _beat_rows(lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: bool, inside: dict[str, int]) -> None:
     """The reference's values as rows over the choice of columns (``Column.measures``). Outside bounds and
     non-coterminous consortia are 0 under strict nesting and need none. In the lower-bound choice a division
-    into several consortia, a stand-in and a union left off the list (``inside``: its authorities; ``formed``:
-    how many) enter at their best (every patient coherent, no distance, no IMD gap); one consortium priced
-    directly is exact in both."""
+    into several consortia, a stand-in and a union left off the list (``inside``: its authorities) enter at
+    their best (every patient coherent, no distance), one consortium priced directly is exact,
+    and the IMD spread is left out; so the bound, and "no plan exists", hold for the measures as defined."""
     total = problem.total_population
 
     def exact(col: Column) -> bool:
@@ -654,15 +652,14 @@ def _beat_rows(
         elif measure == "compactness_km":  # per 10 patient-m, rounded up; the reference itself still fits
             coefs = [math.ceil(100 * c.measures["patient_km"]) if exact(c) else 0 for c in cols]
             lp.row(use, coefs, hi=math.floor(100 * target * total * (1 + BEAT_SLACK / 2)))
-        elif measure == "imd_spread":  # squared gaps over the target's square, in millionths: rounding moves the
-            # spread by under a millionth of itself, inside the validator's slack; a union off the list counts 1
+        elif measure == "imd_spread" and not relaxed:
+            # The plans compared meet a stricter rule: squared gaps from the reference's centre, over the target's
+            # square, in millionths (rounding moves the spread by under a millionth of itself, inside the
+            # validator's slack). The lower bound leaves the spread out: the stricter rule would shut out plans
+            # the measure allows, so a bound or an "impossible" with it would claim too much.
             square = max(target**2, 1e-12)
-            coefs = [
-                round(1e6 * (c.measures["imd_sq"] / square - c.consortia)) if exact(c) else -1_000_000 * c.consortia
-                for c in cols
-            ]
-            extra = [] if formed is None else [formed]
-            lp.row(use + extra, coefs + [-1_000_000] * len(extra), hi=problem.count_range[1] // 2 + 1)
+            coefs = [round(1e6 * (c.measures["imd_sq"] / square - c.consortia)) for c in cols]
+            lp.row(use, coefs, hi=problem.count_range[1] // 2 + 1)
 
 
 def _start_divisions(problem: Problem, start: dict, lad_members, lad) -> dict[tuple[str, int], dict]:

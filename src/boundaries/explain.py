@@ -164,14 +164,8 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
                     undecided.append(name)
                 continue
         blamed.append(name)
-    caveat = (
-        " (the IMD spread is held by a stricter rule, squared gaps from the reference's own centre: a plan whose "
-        "consortia centre elsewhere is not ruled out)"
-        if "imd_spread" in problem.beat
-        else ""
-    )
     if blamed:
-        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}{caveat}"]
+        return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
     k_lo, k_hi = counts
     count = f"{k_lo}" if k_lo == k_hi else f"{k_lo}-{k_hi}"
     lo, hi = problem.min_population, problem.max_population
@@ -187,4 +181,4 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         ]
     advice = "widen the bounds" + (" or relax the nesting" if problem.nesting == "strict" else "")
     units = f"{len(problem.units)} {'practices' if problem.region is not None else 'units'}"
-    return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}{caveat}"]
+    return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}"]
