@@ -270,6 +270,19 @@ def run_one(job: dict, workdir: Path) -> dict:
     return result
 
 
+def run_part(instances: list[dict], engines: dict[str, str], jobs: int, workdir: Path, heading: str, out: list):
+    """Run one part's solves; append its heading and the load at its start and end to ``out``."""
+    load_start = uptime()
+    started = time.perf_counter()
+    results = run_all(instances, engines, jobs, workdir)
+    out += [
+        f"\n### {heading}\n",
+        f"start: {load_start}",
+        f"end:   {uptime()}  ({(time.perf_counter() - started) / 60:.0f} min)\n",
+    ]
+    return results
+
+
 def run_all(instances: list[dict], engines: dict[str, str], jobs: int, workdir: Path) -> dict:
     todo = [dict(inst, engine=engine, src=src) for inst in instances for engine, src in engines.items()]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -491,15 +504,9 @@ def main() -> int:
             for j, setting in enumerate(settings)
         ]
         instances = [i for i in instances if not args.match or args.match in i["name"]]
-        load_start = uptime()
-        started = time.perf_counter()
-        results = run_all(instances, engines, args.jobs, workdir)
+        heading = f"(a) Regions, {args.limit:g} s per solve (limit kept: wall <= {allowed(args.limit):g} s)"
+        results = run_part(instances, engines, args.jobs, workdir, heading, out)
         all_results += list(results.values())
-        out += [
-            f"\n### (a) Regions, {args.limit:g} s per solve (limit kept: wall <= {allowed(args.limit):g} s)\n",
-            f"start: {load_start}",
-            f"end:   {uptime()}  ({(time.perf_counter() - started) / 60:.0f} min)\n",
-        ]
         out += table(instances, results, engines, "region / setting")
         for inst in instances:
             new = results[(inst["id"], "new")]
@@ -513,16 +520,12 @@ def main() -> int:
     if args.part in ("all", "generic"):
         instances, skipped = generic_instances(args.quick, args.generic_limit, workdir)
         instances = [i for i in instances if not args.match or args.match in i["name"]]
-        load_start = uptime()
-        started = time.perf_counter()
-        results = run_all(instances, engines, args.jobs, workdir)
+        heading = (
+            f"(b) Generic graphs, {args.generic_limit:g} s per solve (limit kept: wall <= "
+            f"{allowed(args.generic_limit):g} s){' (--quick)' if args.quick else ''}"
+        )
+        results = run_part(instances, engines, args.jobs, workdir, heading, out)
         all_results += list(results.values())
-        out += [
-            f"\n### (b) Generic graphs, {args.generic_limit:g} s per solve (limit kept: wall <= "
-            f"{allowed(args.generic_limit):g} s){' (--quick)' if args.quick else ''}\n",
-            f"start: {load_start}",
-            f"end:   {uptime()}  ({(time.perf_counter() - started) / 60:.0f} min)\n",
-        ]
         out += table(instances, results, engines, "instance")
         if skipped:
             out += ["", "Not run (no whole population in the band):"] + [f"- {s}" for s in skipped]

@@ -64,6 +64,13 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="Settings file (TOML).", show_default="solvers/default.toml"),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+PresetOpt = Annotated[
+    str | None, typer.Option(help="hub | consortium | locality | small", show_default=_from_file("preset"))
+]
+CountOpt = Annotated[
+    int | None,
+    typer.Option("--count", help="The number of consortia (default: the settings file's n_consortia)."),
+]
 WorkersOpt = Annotated[int, typer.Option(help="Local Dask workers (processes).")]
 SchedulerOpt = Annotated[
     str | None,
@@ -214,9 +221,7 @@ def regions(data: DataOpt = None) -> None:
 @_guard
 def solve(
     region: RegionOpt,
-    preset: Annotated[
-        str | None, typer.Option(help="hub | consortium | locality | small", show_default=_from_file("preset"))
-    ] = None,
+    preset: PresetOpt = None,
     backend: Annotated[
         str | None,
         typer.Option(help="highs | cpsat | pulp (CBC through PuLP)", show_default=_from_file("backend")),
@@ -251,10 +256,7 @@ def solve(
             show_default="none",
         ),
     ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option("--count", help="The number of consortia (default: the settings file's n_consortia)."),
-    ] = None,
+    count: CountOpt = None,
     config: ConfigOpt = None,
     out: OutOpt = Path("out"),
     export_model: Annotated[
@@ -515,11 +517,8 @@ def tradeoff(
         str, typer.Option(help="Two measures, comma-separated: coherence, imd_spread, compactness_km.")
     ] = "coherence,imd_spread",
     points: Annotated[int, typer.Option(help="Plans on the curve, the two ends included.")] = 5,
-    preset: Annotated[
-        str | None,
-        typer.Option(help="hub | consortium | locality | small", show_default=_from_file("preset")),
-    ] = None,
-    count: Annotated[int | None, typer.Option("--count", help="The number of consortia.")] = None,
+    preset: PresetOpt = None,
+    count: CountOpt = None,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Seconds for each plan.", show_default=_from_file("time_limit")),

@@ -114,11 +114,8 @@ def solve(
         log.append(f"the whole model would take about {build:.0f} s to build: heuristic and Lagrangian bound only")
     # Under soft nesting a plan of whole authorities is allowed too, and the decomposition finds a near-optimal
     # one fast: it competes with the heuristic for the start (its bound holds for strict nesting only).
-    nested = (
-        problem.nesting == "soft"
-        and time_limit >= NESTED_MIN_SECONDS
-        and can_decompose(replace(problem, nesting="strict"))
-    )
+    strict = replace(problem, nesting="strict") if problem.nesting == "soft" else None
+    nested = strict is not None and time_limit >= NESTED_MIN_SECONDS and can_decompose(strict)
     nested_time = NESTED_SHARE * time_limit if nested else 0.0
     alone = (1 - BOUND_SHARE) * left() - nested_time  # no exact model: the heuristic has most of the time
     budget = min(HEURISTIC_SECONDS, HEURISTIC_SHARE * time_limit) if exact else alone
@@ -136,7 +133,7 @@ def solve(
         else:
             log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
     if nested:
-        whole = _whole_authorities(problem, backend, nested_time, seed, threads, log)
+        whole = _whole_authorities(problem, strict, backend, nested_time, seed, threads, log)
         if whole is not None and (start_objective is None or whole[0] < start_objective):
             start_objective, start = whole
             progress.append((time.perf_counter() - started, start_objective, None))
@@ -220,12 +217,13 @@ def _check_options(problem: Problem, time_limit, gap) -> None:
         )
 
 
-def _whole_authorities(problem: Problem, backend, seconds: float, seed, threads, log) -> tuple[float, dict] | None:
+def _whole_authorities(
+    problem: Problem, strict: Problem, backend, seconds: float, seed, threads, log
+) -> tuple[float, dict] | None:
     """(objective, unit -> centre) of a plan of whole authorities for a soft-nesting problem, or None: the strict
     heuristic's plan improved by the decomposition to within 1%, priced and validated under the soft rules
     (it is a plan of the soft problem; the decomposition's bound holds for strict nesting only)."""
     started = time.perf_counter()
-    strict = replace(problem, nesting="strict")
     seeded = first_plan(strict, min(HEURISTIC_SECONDS, 0.25 * seconds), seed, attempts=1)
     left = seconds - (time.perf_counter() - started)
     start = seeded.centres if seeded is not None else None
