@@ -104,6 +104,9 @@ class _Units:
         return math.gcd(*prices) or 1
 
     def connected(self, members: frozenset[int]) -> bool:
+        """In one piece through the contiguity graph (island links included)."""
+        if not members:
+            return False
         start = next(iter(members))
         seen, stack = {start}, [start]
         while stack:
@@ -122,7 +125,7 @@ class _Units:
         return total + 2 * self.consortium_price
 
 
-def _plain(problem: Problem, data: _Units) -> bool:
+def _plain(problem: Problem) -> bool:
     """No rule or price reads a consortium beyond its population and borders: the local search may price."""
     return not (
         problem.together
@@ -216,6 +219,7 @@ class _Pricing:
         m = self.cp = cp_model.CpModel()
         index = {u: i for i, u in enumerate(data.units)}
         self.take = [m.NewBoolVar(f"take[{u}]") for u in data.units]
+        m.AddBoolOr(self.take)
         if connected:
             self.root = [m.NewBoolVar(f"root[{u}]") for u in data.units]
             m.AddExactlyOne(self.root)
@@ -269,21 +273,14 @@ class _Pricing:
         for a, b in apart:
             m.AddBoolOr([self.take[a].Not(), self.take[b].Not()])
         self.cost = sum(terms) + 2 * data.consortium_price
-        self.data = data
 
-    def price(
-        self, prices2: list[int], time_limit: float, seed: int, hint: frozenset[int] | None = None
-    ) -> tuple[list[frozenset[int]], float | None, bool]:
+    def price(self, prices2: list[int], limit: float, seed: int) -> tuple[list[frozenset[int]], float | None, bool]:
         """Every improving set the search passed through, the proven lower bound on
-        min_S (cost2(S) - prices2(S)), and whether that minimum was proven. ``hint``: a good set to start from."""
+        min_S (cost2(S) - prices2(S)), and whether that minimum was proven."""
         self.cp.Minimize(self.cost - sum(p * t for p, t in zip(prices2, self.take)))
-        self.cp.ClearHints()
-        if hint is not None:
-            for i, t in enumerate(self.take):
-                self.cp.AddHint(t, i in hint)
         solver = cp_model.CpSolver()
         params = solver.parameters
-        params.max_time_in_seconds = max(0.01, time_limit)
+        params.max_time_in_seconds = max(0.01, limit)
         params.random_seed = seed
         params.num_workers = 1
         params.linearization_level = 2
@@ -306,8 +303,7 @@ class _Found(cp_model.CpSolverSolutionCallback):
         self.sets: list[frozenset[int]] = []
 
     def on_solution_callback(self) -> None:
-        if True:
-            self.sets.append(frozenset(i for i, t in enumerate(self.take) if self.BooleanValue(t)))
+        self.sets.append(frozenset(i for i, t in enumerate(self.take) if self.BooleanValue(t)))
 
 
 @dataclass
@@ -439,7 +435,7 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
     # is solved, only consortia in one piece (the LP of plans, stronger, slower to price).
     phases = [_Pricing(problem, data, connected=False), _Pricing(problem, data, connected=True)]
     pricing = phases.pop(0)
-    local = _LocalPricing(problem, data) if _plain(problem, data) else None
+    local = _LocalPricing(problem, data) if _plain(problem) else None
     bound2 = -math.inf
     rounds = local_rounds = 0
     solved_lp = False
