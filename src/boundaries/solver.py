@@ -7,9 +7,10 @@
    heuristic's local search) or proves that none exists.
 3. **Exact search**: by local authority when strict nesting makes that exact (``boundaries.decompose``); the
    labelling model, contiguity inside one CP-SAT search, when nothing in the objective reads a consortium's
-   centre (cut edges, ``boundaries.labels``); else one p-median model with lazy contiguity cuts
-   (``boundaries.exact``) and a Lagrangian bound (``boundaries.lagrange``). It improves the plan and proves a
-   bound.
+   centre (cut edges, ``boundaries.labels``), started from the plan of the set-partitioning bound
+   (``boundaries.columns``), whose bound holds where the labelling model's collapses; else one p-median model
+   with lazy contiguity cuts (``boundaries.exact``) and a Lagrangian bound (``boundaries.lagrange``). It
+   improves the plan and proves a bound.
 4. **Validation** of the plan returned (``boundaries.validation``, which shares no code with the solvers), and,
    when no plan exists, an **explanation** with its own share of the time.
 
