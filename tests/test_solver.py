@@ -4,12 +4,14 @@ import re
 import time
 
 import networkx as nx
+import pandas as pd
 import pytest
 from grids import grid_problem
 
+from boundaries.metrics import moved_practices
 from boundaries.problem import Problem, Weights
 from boundaries.solver import solve
-from boundaries.validation import count_moves
+from boundaries.validation import count_moves, validate
 
 
 def test_same_problem_and_seed_give_the_same_plan():
@@ -63,14 +65,23 @@ def test_decomposition_merges_small_authorities_whole():
     assert (spans > 1).any()
 
 
-def test_no_moves_allowed_keeps_the_baseline():
-    problem = grid_problem(4, 4, n_consortia=(2, 4), lo=20_000, hi=100_000)
-    baseline = solve(problem, backend="cpsat", time_limit=20).assignment
-    shifted = grid_problem(4, 4, n_consortia=(2, 4), lo=20_000, hi=100_000, baseline=baseline, max_moves=0)
-    shifted.units.loc["P0000", "x"] += 30_000  # a pull towards change that the baseline rule must resist
-    plan = solve(shifted, backend="highs", time_limit=30)
-    assert plan.details["validation"].ok
-    assert count_moves(plan.assignment.to_dict(), baseline.to_dict()) == 0
+@pytest.mark.parametrize("cap", [0, 3])
+def test_a_moves_cap_binds_and_holds_on_the_scorecards_moves(cap):
+    # the baseline is two row bands, the optimum without a cap is not (8 moves from it), and moves are not
+    # priced: only the cap keeps the plan near the baseline, so it must bind and cost patient-km
+    units = grid_problem(4, 4).units
+    baseline = pd.Series({u: f"B{int(u[1:3]) // 2}" for u in units.index})
+    settings = dict(n_consortia=(2, 4), lo=20_000, hi=100_000, baseline=baseline, weights=Weights(moves=0))
+    free = solve(grid_problem(4, 4, **settings), backend="highs", time_limit=30)
+    assert free.status == "optimal"
+    assert moved_practices(free.assignment, baseline, units["population"]).sum() > cap  # the cap binds
+    problem = grid_problem(4, 4, max_moves=cap, **settings)
+    plan = solve(problem, backend="highs", time_limit=30)
+    assert plan.status == "optimal"
+    moved = int(moved_practices(plan.assignment, baseline, units["population"]).sum())  # the scorecard's count
+    assert moved <= cap
+    assert moved == count_moves(plan.assignment.to_dict(), baseline.to_dict()) and validate(plan, problem).ok
+    assert plan.objective > free.objective + 1  # keeping to the baseline costs patient-km
 
 
 def test_moves_are_priced_not_only_capped():
