@@ -89,13 +89,35 @@ def test_contiguity_cuts_reconnect_a_horseshoe():
         nesting="off",
         weights=ONLY_DISTANCE,
     )
+    # the model by hand: a path of 10k-patient units and consortia of at most 40k, so unit i can join centre r
+    # only when |i - r| <= 3: 4 + 5 + 6 + 5 x 7 + 6 + 5 + 4 = 65 assignment variables and nothing else priced
+    # or needed; rows: 11 "in exactly one consortium", 65 - 11 "only an open centre", 2 x 11 population, 1 count
     model = build_model(problem)
+    assert model.lp.n_vars == len(model.assign) == 65
+    assert sorted((i, r) for i, r in model.assign) == [(i, r) for i in range(11) for r in range(11) if abs(i - r) <= 3]
+    assert len(model.lp.rows) == 11 + 54 + 22 + 1
     outcome = solve_single(problem, "cpsat", 20, 0)
     assert outcome.status == "optimal"
     for centre in set(outcome.centres.values()):
         members = [u for u, c in outcome.centres.items() if c == centre]
         assert nx.is_connected(graph.subgraph(members))
-    assert model.lp.n_vars > 0
+    # brute force: connected groups of a path are runs; 4 runs of 2-4 units, each around its best centre
+    xy = units[["x", "y"]].to_numpy() / 1000
+
+    def cost(groups) -> float:
+        return sum(min(sum(10_000 * math.dist(xy[i], xy[c]) for i in group) for c in group) for group in groups)
+
+    runs = []
+    for sizes in itertools.product(range(2, 5), repeat=4):
+        if sum(sizes) == len(coords):
+            ends = list(itertools.accumulate(sizes))
+            runs.append([range(end - size, end) for size, end in zip(sizes, ends, strict=True)])
+    best = min(cost(split) for split in runs)
+    assert outcome.objective == pytest.approx(best, abs=1.0)
+    found = [
+        [units.index.get_loc(u) for u, c in outcome.centres.items() if c == r] for r in set(outcome.centres.values())
+    ]
+    assert cost(found) == pytest.approx(best, abs=1.0)  # one of the optima (there are ties)
 
 
 @pytest.mark.parametrize(
