@@ -15,7 +15,7 @@ from boundaries.plan import Plan
 from boundaries.planfile import read_plan_csv
 from boundaries.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
 from boundaries.region import load_region
-from boundaries.runner import DONE, is_done, resolve_baseline, run_region, write_outputs
+from boundaries.runner import DONE, is_done, region_folder, resolve_baseline, run_region, write_outputs
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +57,40 @@ def test_an_unknown_region_is_reported_not_raised_and_writes_nothing(tmp_path, q
     assert list(tmp_path.iterdir()) == []
 
 
-def test_folder_names_are_sanitised_from_region_names(tmp_path, quick):
-    result = run_region("../../Atlantis", quick, tmp_path / "out")
-    assert result["status"] == "error"
-    assert list(tmp_path.iterdir()) == []  # nothing written, least of all outside the output folder
+HOSTILE = [
+    "..",
+    ".",
+    "../../Atlantis",
+    "../..",
+    "/etc/passwd",
+    "a/../../b",
+    "..\\..\\windows",
+    "C:\\temp",
+    "~root",
+    "North East/../../..",
+    "\x00..",
+    "...",
+    "..\u2024/\u2025",  # one- and two-dot leaders: NFKD makes them dots
+    "",
+    " ",
+    "x" * 500,
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+def test_folder_names_are_sanitised_from_region_names(tmp_path, name):
+    out = tmp_path / "out"
+    folder = region_folder(out, name)
+    assert folder.parent == out  # one plain folder directly inside the output folder
+    assert folder.name not in ("", ".", "..") and not set(folder.name) & set("/\\:\x00~")
+    assert folder.resolve().is_relative_to(out.resolve())
+    assert len(folder.name) <= 80
+    folder.mkdir(parents=True)  # the folder can be made, and is where it was meant to be
+    assert {p for p in tmp_path.rglob("*") if p.is_dir()} == {out, folder}
+
+
+def test_folder_names_of_real_regions_are_their_slugs(tmp_path):
+    assert region_folder(tmp_path, "q30") == region_folder(tmp_path, "NORTH EAST") == tmp_path / "north-east"
     assert slug("North East") == "north-east"
     assert slug("Yorkshire and the Humber") == "yorkshire-and-the-humber"
     assert slug("../../Atlantis") == "atlantis"
