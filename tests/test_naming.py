@@ -36,3 +36,23 @@ def test_whole_authorities_keep_their_names_and_one_town_twice_is_numbered():
     assert {names[u] for u in hartlepool} == {"Hartlepool"}
     # their main town, "Stockton on Tees", is the authority's name written otherwise: no "X (X)", numbers instead
     assert {names[u] for u in stockton} == {"Stockton-on-Tees 1", "Stockton-on-Tees 2"}
+
+
+def test_names_are_the_same_for_the_same_plan_however_it_is_listed():
+    # two authorities (column strips L0, L1) each cut into a north and a south half: the names depend on the
+    # plan alone, not on the order its units or centres come in, nor on an earlier call
+    from grids import grid_problem
+
+    problem = grid_problem(4, 4, lads=2)
+    units = list(problem.units.index)
+    centres = {u: f"P{int(u[1:3]) // 2 * 2:02d}{int(u[3:5]) // 2 * 2:02d}" for u in units}
+    names = name_consortia(centres, problem)
+    # rows grow northwards (y = 2 km x row): the half of rows 2-3 is the north one, numbered first
+    assert names["P0300"] == "L0 1" and names["P0000"] == "L0 2"
+    assert names["P0303"] == "L1 1" and names["P0003"] == "L1 2"
+    assert len(set(names.values())) == 4
+    assert name_consortia(centres, problem) == names
+    backwards = {u: centres[u] for u in reversed(units)}
+    assert name_consortia(backwards, problem) == names
+    renamed = {u: max(v for v in units if centres[v] == c) for u, c in centres.items()}  # other centres
+    assert name_consortia(renamed, problem) == names
