@@ -1,5 +1,6 @@
 """solve(): statuses, determinism, decomposition, baselines, wishes."""
 
+import math
 import re
 import time
 
@@ -260,3 +261,35 @@ def test_a_long_time_limit_still_starts_from_the_heuristic():
     plan = solve(grid_problem(3, 4, lo=20_000, hi=60_000, lads=2, nesting="strict"), time_limit=1_000)
     assert "heuristic attempt 1" in plan.log
     assert plan.status == "optimal"
+
+
+def test_island_links_switched_off_are_not_crossed():
+    # a row of four practices whose middle link is an island (sea) link: with links allowed one consortium of
+    # all four is a plan; without, the two shores are apart and one consortium is impossible
+    def row(**settings):
+        problem = grid_problem(1, 4, lo=5_000, hi=100_000, **settings)
+        problem.graph.edges["P0001", "P0002"]["island"] = True
+        return problem
+
+    linked = solve(row(n_consortia=1), time_limit=20)
+    assert linked.status == "optimal" and linked.assignment.nunique() == 1
+    assert linked.details["validation"].island_linked == list(linked.assignment.unique())
+    assert solve(row(n_consortia=1, use_island_links=False), time_limit=20).status == "infeasible"
+    apart = solve(row(n_consortia=(1, 4), use_island_links=False), time_limit=20)
+    assert apart.status == "optimal" and validate(apart, row(use_island_links=False)).ok
+    assert apart.assignment["P0001"] != apart.assignment["P0002"]
+
+
+def test_the_count_left_unset_is_the_best_of_every_count_the_bounds_allow():
+    # nine practices of 93k patients in all, consortia of 20-60k: 2 to 4 of them, the best being 3
+    settings = dict(lo=20_000, hi=60_000)
+    problem = grid_problem(3, 3, **settings)
+    total = int(problem.units["population"].sum())
+    assert problem.n_consortia is None
+    assert problem.count_range == (math.ceil(total / 60_000), total // 20_000) == (2, 4)
+    auto = solve(problem, backend="highs", time_limit=30)
+    each = {k: solve(grid_problem(3, 3, n_consortia=k, **settings), backend="highs", time_limit=30) for k in (2, 3, 4)}
+    assert auto.status == "optimal" and all(plan.status == "optimal" for plan in each.values())
+    best = min(each, key=lambda k: each[k].objective)
+    assert best == 3 and auto.assignment.nunique() == 3  # neither end of the range
+    assert auto.objective == pytest.approx(each[best].objective, rel=1e-6)
