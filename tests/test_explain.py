@@ -37,6 +37,32 @@ def test_a_rule_to_blame_is_found_by_relaxing():
     assert "health-community floor" in plan.explanation
 
 
+def test_practices_kept_apart_in_one_consortium_are_blamed_with_the_count():
+    # one consortium asked for, two practices to be kept apart: dropping either rule gives a plan
+    problem = grid_problem(2, 2, lo=5_000, hi=100_000, n_consortia=1, apart=[("P0000", "P0101")])
+    plan = solve(problem, time_limit=20)
+    assert plan.status == "infeasible"
+    assert plan.explanation == (
+        "no plan meets every rule at once; it becomes possible without the number of consortia asked for or "
+        "without the practices kept apart"
+    )
+
+
+def test_a_moves_limit_from_a_baseline_too_big_to_keep_is_blamed_alone():
+    # the baseline is one consortium of 69k patients, above the 40k maximum: at most one move from it is
+    # impossible whatever the count, and possible without the limit
+    import pandas as pd
+
+    units = grid_problem(2, 3).units
+    baseline = pd.Series("all", index=units.index)
+    problem = grid_problem(2, 3, lo=20_000, hi=40_000, n_consortia=(1, 6), baseline=baseline, max_moves=1)
+    plan = solve(problem, time_limit=20)
+    assert plan.status == "infeasible"
+    assert plan.explanation == (
+        "no plan meets every rule at once; it becomes possible without the limit on moves from the baseline"
+    )
+
+
 def _path(populations, lo, hi, k):
     import networkx as nx
 
