@@ -55,6 +55,7 @@ def first(config, tmp_path_factory):
     return SimpleNamespace(out=out, results=results, reported=reported, by_region=by_region, snapshots=snapshots)
 
 
+@pytest.mark.slow
 def test_every_region_is_reported_and_a_failing_one_stops_no_other(first):
     assert [r["region"] for r in first.results] == REGIONS  # in the order asked
     assert sorted(r["region"] for r in first.reported) == sorted(REGIONS)  # progress: one call per region
@@ -66,6 +67,7 @@ def test_every_region_is_reported_and_a_failing_one_stops_no_other(first):
     assert not any(r.get("skipped") for r in first.results)
 
 
+@pytest.mark.slow
 def test_a_solved_region_has_all_its_files(first):
     folder = first.out / "north-east"
     for name in (
@@ -84,6 +86,7 @@ def test_a_solved_region_has_all_its_files(first):
     assert [p.name for p in first.out.rglob(".*")] == []
 
 
+@pytest.mark.slow
 def test_index_and_batch_json_list_every_region(first):
     listed = json.loads((first.out / "batch.json").read_text())
     assert [r["region"] for r in listed] == REGIONS
@@ -95,6 +98,7 @@ def test_index_and_batch_json_list_every_region(first):
     assert "Isles of Scilly" in page  # why South West has no plan
 
 
+@pytest.mark.slow
 def test_index_and_batch_json_say_how_good_each_plan_is(first):
     listed = {r["region"]: r for r in json.loads((first.out / "batch.json").read_text())}
     page = (first.out / "index.html").read_text()
@@ -110,6 +114,7 @@ def test_index_and_batch_json_say_how_good_each_plan_is(first):
     assert f"<footer class='attribution'>{ATTRIBUTION} " in page and "July 2014" in page
 
 
+@pytest.mark.slow
 def test_the_map_and_the_index_link_every_file_of_a_solved_region(first):
     folder = first.out / "north-east"
     section = re.search(r"<details class='downloads'>(.*?)</details>", (folder / "map.html").read_text()).group(1)
@@ -120,6 +125,7 @@ def test_the_map_and_the_index_link_every_file_of_a_solved_region(first):
     assert all((first.out / href).is_file() for href in hrefs)
 
 
+@pytest.mark.slow
 def test_the_map_and_the_index_link_the_regions_report(first):
     folder = first.out / "north-east"
     assert "<p class='report-link'><a href='report.html'>Report: " in (folder / "map.html").read_text()
@@ -218,6 +224,7 @@ def test_index_escapes_region_names_and_notes(tmp_path):
     assert json.loads((tmp_path / "batch.json").read_text())[0]["region"] == evil
 
 
+@pytest.mark.slow
 def test_a_rerun_skips_done_regions_and_retries_the_others(first, config):
     plan = first.out / "north-east" / "plan.csv"
     written = plan.stat().st_mtime_ns
@@ -232,6 +239,7 @@ def test_a_rerun_skips_done_regions_and_retries_the_others(first, config):
     assert "skipped" not in json.loads((first.out / "batch.json").read_text())[1]  # Atlantis ran again
 
 
+@pytest.mark.slow
 def test_a_rerun_of_done_regions_only_starts_no_cluster(first, config, monkeypatch):
     import dask.distributed
 
@@ -247,6 +255,7 @@ def test_a_rerun_of_done_regions_only_starts_no_cluster(first, config, monkeypat
     assert [r["region"] for r in results] == ["North East"] and results[0]["skipped"] is True
 
 
+@pytest.mark.slow
 def test_the_batch_command_resumes_too(first):
     result = CliRunner().invoke(app, ["batch", "--regions", "North East", "--out", str(first.out)])
     assert result.exit_code == 0, result.output
@@ -255,6 +264,7 @@ def test_the_batch_command_resumes_too(first):
     assert f"maps: {first.out / 'index.html'}" in result.stdout
 
 
+@pytest.mark.slow
 def test_force_solves_a_done_region_again(first, config):
     plan = first.out / "north-east" / "plan.csv"
     written = plan.stat().st_mtime_ns
@@ -314,6 +324,7 @@ def cluster(tmp_path):
                 program.kill()
 
 
+@pytest.mark.slow
 def test_a_batch_on_a_cluster_writes_every_file_where_the_client_is(cluster, config, monkeypatch):
     # one small region (Hartlepool, one local authority) with a short limit: only what holds at any stopping
     # point is asserted, the files the client was told about exist on its side and the index links resolve
@@ -358,6 +369,7 @@ def test_a_done_region_that_is_not_proven_says_so(tmp_path):
     assert "North East: feasible (already done; not proven: up to 14% from the best possible: --improve" in line
 
 
+@pytest.mark.slow
 def test_improve_solves_an_unproven_region_again_and_keeps_the_better_plan(tmp_path, config):
     worse = _saved_region(tmp_path / "worse", config, objective=1e12, gap=0.14)  # any real plan beats it
     (result,) = run_batch(
@@ -499,6 +511,7 @@ def test_the_progress_reporter_moves_while_regions_solve():
     assert skipped.rows()[0][1:3] == ("already done", "")
 
 
+@pytest.mark.slow
 def test_the_batch_tells_its_display_before_and_after_each_region_ends(first):
     snapshots = first.snapshots
     assert snapshots[0][0] == 0 and snapshots[-1][0] == len(REGIONS)  # told before any region ended, and at the end

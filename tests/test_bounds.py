@@ -9,6 +9,8 @@ from boundaries.exact import solve_single
 from boundaries.problem import Problem
 from boundaries.region import load_region
 
+pytestmark = pytest.mark.slow  # every test here solves a real region
+
 STOCKTON = "E06000004"  # Stockton-on-Tees: 29 practices, about 197,000 patients
 
 

@@ -26,6 +26,7 @@ def _no_worse(plan_value, target, measure):
     return plan_value <= target + slack if BEATABLE[measure] == "max" else plan_value >= target - slack
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset, count", [("consortium", 3), ("hub", 5)])
 def test_a_plan_that_comes_back_beats_the_reference_on_the_validator_and_the_scorecard(tees, preset, count):
     reference = tees.ccg_assignment(names=True)
@@ -45,6 +46,7 @@ def test_a_plan_that_comes_back_beats_the_reference_on_the_validator_and_the_sco
         assert "reference" in plan.explanation
 
 
+@pytest.mark.slow
 def test_the_reference_itself_is_no_worse_than_itself(tees):
     # equal counts as no worse: the model's rounding must not shut out the reference (3 consortia of whole
     # authorities: it is the only plan with no split, every patient coherent)
@@ -55,6 +57,7 @@ def test_the_reference_itself_is_no_worse_than_itself(tees):
     assert plan.assignment.groupby(reference.reindex(plan.assignment.index)).nunique().eq(1).all()
 
 
+@pytest.mark.slow
 def test_the_models_measures_of_a_plan_add_up_to_the_validators(tees):
     # decompose._measures (numpy, by column) and validation.measures (plain Python) on the same real plan
     reference = tees.ccg_assignment(names=True)

@@ -50,6 +50,7 @@ def test_other_settings_get_a_valid_plan_too(name, overrides):
     assert validate(plan.centres, problem).ok
 
 
+@pytest.mark.slow
 def test_the_heuristic_prices_a_plan_as_the_model_does():
     # soft nesting and every priced term, on real practices: the heuristic's objective of its own plan is the
     # model's objective of that plan (up to the model's rounding of coefficients to integers)

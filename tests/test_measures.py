@@ -149,6 +149,7 @@ def solved(region, **settings):
     return plan, evaluate(plan, region, baseline=baseline)
 
 
+@pytest.mark.slow
 def test_a_health_floor_holds_on_the_scorecards_coherence():
     region = load_region(DURHAM)
     plan, card = solved(region, health_floor=0.9)
@@ -156,6 +157,7 @@ def test_a_health_floor_holds_on_the_scorecards_coherence():
     assert card.summary["coherence"] >= 0.9 - 1e-9
 
 
+@pytest.mark.slow
 def test_an_imd_band_holds_on_the_scorecards_gap_and_bounds_the_spread():
     region = load_region(TEES)
     plan, card = solved(region, imd_band=10.0)
@@ -167,6 +169,7 @@ def test_an_imd_band_holds_on_the_scorecards_gap_and_bounds_the_spread():
     assert s["imd_spread"] <= 10.0 + 1e-9  # a band of b proves a spread of at most b
 
 
+@pytest.mark.slow
 def test_a_moves_cap_holds_on_the_scorecards_moves():
     region = load_region(TEES)
     baseline = region.ccg_assignment()

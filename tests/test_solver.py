@@ -161,6 +161,7 @@ def test_unknown_priority_is_refused():
         grid_problem(2, 2, priorities=("beauty",))
 
 
+@pytest.mark.slow
 def test_a_region_whose_whole_model_is_too_big_keeps_its_deadline_with_a_plan_and_a_bound():
     # soft nesting lets consortia cross the whole North West: 1.5 million candidate pairs, a model that takes
     # about a minute to build. The plan must come back on time all the same (a loose bound: CI is busy), with
@@ -203,6 +204,7 @@ def test_from_graph_names_a_missing_attribute():
         Problem.from_graph(graph, 1, 10)
 
 
+@pytest.mark.slow
 def test_soft_nesting_starts_from_the_best_plan_of_whole_authorities():
     # a plan of whole authorities is a soft-nesting plan too: the engine finds one by the strict decomposition
     # (three small Tees authorities: proven in about a second) and only returns something at least as good

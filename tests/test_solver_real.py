@@ -10,6 +10,8 @@ from boundaries.region import load_region
 from boundaries.solver import solve
 from boundaries.validation import validate
 
+pytestmark = pytest.mark.slow  # every test here solves a real region
+
 TEES = ["E06000001", "E06000004", "E06000005"]  # Hartlepool, Stockton-on-Tees, Darlington: 51 practices
 
 

@@ -45,6 +45,7 @@ def test_the_chart_marks_the_reference_and_is_the_same_bytes_twice(tmp_path):
     assert svg == second[0].read_text() and first[1].read_bytes() == second[1].read_bytes()
 
 
+@pytest.mark.slow
 def test_a_tradeoff_on_real_practices_writes_its_frontier_plans_and_chart(tmp_path):
     # five Tees authorities, hub preset, five consortia: each plan is proven in about a second; asserted is only
     # what holds at any stopping point

@@ -119,6 +119,7 @@ def test_every_edge_of_the_neighbour_graph_is_a_contact_on_the_ground(code):
     assert apart == []
 
 
+@pytest.mark.slow
 def test_a_solved_plan_is_in_one_piece_on_the_ground():
     """Barrow-in-Furness in two consortia: whatever valid plan the solver returns, each area is one piece of
     land apart from marked island parts, Walney joined to the mainland only by its island link."""
