@@ -826,8 +826,8 @@ def test_browser_england_overview_colours_regions_and_links_their_pages(browser,
             assert page.locator(".area-name").count() >= 3
         # the links work: a click on a region's report opens it
         page.evaluate(OPEN_REGION_POPUP, "North East")
-        page.locator("#open-card .leaflet-popup-content a", has_text="Report").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # not wait_for_load_state: under load it could read the old page's title
+            page.locator("#open-card .leaflet-popup-content a", has_text="Report").click()
         assert page.title() == "North East report.html"
     finally:
         context.close()
