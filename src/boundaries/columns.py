@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 from .backends.cpsat import _stop_on_ctrl_c
 from .backends.highs import quiet_highs
 from .exact import Outcome
-from .labels import _by_name, fits, unit_order
+from .labels import fits, unit_order, wish_pairs
 from .model import SCALE
 from .problem import Problem
 from .status import Status, proven, proven_status
@@ -266,13 +266,9 @@ class _Pricing:
                 m.Add(spread >= signed)
                 m.Add(spread >= -signed)
                 terms.append(2 * data.deprivation_price * spread)
-        for group in [*problem.together, *_by_name(problem.fixed).values()]:
-            first, *rest = (index[u] for u in group)
-            for other in rest:
-                m.Add(self.take[first] == self.take[other])
-        anchors = [index[g[0]] for g in _by_name(problem.fixed).values()]
-        apart = [(index[a], index[b]) for a, b in problem.apart]
-        apart += [(a, b) for x, a in enumerate(anchors) for b in anchors[x + 1 :]]
+        same, apart = wish_pairs(problem, index)
+        for a, b in same:
+            m.Add(self.take[a] == self.take[b])
         for a, b in apart:
             m.AddBoolOr([self.take[a].Not(), self.take[b].Not()])
         self.cost = sum(terms) + 2 * data.consortium_price

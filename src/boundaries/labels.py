@@ -202,13 +202,9 @@ class LabelModel:
             objective.append(round(SCALE * w.consortium) * sum(self.used))
 
         # -- planner's wishes ----------------------------------------------------------------------------------
-        for group in [*problem.together, *_by_name(problem.fixed).values()]:
-            first, *rest = (index[u] for u in group)
-            for other in rest:
-                m.Add(self.label[first] == self.label[other])
-        anchors = [index[g[0]] for g in _by_name(problem.fixed).values()]
-        apart = [(index[a], index[b]) for a, b in problem.apart]
-        apart += [(a, b) for x, a in enumerate(anchors) for b in anchors[x + 1 :]]
+        same, apart = wish_pairs(problem, index)
+        for a, b in same:
+            m.Add(self.label[a] == self.label[b])
         for a, b in apart:
             m.Add(self.label[a] != self.label[b])
 
@@ -255,6 +251,20 @@ class LabelModel:
             j = solver.Value(self.label[i])
             out[u] = first.setdefault(j, u)
         return out
+
+
+def wish_pairs(problem: Problem, index: dict) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The planner's wishes as pairs of unit numbers (``index``): pairs in the same consortium (groups kept
+    together, practices fixed to one named group) and pairs in different ones (pairs kept apart, one practice of
+    each named group against each other's)."""
+    same = []
+    for group in [*problem.together, *_by_name(problem.fixed).values()]:
+        first, *rest = (index[u] for u in group)
+        same += [(first, other) for other in rest]
+    anchors = [index[g[0]] for g in _by_name(problem.fixed).values()]
+    apart = [(index[a], index[b]) for a, b in problem.apart]
+    apart += [(a, b) for x, a in enumerate(anchors) for b in anchors[x + 1 :]]
+    return same, apart
 
 
 def _by_name(fixed: dict) -> dict[str, list]:
