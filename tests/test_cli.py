@@ -198,6 +198,72 @@ def test_summary_and_map_are_written(solved, metrics):
     assert "NHS Darlington CCG" in page  # the 2013 CCGs by name, not only by code ("00C")
 
 
+# --- the time limit is the command's: loading and writing come out of it (a fake clock: no timing assumed) ----
+
+
+@pytest.fixture
+def command_clock(monkeypatch):
+    """A fake clock for ``solve``: reading the settings takes 1 s on it, loading the region 2 s; ``solve``
+    records the time limit it is given and nothing is written. Returns the list of limits given."""
+    import boundaries.cli
+    import boundaries.config
+    import boundaries.region
+    import boundaries.solver
+    from boundaries import runner
+
+    now = [1000.0]
+    monkeypatch.setattr(boundaries.cli, "clock", lambda: now[0])  # the command's start
+    monkeypatch.setattr(runner, "clock", lambda: now[0])  # and what the runner reads after
+    read, load = boundaries.config.load_config, boundaries.region.load_region
+
+    def slow_read(path=None):
+        now[0] += 1.0
+        return read(path)
+
+    def slow_load(name, data_dir=None):
+        now[0] += 2.0
+        return load(name, data_dir=data_dir)
+
+    given = []
+
+    def recorded_solve(problem, **options):
+        given.append(options["time_limit"])
+
+    summary = {"region": REGION, "status": "feasible", "consortia": 20, "gap": 0.0, "bound_patient_km": 1.0}
+    monkeypatch.setattr(boundaries.config, "load_config", slow_read)
+    monkeypatch.setattr(boundaries.region, "load_region", slow_load)
+    monkeypatch.setattr(boundaries.solver, "solve", recorded_solve)
+    monkeypatch.setattr(runner, "write_outputs", lambda *args: summary)
+    return given
+
+
+def test_solve_gives_the_solver_what_the_command_has_left_of_its_time_limit(command_clock, tmp_path):
+    from boundaries.runner import write_reserve
+
+    result = invoke("solve", "--region", REGION, "--time-limit", "30", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    # 30 s less the settings (1 s) and the region (2 s) read, less the reserve for writing the outputs
+    assert command_clock == [pytest.approx(30 - 3.0 - write_reserve(NORTH_EAST_PRACTICES))]
+
+
+def test_solve_refuses_a_time_limit_too_short_for_the_region_naming_the_option(command_clock, tmp_path):
+    from boundaries.runner import MIN_SOLVE_SECONDS, MIN_SOLVE_SHARE, write_reserve
+
+    spent = 3.0 + write_reserve(NORTH_EAST_PRACTICES)
+    least = max(spent + MIN_SOLVE_SECONDS, spent / (1 - MIN_SOLVE_SHARE))
+    least = int(least) + (least > int(least))  # whole seconds, up
+    out = tmp_path / "out"
+    result = invoke("solve", "--region", REGION, "--time-limit", str(least - 1), "--out", str(out))
+    assert_bad_input(result, f"--time-limit {least - 1} is too short for North East", f"--time-limit {least} or more")
+    assert command_clock == [] and not out.exists()  # refused before solving; nothing written
+    assert invoke("solve", "--region", REGION, "--time-limit", str(least), "--out", str(out)).exit_code == 0
+
+    settings = tmp_path / "short.toml"
+    settings.write_text(f"[run]\ntime_limit = {least - 1}\n")
+    result = invoke("solve", "--region", REGION, "--config", str(settings), "--out", str(out))
+    assert_bad_input(result, str(settings), "field '[run] time_limit'", f"--time-limit {least} or more")
+
+
 # --- evaluate and compare -----------------------------------------------------------------------------------
 
 

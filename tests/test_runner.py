@@ -2,6 +2,7 @@
 
 import html
 import json
+import math
 import re
 import time
 
@@ -9,8 +10,11 @@ import geopandas as gpd
 import pytest
 
 import boundaries.maps
+import boundaries.region
+import boundaries.solver
+from boundaries import runner
 from boundaries.atomic import slug
-from boundaries.config import load_config
+from boundaries.config import RunConfig, load_config
 from boundaries.plan import Plan
 from boundaries.planfile import read_plan_csv
 from boundaries.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
@@ -20,8 +24,9 @@ from boundaries.runner import DONE, is_done, region_folder, resolve_baseline, ru
 
 @pytest.fixture(scope="module")
 def quick():
-    """Settings for a quick real solve: HiGHS, 5 seconds (a first plan, not a good one)."""
-    return load_config().for_region("North East", backend="highs", time_limit=5)
+    """Settings for a quick real solve: HiGHS, 12 seconds in all, loading and writing included (a first plan,
+    not a good one)."""
+    return load_config().for_region("North East", backend="highs", time_limit=12)
 
 
 def test_a_failure_while_writing_outputs_is_reported_and_leaves_no_done_marker(monkeypatch, tmp_path, quick):
@@ -183,7 +188,7 @@ def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     assert summary.startswith("Scorecard: North East")
     assert f"quality: {label}\nstatus: feasible (highs" in summary
     assert "objective 1,000,000 patient-km, bound 580,000, gap 42.00%" in summary
-    assert "settings: hub preset (30,000–210,000 patients); strict nesting; count auto; HiGHS, 5 s limit" in summary
+    assert "settings: hub preset (30,000–210,000 patients); strict nesting; count auto; HiGHS, 12 s limit" in summary
     assert f"data: {DATA_VINTAGE}" in summary and "July 2014" in summary
     assert summary.index("quality:") < summary.index("patients  practices")  # before the long consortium table
     assert summary.rstrip().endswith(ATTRIBUTION)
@@ -197,3 +202,102 @@ def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     assert linked == list(DOWNLOADS) and all((folder / name).is_file() for name in linked)
     assert read_plan_csv(folder / "plan.csv", region).equals(read_plan_csv(folder / "plan.csv"))
     assert (folder / "plan.csv").read_text().splitlines()[0].endswith(",postcode")
+
+
+# --- the time limit is the run's: loading and writing come out of it (a fake clock: no timing assumed) ---------
+
+
+class FakeClock:
+    """``runner.clock`` that moves only when a test says: loading "takes" what the test decides."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """A fake clock; loading a region takes 2.5 s on it; ``solve`` records the time limit it is given, and
+    ``write_outputs`` what it is asked, without solving or writing anything."""
+    clock = FakeClock()
+    monkeypatch.setattr(runner, "clock", clock)
+    load = boundaries.region.load_region
+    loaded = {}
+
+    def slow_load(name, data_dir=None):
+        if name not in loaded:  # the real region (once for the module), 2.5 s on the fake clock
+            loaded[name] = load(name, data_dir=data_dir)
+        clock.now += 2.5
+        return loaded[name]
+
+    given = []
+
+    def recorded_solve(problem, **options):
+        given.append(options["time_limit"])
+        return Plan.from_assignment(problem.region.ccg_assignment(), region=problem.region, source="highs")
+
+    monkeypatch.setattr(boundaries.region, "load_region", slow_load)
+    monkeypatch.setattr(boundaries.solver, "solve", recorded_solve)
+    monkeypatch.setattr(runner, "write_outputs", lambda plan, region, config, folder, started: {"status": "feasible"})
+    return clock, given
+
+
+def test_the_solver_gets_the_time_limit_less_loading_and_the_writing_reserve(fake, tmp_path):
+    clock, given = fake
+    reserve = runner.write_reserve(392)  # the North East's practices
+    assert run_region("North East", RunConfig(time_limit=30), tmp_path)["status"] == "feasible"
+    assert given == [pytest.approx(30 - 2.5 - reserve)]
+    # timed from the command's start when it is given: 1 s spent before the region was asked for
+    run_region("North East", RunConfig(time_limit=30), tmp_path, started=clock.now - 1.0)
+    assert given[1] == pytest.approx(30 - 3.5 - reserve)
+    # a batch task (no start given) is timed from its own start
+    result = runner.run_region_task("North East", RunConfig(time_limit=60))
+    assert result["status"] == "feasible" and given[2] == pytest.approx(60 - 2.5 - reserve)
+
+
+def test_the_writing_reserve_is_a_fixed_part_and_a_part_per_practice():
+    assert runner.write_reserve(0) == runner.WRITE_SECONDS_FIXED > 0  # the least any region is given
+    assert runner.write_reserve(15) > runner.WRITE_SECONDS_FIXED  # Hartlepool, one authority
+    assert runner.write_reserve(392) < runner.write_reserve(926) < runner.write_reserve(1425)
+    assert runner.write_reserve(926) == pytest.approx(
+        runner.WRITE_SECONDS_FIXED + 926 * runner.WRITE_SECONDS_PER_PRACTICE
+    )
+
+
+def test_a_time_limit_too_short_for_the_region_is_refused_before_solving(fake, tmp_path):
+    _, given = fake
+    reserve = runner.write_reserve(392)
+    least = math.ceil(max(2.5 + reserve + runner.MIN_SOLVE_SECONDS, (2.5 + reserve) / (1 - runner.MIN_SOLVE_SHARE)))
+    short = 2.5 + reserve + 0.5  # half a second left for the solver
+    result = run_region("North East", RunConfig(time_limit=short), tmp_path / "out")
+    assert result["status"] == "error" and result["input_error"] is True  # bad input: the CLI exits 2
+    message = result["error"]
+    assert f"--time-limit {short:g} is too short for North East" in message
+    assert "loading took 2.5 s" in message and f"about {reserve:.1f} s" in message
+    assert f"North East needs --time-limit {least} or more" in message
+    assert given == [] and not (tmp_path / "out").exists()  # not solved, nothing written
+    # the least it names is enough, and a second less is not
+    assert run_region("North East", RunConfig(time_limit=least), tmp_path / "out")["status"] == "feasible"
+    assert given == [pytest.approx(least - 2.5 - reserve)]
+    assert given[0] >= max(runner.MIN_SOLVE_SECONDS, runner.MIN_SOLVE_SHARE * least)
+    assert run_region("North East", RunConfig(time_limit=least - 1), tmp_path / "out")["status"] == "error"
+    assert len(given) == 1
+
+
+def test_a_short_limit_from_a_settings_file_names_the_file_the_key_and_the_option(fake, tmp_path):
+    settings = tmp_path / "short.toml"
+    settings.write_text("[run]\ntime_limit = 3\n")
+    result = run_region("North East", load_config(settings).for_region("North East"), tmp_path / "out")
+    assert result["input_error"] is True
+    assert f"{settings}, field '[run] time_limit': time_limit = 3 is too short for North East" in result["error"]
+    assert "North East needs --time-limit" in result["error"]
+
+
+def test_a_problem_infeasible_on_its_face_is_not_refused_for_its_time_limit(tmp_path):
+    # no Isles of Scilly exception: the precheck proves it at once and only metrics.json is written, so even a
+    # limit shorter than the writing reserve is kept (the real clock and solver: no time is assumed)
+    assert runner.write_reserve(701) > 1
+    result = run_region("South West", RunConfig(time_limit=1), tmp_path)
+    assert result["status"] == "infeasible" and "Isles of Scilly" in result["explanation"]

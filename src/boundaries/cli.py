@@ -8,7 +8,9 @@ field); 130 interrupted (Ctrl-C). Every error is one line on stderr, without a t
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import os
 import sys
 import time
@@ -80,6 +82,8 @@ DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folde
 
 
 BAD_INPUT, NO_PLAN, INTERRUPTED = 2, 1, 130
+# what a command's --time-limit is kept by, read as it starts (runner.clock is the same clock: tests replace both)
+clock = time.perf_counter
 _state = {"debug": False}
 
 
@@ -228,7 +232,11 @@ def solve(
     ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", help="Seconds for the solver.", show_default=_from_file("time_limit")),
+        typer.Option(
+            "--time-limit",
+            help="Seconds for the whole command: loading the region and writing the outputs come out of it.",
+            show_default=_from_file("time_limit"),
+        ),
     ] = None,
     gap: Annotated[
         float | None,
@@ -269,7 +277,9 @@ def solve(
     ] = None,
     data: DataOpt = None,
 ) -> None:
-    """Solve one region and write its plan (CSV), areas (GeoPackage, GeoJSON), metrics (JSON, text) and map."""
+    """Solve one region and write its plan (CSV), areas (GeoPackage, GeoJSON), metrics (JSON, text) and map,
+    all within --time-limit from now: the solver gets what loading and writing leave."""
+    started = clock()  # the time limit is the command's: all that follows comes out of it, imports too
     from .atomic import slug
     from .config import load_config
     from .region import sha_name
@@ -297,12 +307,15 @@ def solve(
         written = write_model_file(load_region(region, data_dir=str(data) if data else None), settings, export_model)
         console.print(f"model: {written}", markup=False, highlight=False)
         return
-    started = time.perf_counter()
     with console.status(
         f"solving {escape(region)} ({settings.preset}, {settings.nesting} nesting, {settings.backend})"
     ):
-        result = run_region(region, settings, out, str(data) if data else None)
-    _report(result, out / slug(region), time.perf_counter() - started)
+        result = run_region(region, settings, out, str(data) if data else None, started=started)
+    # the process ends after the report: its last garbage collection, over every object a solve left, would come
+    # on top of the time limit (exit 1.3 s after the North East's, 0.3 s frozen, measured); frozen, the objects
+    # are left to the operating system (the files are all written and closed by now)
+    atexit.register(gc.freeze)
+    _report(result, out / slug(region), clock() - started)
 
 
 def _report(result: dict, folder: Path, seconds: float) -> None:
@@ -338,7 +351,11 @@ def batch(
     scheduler: SchedulerOpt = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", help="Seconds per region.", show_default=_from_file("time_limit")),
+        typer.Option(
+            "--time-limit",
+            help="Seconds per region, loading it and writing its outputs included.",
+            show_default=_from_file("time_limit"),
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Solve again regions already done.")] = False,
     improve: Annotated[

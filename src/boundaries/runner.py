@@ -7,6 +7,7 @@ plain data (names, settings, a summary dict) so it travels between processes and
 from __future__ import annotations
 
 import json
+import math
 import re
 import tempfile
 import time
@@ -58,11 +59,78 @@ def region_problem(region, config: RunConfig):
     return Problem.from_region(region, baseline=baseline, beat=beat, beat_measures=config.beat_measures, **settings)
 
 
-def solve_region(region, config: RunConfig) -> Plan:
+def solve_region(region, config: RunConfig, started: float | None = None) -> Plan:
+    """Solve ``region``. With ``started`` (a ``clock()`` reading), ``config.time_limit`` is the whole run's from
+    then: the solver gets what is left once the region is loaded and its problem built, less the reserve for
+    writing the outputs (:func:`solver_seconds`); without it, the solver's alone."""
     from .solver import solve
 
     problem = region_problem(region, config)
-    return solve(problem, backend=config.backend, time_limit=config.time_limit, seed=config.seed, gap=config.gap)
+    time_limit = config.time_limit
+    if started is not None:
+        time_limit = solver_seconds(config, region, problem, spent=clock() - started)
+    return solve(problem, backend=config.backend, time_limit=time_limit, seed=config.seed, gap=config.gap)
+
+
+# A run's time limit is its whole budget (``run_region``): the solver gets what loading the region left, less
+# this reserve for writing the outputs (``write_outputs``: plan.csv, consortia.gpkg and .geojson, summary.txt,
+# report.html, map.html, metrics.json): a fixed part, which is also its floor (matplotlib and folium imported, the
+# plan and the 2013 CCGs scored), and a part per practice. Measured on de95af5, one fresh process per region as
+# `boundaries solve` runs it (a 5 s solve, then write_outputs), 2 cores, a benchmark on the other core (load
+# average 1.1-2.9, wall = CPU time), two runs, seconds (practices; consortia written):
+#   Hartlepool 2.5, 2.8 (15; 1)        North East 4.2, 5.3 (392; 23)     South Central 6.0, 6.6 (480; 43)
+#   Yorkshire 6.7 (766; 49)            West Midlands 7.6, 7.2 (926; 52)  North West 8.1, 8.1 (1,208; 66)
+#   London 9.1, 8.1 (1,425; 76)
+# Least squares: 3.3 s + 0.0040 s a practice, residuals up to 1.3 s (South Central: many consortia for its
+# practices). 3 s + 0.005 s a practice covers 10 of the 13, misses South Central by up to 1.2 s and North East
+# by 0.4 s, and gives the largest regions 1-2 s to spare; the fixed part has 0.5 s more for what the command's
+# clock cannot see: the interpreter's start before it and the process's exit after (0.3 s each, measured). On a
+# machine loaded 3-7 on 2 cores writing took 2-3 times longer (West Midlands 13.5-22 s): no reserve keeps a limit
+# there, and none is assumed.
+WRITE_SECONDS_FIXED = 3.5
+WRITE_SECONDS_PER_PRACTICE = 0.005
+# Less than this left for the solver is refused before solving: the budget would go on loading and writing, not
+# on a plan. 1 s finds a first plan for every SHA region (West Midlands: gap 94% at 1 s, 64% at 2 s); a tenth
+# of the limit keeps a long limit from being nearly all loading and writing.
+MIN_SOLVE_SECONDS = 1.0
+MIN_SOLVE_SHARE = 0.1
+clock = time.perf_counter  # what time limits are kept by (the CLI reads its start on cli.clock, the same one)
+
+
+def write_reserve(practices: int) -> float:
+    """Seconds kept back from the solver to write a region's outputs (``WRITE_SECONDS_*``)."""
+    return WRITE_SECONDS_FIXED + WRITE_SECONDS_PER_PRACTICE * max(practices, 0)
+
+
+def solver_seconds(config: RunConfig, region, problem, spent: float) -> float:
+    """The solver's share of ``config.time_limit`` when ``spent`` seconds have gone on loading the region and
+    building its problem: the rest, less ``write_reserve``. Refused (``InputError`` naming ``--time-limit`` and
+    the least this region needs) when that leaves under ``MIN_SOLVE_SECONDS`` or ``MIN_SOLVE_SHARE`` of the
+    limit, unless the problem is infeasible on its face (``explain.precheck``): the solver says so at once and
+    only metrics.json is written, so the limit is kept whatever is left."""
+    from .config import COMMAND_LINE
+
+    limit = config.time_limit
+    reserve = write_reserve(len(region.practices))
+    left = limit - spent - reserve
+    need = max(MIN_SOLVE_SECONDS, MIN_SOLVE_SHARE * limit)
+    if left >= need:
+        return left
+    from .explain import precheck
+
+    if precheck(problem):
+        return max(left, MIN_SOLVE_SECONDS)
+    overhead = spent + reserve
+    least = math.ceil(max(overhead + MIN_SOLVE_SECONDS, overhead / (1 - MIN_SOLVE_SHARE)))
+    file, table = config.origins.get("time_limit", (COMMAND_LINE, ""))
+    given = f"--time-limit {limit:g}" if file == COMMAND_LINE else f"time_limit = {limit:g}"
+    raise InputError(
+        f"{given} is too short for {region.name}: loading took {spent:.1f} s and writing its "
+        f"{len(region.practices):,} practices' outputs needs about {reserve:.1f} s, which leaves the solver "
+        f"{max(left, 0.0):.1f} s (it needs at least {need:.1f} s); {region.name} needs --time-limit {least} or more",
+        file=None if file == COMMAND_LINE else file,
+        field=f"[{table}] time_limit" if file != COMMAND_LINE and table else None,
+    )
 
 
 def export_model(region, config: RunConfig, path: str | Path) -> Path:
@@ -178,7 +246,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         )
         files["map"] = "map.html"
     summary["files"] = files
-    summary["seconds"] = round(time.perf_counter() - started, 2)
+    summary["seconds"] = round(clock() - started, 2)
     write_text(folder / "metrics.json", json.dumps(summary, indent=2, default=str) + "\n")
     files["metrics"] = "metrics.json"
     done = {
@@ -236,16 +304,20 @@ def _flat(frame):
     return out
 
 
-def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None) -> dict[str, Any]:
-    """Solve one region and write its outputs under ``out_dir/<region-slug>/``. Never raises: a failure comes
-    back as ``{"status": "error", "error": ...}`` so a batch keeps the other regions' results."""
+def run_region(
+    name: str, config: RunConfig, out_dir: str | Path, data_dir: str | None = None, started: float | None = None
+) -> dict[str, Any]:
+    """Solve one region and write its outputs under ``out_dir/<region-slug>/``, within ``config.time_limit``
+    from ``started`` (a ``clock()`` reading: the command's start; default now): loading and writing come out
+    of it (:func:`solver_seconds`). Never raises: a failure comes back as ``{"status": "error", "error": ...}``
+    so a batch keeps the other regions' results; a time limit too short for the region is bad input."""
     from .region import load_region
 
-    started = time.perf_counter()
+    started = clock() if started is None else started
     folder = region_folder(out_dir, name)
     try:
         region = load_region(name, data_dir=data_dir)
-        plan = solve_region(region, config)
+        plan = solve_region(region, config, started)
         return write_outputs(plan, region, config, folder, started)
     except Exception as err:  # reported per region; the batch goes on
         return {
@@ -254,7 +326,7 @@ def run_region(name: str, config: RunConfig, out_dir: str | Path, data_dir: str 
             "error": f"{type(err).__name__}: {err}",
             "input_error": isinstance(err, InputError),  # bad input (exit 2), not a failed solve (exit 1)
             "traceback": traceback.format_exc(),
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(clock() - started, 2),
         }
 
 
