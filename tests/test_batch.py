@@ -28,7 +28,7 @@ def _markup(page: str) -> str:
     return re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
 
 
-TIME_LIMIT = 10  # seconds for the North East: enough for a first plan, short enough for the test run
+TIME_LIMIT = 20  # seconds for a region in all (loading and writing come out of it): a first plan, and room under load
 
 
 @pytest.fixture(scope="module")
@@ -268,9 +268,9 @@ def test_the_batch_command_resumes_too(first):
 def test_force_solves_a_done_region_again(first, config):
     plan = first.out / "north-east" / "plan.csv"
     written = plan.stat().st_mtime_ns
-    results = run_batch(["North East"], config, first.out, workers=1, force=True, overrides={"time_limit": 5})
+    results = run_batch(["North East"], config, first.out, workers=1, force=True, overrides={"time_limit": 20})
     assert not results[0].get("skipped")
-    assert results[0]["status"] in ("optimal", "feasible") and results[0]["settings"]["time_limit"] == 5
+    assert results[0]["status"] in ("optimal", "feasible") and results[0]["settings"]["time_limit"] == 20
     assert plan.stat().st_mtime_ns > written
     assert json.loads((first.out / "batch.json").read_text())[0]["region"] == "North East"
 
@@ -329,7 +329,7 @@ def test_a_batch_on_a_cluster_writes_every_file_where_the_client_is(cluster, con
     # one small region (Hartlepool, one local authority) with a short limit: only what holds at any stopping
     # point is asserted, the files the client was told about exist on its side and the index links resolve
     monkeypatch.chdir(cluster.client)
-    results = run_batch(["E06000001"], config, "maps", scheduler=cluster.address, overrides={"time_limit": 5})
+    results = run_batch(["E06000001"], config, "maps", scheduler=cluster.address, overrides={"time_limit": 15})
     (result,) = results
     assert result["status"] != "error", result
     folder = cluster.client / "maps" / "e06000001"
@@ -350,7 +350,7 @@ def _saved_region(out, config, *, objective: float, gap: float | None, bound: fl
     """A done region (Hartlepool, one authority) from an earlier run: its marker, its metrics, its plan."""
     folder = out / "e06000001"
     folder.mkdir(parents=True)
-    settings = config.for_region("E06000001", time_limit=5).to_dict()
+    settings = config.for_region("E06000001", time_limit=15).to_dict()
     summary = {"region": "Hartlepool", "status": "feasible", "consortia": 1, "gap": gap, "bound_patient_km": bound}
     (folder / "done.json").write_text(json.dumps(summary))
     metrics = {**summary, "objective_patient_km": objective, "settings": settings}
@@ -373,7 +373,7 @@ def test_a_done_region_that_is_not_proven_says_so(tmp_path):
 def test_improve_solves_an_unproven_region_again_and_keeps_the_better_plan(tmp_path, config):
     worse = _saved_region(tmp_path / "worse", config, objective=1e12, gap=0.14)  # any real plan beats it
     (result,) = run_batch(
-        ["E06000001"], config, tmp_path / "worse", workers=1, improve=True, overrides={"time_limit": 5}
+        ["E06000001"], config, tmp_path / "worse", workers=1, improve=True, overrides={"time_limit": 15}
     )
     assert not result.get("skipped") and result["status"] in ("optimal", "feasible"), result
     assert (worse / "plan.csv").read_text() != "saved plan\n"
@@ -381,7 +381,7 @@ def test_improve_solves_an_unproven_region_again_and_keeps_the_better_plan(tmp_p
 
     better = _saved_region(tmp_path / "better", config, objective=0.0, gap=0.14)  # no real plan beats it
     (result,) = run_batch(
-        ["E06000001"], config, tmp_path / "better", workers=1, improve=True, overrides={"time_limit": 5}
+        ["E06000001"], config, tmp_path / "better", workers=1, improve=True, overrides={"time_limit": 15}
     )
     assert result["skipped"] is True and result["kept"].startswith("the new run found no better plan"), result
     assert (better / "plan.csv").read_text() == "saved plan\n"

@@ -24,9 +24,9 @@ from boundaries.runner import DONE, is_done, region_folder, resolve_baseline, ru
 
 @pytest.fixture(scope="module")
 def quick():
-    """Settings for a quick real solve: HiGHS, 12 seconds in all, loading and writing included (a first plan,
+    """Settings for a quick real solve: HiGHS, 20 seconds in all, loading and writing included (a first plan,
     not a good one)."""
-    return load_config().for_region("North East", backend="highs", time_limit=12)
+    return load_config().for_region("North East", backend="highs", time_limit=20)
 
 
 def test_a_failure_while_writing_outputs_is_reported_and_leaves_no_done_marker(monkeypatch, tmp_path, quick):
@@ -188,7 +188,7 @@ def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     assert summary.startswith("Scorecard: North East")
     assert f"quality: {label}\nstatus: feasible (highs" in summary
     assert "objective 1,000,000 patient-km, bound 580,000, gap 42.00%" in summary
-    assert "settings: hub preset (30,000–210,000 patients); strict nesting; count auto; HiGHS, 12 s limit" in summary
+    assert "settings: hub preset (30,000–210,000 patients); strict nesting; count auto; HiGHS, 20 s limit" in summary
     assert f"data: {DATA_VINTAGE}" in summary and "July 2014" in summary
     assert summary.index("quality:") < summary.index("patients  practices")  # before the long consortium table
     assert summary.rstrip().endswith(ATTRIBUTION)
