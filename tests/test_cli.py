@@ -121,6 +121,7 @@ def test_regions_lists_the_ten_sha_regions_with_practices_and_patients():
 # --- solve --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_solve_exits_0_and_says_where_the_outputs_are(solved):
     completed, folder = solved
     assert completed.returncode == 0, completed.stderr
@@ -129,6 +130,7 @@ def test_solve_exits_0_and_says_where_the_outputs_are(solved):
     assert "error" not in completed.stderr
 
 
+@pytest.mark.slow
 def test_solve_writes_every_output_and_no_temporary_file(solved):
     folder = solved[1]
     names = {p.name for p in folder.iterdir()}
@@ -138,6 +140,7 @@ def test_solve_writes_every_output_and_no_temporary_file(solved):
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_plan_csv_places_every_practice_exactly_once(solved, region, metrics):
     path = solved[1] / "plan.csv"
     raw = pd.read_csv(path, dtype=str)
@@ -149,6 +152,7 @@ def test_plan_csv_places_every_practice_exactly_once(solved, region, metrics):
     assert plan.nunique() == metrics["consortia"]
 
 
+@pytest.mark.slow
 def test_consortium_areas_have_one_feature_per_consortium(solved, metrics):
     folder = solved[1]
     plan = read_plan_csv(folder / "plan.csv")
@@ -167,6 +171,7 @@ def test_consortium_areas_have_one_feature_per_consortium(solved, metrics):
     assert gpkg.union_all().area / 1e6 == pytest.approx(gpkg.area.sum() / 1e6, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_metrics_json_has_status_validation_and_scorecard(metrics):
     assert metrics["region"] == REGION
     assert metrics["status"] in ("optimal", "feasible")
@@ -187,6 +192,7 @@ def test_metrics_json_has_status_validation_and_scorecard(metrics):
     assert metrics["ccg2013_scorecard"]["consortia"] == 12
 
 
+@pytest.mark.slow
 def test_summary_and_map_are_written(solved, metrics):
     folder = solved[1]
     summary = (folder / "summary.txt").read_text()
@@ -278,6 +284,7 @@ def test_evaluate_scores_the_real_2013_ccg_map(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["ccg.json"]
 
 
+@pytest.mark.slow
 def test_evaluating_the_solved_plan_agrees_with_its_metrics(solved, metrics, tmp_path):
     plan = str(solved[1] / "plan.csv")
     result = invoke("evaluate", plan, "--region", REGION, "--json", str(tmp_path / "m.json"))
@@ -286,6 +293,7 @@ def test_evaluating_the_solved_plan_agrees_with_its_metrics(solved, metrics, tmp
     assert json.loads((tmp_path / "m.json").read_text())["summary"]["consortia"] == metrics["consortia"]
 
 
+@pytest.mark.slow
 def test_compare_prints_a_table_and_the_moves_and_writes_a_map(solved, metrics, tmp_path):
     plan = str(solved[1] / "plan.csv")
     result = invoke("compare", plan, "ccg2013", "--region", REGION, "--out", str(tmp_path / "compare.html"))
@@ -303,6 +311,7 @@ def test_compare_prints_a_table_and_the_moves_and_writes_a_map(solved, metrics, 
 # --- an infeasible request ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_infeasible_region_exits_1_and_explains_in_planners_words(tmp_path):
     config = tmp_path / "no-exceptions.toml"
     config.write_text("[run]\n")  # no [regions."South West"] table: no exception for the Isles of Scilly
@@ -468,6 +477,7 @@ def test_evaluate_against_another_plan_says_better_or_worse_per_measure(tmp_path
     assert bad.exit_code == 2 and "--preset 'huge'" in bad.output
 
 
+@pytest.mark.slow
 def test_solve_beat_ccg2013_at_its_count_says_how_the_plan_compares(tmp_path):
     # a plan that comes back is no worse than the 2013 map on every measure and says so; no plan exits 1 and
     # names the reference (what holds at any stopping point: no timing assumed)
@@ -492,6 +502,7 @@ def test_solve_beat_ccg2013_at_its_count_says_how_the_plan_compares(tmp_path):
         assert "reference" in text
 
 
+@pytest.mark.slow
 def test_tradeoff_writes_the_curve_and_says_which_plans_beat_the_2013_map(tmp_path):
     out = tmp_path / "out"
     args = ("--preset", "consortium", "--count", "12", "--points", "2", "--time-limit", "20", "--workers", "2")

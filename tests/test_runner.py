@@ -29,6 +29,7 @@ def quick():
     return load_config().for_region("North East", backend="highs", time_limit=20)
 
 
+@pytest.mark.slow
 def test_a_failure_while_writing_outputs_is_reported_and_leaves_no_done_marker(monkeypatch, tmp_path, quick):
     folder = tmp_path / "north-east"
     folder.mkdir()
@@ -170,6 +171,7 @@ def test_geojson_areas_stay_valid_after_reprojection(tmp_path):
     assert abs(back.to_crs(27700).area.sum() - areas.area.sum()) / areas.area.sum() < 1e-5
 
 
+@pytest.mark.slow
 def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     region = load_region("North East")
     plan = Plan.from_assignment(region.ccg_assignment(), region=region, source="highs")
