@@ -502,7 +502,7 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
         f"rounds, LP bound "
         f"{bound2 / 2 / SCALE:,.3f}{' (LP solved)' if solved_lp else ''}"
     ]
-    if left() > 0:
+    if left() > 0 and not proven(best / 2 / SCALE, _bound(), gap):  # a proven plan needs no better one
         found = master.best_plan(left(), seed, plan)
         if found is not None and (cost := sum(data.cost2(c) for c in found)) < best:
             best, plan = cost, found
