@@ -37,6 +37,7 @@ from ortools.sat.python import cp_model
 from .backends.cpsat import _stop_on_ctrl_c
 from .backends.highs import quiet_highs
 from .exact import Outcome
+from .graph import connected_pieces
 from .labels import fits, unit_order, wish_pairs
 from .model import SCALE
 from .problem import Problem
@@ -67,6 +68,7 @@ class _Units:
     excess: list[int] | None  # population times IMD gap from the mean, for the priced spread and the band
     deprivation_price: int
     consortium_price: int
+    _costs: dict = field(default_factory=dict, repr=False)  # cost2 by set: the loop asks for the same sets often
 
     @classmethod
     def of(cls, problem: Problem) -> _Units:
@@ -108,24 +110,18 @@ class _Units:
 
     def connected(self, members: frozenset[int]) -> bool:
         """In one piece through the contiguity graph (island links included)."""
-        if not members:
-            return False
-        start = next(iter(members))
-        seen, stack = {start}, [start]
-        while stack:
-            for v in self.neighbours[stack.pop()]:
-                if v in members and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        return len(seen) == len(members)
+        return len(connected_pieces(members, self.neighbours)) == 1
 
     def cost2(self, members: frozenset[int]) -> int:
         """Twice a consortium's cost: every cut edge's price (half is the other side's), twice the spread and the
         price per consortium."""
+        if members in self._costs:
+            return self._costs[members]
         total = sum(price for a, b, price in self.edges if (a in members) != (b in members))
         if self.deprivation_price and self.excess is not None:
             total += 2 * self.deprivation_price * abs(sum(self.excess[i] for i in members))
-        return total + 2 * self.consortium_price
+        self._costs[members] = total + 2 * self.consortium_price
+        return self._costs[members]
 
 
 def _plain(problem: Problem) -> bool:

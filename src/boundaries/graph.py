@@ -140,3 +140,21 @@ def link_within_lads(graph: nx.Graph, practices: pd.DataFrame) -> list[tuple[str
 def island_edges(graph: nx.Graph) -> list[tuple[str, str]]:
     """The explicit island links of a graph, sorted (for reports)."""
     return sorted((min(a, b), max(a, b)) for a, b, d in graph.edges(data=True) if d.get("island"))
+
+
+def connected_pieces(members, neighbours) -> list[set]:
+    """The connected pieces of ``members`` (any iterable of nodes) where ``neighbours[node]`` lists a node's
+    neighbours: plain lists or sets, for the inner loops (local search, column checks) where a networkx
+    subgraph per call would cost more than the search itself."""
+    left, out = set(members), []
+    while left:
+        start = min(left)
+        piece, stack = {start}, [start]
+        while stack:
+            for v in neighbours[stack.pop()]:
+                if v in left and v not in piece:
+                    piece.add(v)
+                    stack.append(v)
+        left -= piece
+        out.append(piece)
+    return out

@@ -34,6 +34,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
+from .graph import connected_pieces
 from .problem import Problem
 
 HARD = 1_000_000.0  # penalty per broken pair rule (together, apart, named groups): any such break dominates
@@ -577,17 +578,7 @@ def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndar
     base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
     parts: list[list[int]] = []
     for label in sorted(set(base)):
-        members = set(np.flatnonzero(base == label).tolist())
-        while members:
-            seed = min(members)
-            piece, stack = {seed}, [seed]
-            while stack:
-                for v in data.adj[stack.pop()]:
-                    if v in members and v not in piece:
-                        piece.add(v)
-                        stack.append(v)
-            members -= piece
-            parts.append(sorted(piece))
+        parts += [sorted(piece) for piece in connected_pieces(np.flatnonzero(base == label).tolist(), data.adj)]
     if any(len(set(block_of_unit[p])) > 1 for p in parts):
         return None
     k_lo, k_hi = data.problem.count_range
