@@ -16,6 +16,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 import shapely
+from markupsafe import escape
 from synthetic import by_half, by_lad, make_region, real_region
 
 from boundaries import map_assets
@@ -129,7 +130,7 @@ def test_map_shows_the_scorecard_numbers(region, tmp_path):
     text = path.read_text(encoding="utf-8")
     card = evaluate(by_lad(region), region, baseline=_shifted(region))
     for name, value in card.headlines():
-        assert f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>" in text
+        assert f"<tr><th>{escape(name)}</th><td>{escape(value)}</td></tr>" in text  # the templates' escaping
     for label, row in card.consortia.iterrows():
         assert f"<td>{label}</td><td>{row['patients']:,}</td><td>{row['practices']}</td>" in text
     assert "Practices changing consortium (6)" in text
@@ -153,7 +154,7 @@ def test_moves_are_drawn_only_between_plans_of_like_size(region, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert f'"className": "{MOVED_CLASS}"' in text and "Practices changing consortium (6)" in text
     assert "<th>Moved</th>" in text and "<b>changes consortium</b>" in _unjson(text)  # in the popups' JSON
-    assert "Old plan: 3 consortia against this plan&#x27;s 3; 6 practices (18,000 patients) change" in text
+    assert "Old plan: 3 consortia against this plan&#39;s 3; 6 practices (18,000 patients) change" in text
     assert "practice that changes consortium" in text  # in the legend
     # three against two: too different for moves to mean much; only the other plan's boundaries, and the count
     render_map(by_lad(region), region, path=path, compare=by_half(region), compare_name="Old plan")
@@ -163,7 +164,7 @@ def test_moves_are_drawn_only_between_plans_of_like_size(region, tmp_path):
     assert "practice that changes consortium" not in text
     assert "Old plan (2)" in text and BASELINE_CLASS in text
     row = re.search(r"<tr class='about comparison'><th>Comparison</th><td>(.*?)</td></tr>", text).group(1)
-    assert "Old plan: 2 consortia against this plan&#x27;s 3, too different in number" in row
+    assert "Old plan: 2 consortia against this plan&#39;s 3, too different in number" in row
     assert "24 practices (72,000 patients) change consortium" in row and "within 25% of each other" in row
     assert "<tr><th>Moves from baseline</th><td>24 practices (72,000 patients)</td></tr>" in text
     # the practices' dots never show moves by themselves: that is the rings' layer, off at first
@@ -188,6 +189,36 @@ def test_input_text_is_escaped_everywhere(evil_region, tmp_path):
     assert "<title>Plan &lt;i&gt;draft&lt;/i&gt;</title>" in text
     assert html.escape(XSS_PRACTICE).replace("&", "\\u0026") in text
     assert html.escape(XSS_LAD).replace("&", "\\u0026") in text or html.escape(XSS_LAD) in text
+
+
+def test_every_piece_of_the_page_escapes_its_text():
+    # the map's HTML is laid out by the macros of templates/map.html.j2 (autoescaped, boundaries.pages): each
+    # one, given hostile text wherever the input's words go (names, island parts, notes, links, layers), keeps
+    # it as text, including the paths the hostile regions above do not reach (e.g. island parts' authorities)
+    from boundaries.maps import _HTML, _Key
+
+    evil = XSS_LAD
+    key = _Key("line base", evil, "base")
+    words = dict.fromkeys(["label", "patients", "practices", "imd", "n_lads", "trust", "coherence"], evil)
+    row = {**words, "colour": evil, "lads": evil, "km": evil, "link": evil, "pieces": True, "match": evil}
+    row |= {"moved": evil, "islands": (1, evil, [evil])}
+    pieces = {
+        "title": _HTML.title(evil),
+        "attribution": _HTML.attribution(evil, evil),
+        "area": _HTML.area_tooltip({**words, "lads": [evil], "splits": [evil], "islands": (1, evil, [evil])}),
+        "plan": _HTML.plan_tooltip(evil, evil, evil, evil),
+        "trust": _HTML.trust_tooltip(evil, evil),
+        "popup": _HTML.practice_popup(evil, [(evil, evil)], True, (evil, evil)),
+        "downloads": _HTML.downloads([(evil, evil, evil)]),
+        "print key": _HTML.print_key(evil, [key], {"base": evil}),
+        "glossary": _HTML.glossary([(evil, evil, evil, evil)], evil, evil),
+        "panel": _HTML.panel([(evil, evil, "")], [(evil, evil)], evil, [], [key], "", [evil], [row], True, evil),
+        "overview": _HTML.overview([(evil, evil, evil, 1)], "", {"name": evil}, ""),
+    }
+    for name, piece in pieces.items():
+        assert "<script>alert" not in piece and "alert(3)</script>" not in piece, name
+        assert escape(evil) in piece or "\\u003c/script\\u003e" in piece, name
+    assert str(pieces["area"]).count(escape(evil)) == 11  # every text of the hover card, island parts too
 
 
 def test_neighbouring_areas_never_share_a_colour(region):

@@ -8,7 +8,6 @@ already done (their files are on the client, where that is checked).
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +19,7 @@ from urllib.parse import quote
 from .atomic import slug, write_text
 from .config import ConfigFile
 from .errors import InputError, did_you_mean
+from .pages import Markup, render
 from .quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, OGL_URL, is_proven, quality_label
 from .region import SHA_REGIONS, sha_choices, sha_name
 from .runner import (
@@ -414,18 +414,18 @@ def _quality(result: dict[str, Any]) -> str:
     return quality_label(result.get("status"), result.get("gap"), result.get("bound_patient_km"))
 
 
-def _download_links(result: dict[str, Any], out_dir: Path) -> str:
-    """Links to the region's published files that exist (``quality.DOWNLOADS``), relative to the index; none
-    for a region without a plan (its folder may hold an older run's files; its notes say why)."""
+def _download_links(result: dict[str, Any], out_dir: Path) -> list[tuple[str, str, str]]:
+    """(href relative to the index, text, description) of the region's published files that exist
+    (``quality.DOWNLOADS``); none for a region without a plan (its folder may hold an older run's files; its
+    notes say why)."""
     if not solved(result.get("status")):
-        return ""
+        return []
     folder = _folder(result)
-    return " · ".join(
-        f'<a href="{html.escape(quote(f"{folder}/{name}"))}" title="{html.escape(about)}" download>'
-        f"{html.escape(text)}</a>"
+    return [
+        (quote(f"{folder}/{name}"), text, about)
         for name, (text, about) in DOWNLOADS.items()
         if (out_dir / folder / name).is_file()
-    )
+    ]
 
 
 def _figures(result: dict[str, Any], out_dir: Path) -> dict[str, Any]:
@@ -489,22 +489,25 @@ def write_index(results: list[dict[str, Any]], out_dir: Path, data_dir: str | No
     entries: dict[str, dict[str, Any]] = {}
     codes = {name: code for code, name in SHA_REGIONS.items()}
     for r in results:
-        name = html.escape(str(r["region"]))
         folder = _folder(r)
         figures = _figures(r, out_dir)
         pages = dict(_page_links(r, out_dir))
-        link = f'<a href="{folder}/map.html">{name}</a>' if solved(r.get("status")) else name
-        report = f'<a href="{html.escape(pages["Report"])}">Report</a>' if "Report" in pages else ""
-        detail = html.escape(str(r.get("error") or r.get("explanation") or r.get("kept") or ""))
         gap = r.get("gap")
-        css = "proven" if is_proven(r.get("status"), gap, r.get("bound_patient_km")) else "not-proven"
         rows.append(
-            f"<tr><td>{link}</td><td>{html.escape(str(r.get('status')))}</td>"
-            f"<td class='{css}'>{html.escape(_quality(r))}</td><td>{_gap_words(r)}</td>"
-            f"<td>{html.escape(str(r.get('consortia', '')))}</td>"
-            f"<td>{_share(figures.get('coherence'))}</td><td>{_one_decimal(figures.get('imd_spread'))}</td>"
-            f"<td class='report'>{report}</td>"
-            f"<td class='downloads'>{_download_links(r, out_dir)}</td><td>{detail}</td></tr>"
+            {
+                "name": str(r["region"]),
+                "map": quote(f"{folder}/map.html") if solved(r.get("status")) else None,
+                "status": str(r.get("status")),
+                "css": "proven" if is_proven(r.get("status"), gap, r.get("bound_patient_km")) else "not-proven",
+                "quality": _quality(r),
+                "gap": _gap_words(r),
+                "consortia": str(r.get("consortia", "")),
+                "coherence": _share(figures.get("coherence")),
+                "imd_spread": _one_decimal(figures.get("imd_spread")),
+                "report": pages.get("Report"),
+                "downloads": _download_links(r, out_dir),
+                "notes": str(r.get("error") or r.get("explanation") or r.get("kept") or ""),
+            }
         )
         code = codes.get(str(r["region"]))
         if code is not None:
@@ -528,23 +531,14 @@ def write_index(results: list[dict[str, Any]], out_dir: Path, data_dir: str | No
             {"code": code, "name": name, "cls": "no-plan", "quality": "not in this batch", "figures": [], "links": []},
         )
     head, overview = overview_html([entries[code] for code in sorted(entries)], data_dir)
-    page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Consortium maps</title>"
-        f"{head}"
-        "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
-        ".proven{color:#1b5e20}.not-proven{color:#b71c1c;font-weight:bold}"
-        "footer{position:sticky;bottom:0;background:#fff;margin-top:2em;padding:.6em 0;border-top:1px solid #bbb;"
-        "font-size:.85em;color:#333;z-index:1000}</style></head><body>"
-        "<h1>Proposed GP consortia by SHA region</h1>"
-        "<p>Each region is coloured by how good its plan is; click a region for its figures and links to its "
-        "map and report.</p>"
-        f"{overview}"
-        "<table class='regions'><tr><th>Region</th><th>Status</th>"
-        "<th>Plan quality</th><th>Gap</th><th>Consortia</th><th>Hospital coherence</th><th>IMD spread</th>"
-        "<th>Report</th><th>Downloads</th><th>Notes</th></tr>" + "".join(rows) + "</table>"
-        f"<p>Data: {html.escape(DATA_VINTAGE)}.</p>"
-        f"<footer class='attribution'>{html.escape(ATTRIBUTION)} "
-        f"<a href='{html.escape(OGL_URL)}'>Open Government Licence v3.0</a></footer></body></html>\n"
+    page = render(
+        "index.html.j2",
+        head=Markup(head),
+        overview=Markup(overview),
+        rows=rows,
+        data_vintage=DATA_VINTAGE,
+        attribution=ATTRIBUTION,
+        ogl_url=OGL_URL,
     )
+    page += "\n"
     write_text(out_dir / "index.html", page)

@@ -10,8 +10,10 @@ of them "move" only because the plans differ in size, so the map gives just the 
 
 Rules this module keeps:
 - every number shown comes from :func:`boundaries.metrics.evaluate` (the scorecard), never recomputed here;
-- every text from input files is HTML-escaped (``html.escape``) before it reaches the page, because Leaflet's
-  tooltips, popups and layer control insert strings as HTML;
+- every text from input files is HTML-escaped before it reaches the page, because Leaflet's tooltips, popups
+  and layer control insert strings as HTML: the panel, popups, hover cards and keys are macros of
+  ``templates/map.html.j2``, autoescaped (:mod:`boundaries.pages`); layer names and the title, which folium
+  writes itself, go through ``_e``;
 - the file loads nothing from the network (assets inlined by :mod:`boundaries.map_assets`; no tiles by
   default);
 - the same input gives a byte-identical file (folium's random element ids are replaced by a counter).
@@ -21,15 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import itertools
-import json
 import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import folium
@@ -47,6 +47,7 @@ from .areas import MAP_TOLERANCE_M, simplified_layers
 from .atomic import write_text
 from .map_assets import make_offline
 from .metrics import Scorecard, evaluate
+from .pages import Markup, escape, macros
 from .presets import BOARD_LIMIT, PRESETS
 from .quality import (
     ATTRIBUTION,
@@ -118,7 +119,10 @@ SEARCH_MIN_ZOOM = 11  # and never further out than a town's scale, even when its
 #: plan of 76 consortia against 32 CCGs) most practices "move" by construction, and the rings only swamp the map.
 LIKE_SIZE = 0.25
 
-_e = html.escape
+
+def _e(text: str) -> str:
+    """``text`` HTML-escaped, for what folium puts into its own HTML as it is (the page's title, layer names)."""
+    return str(escape(text))
 
 
 def render_map(
@@ -208,7 +212,7 @@ def render_map(
         _Layout(_bounds_latlon(areas), control).add_to(fmap)
 
         root = fmap.get_root()
-        root.html.add_child(Element(_title_html(title)), name="boundaries_title")
+        root.html.add_child(Element(str(_HTML.title(title))), name="boundaries_title")
         about = _plan_rows(plan, settings) + _comparison_rows(card, compare_name, show_moves)
         links = _download_links(downloads)
         legend = _legend(card, compare_name, show_moves)
@@ -216,7 +220,7 @@ def render_map(
         panel = _panel_html(card, colours, compare_name, about, links, show_moves, legend, report_link)
         root.html.add_child(Element(panel), name="boundaries_panel")
         root.html.add_child(Element(_print_key_html(about, legend, switchable)), name="boundaries_print_key")
-        root.html.add_child(Element(_ATTRIBUTION_HTML), name="boundaries_attribution")
+        root.html.add_child(Element(str(_HTML.attribution(ATTRIBUTION, OGL_URL))), name="boundaries_attribution")
         make_offline(fmap)
         root.header.add_child(Element(f"<style>{_CSS}</style>"), name="boundaries_css")  # after Leaflet's
         if path is not None:
@@ -378,7 +382,7 @@ def _baseline_layer(compare: Any, region: Region, name: str, tolerance: float) -
     features = []
     for label, geom in _lonlat(areas.geometry).items():
         row = card.consortia.loc[label]
-        tip = f"<b>{_e(name)}: {_e(label)}</b><br>{row['patients']:,} patients · {row['practices']} practices"
+        tip = str(_HTML.plan_tooltip(name, label, f"{row['patients']:,}", row["practices"]))
         features.append(_feature(geom, {"tooltip": tip, "style": style}))
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
@@ -403,7 +407,7 @@ def _trusts_layer(card: Scorecard, region: Region) -> folium.GeoJson:
     features = []
     for trust, point in _lonlat(trusts.geometry).items():
         name = str(trusts.loc[trust, "name"]) if "name" in trusts else str(trust)
-        features.append(_feature(point, {"tooltip": f"<b>{_e(name)}</b><br>acute trust {_e(str(trust))}"}))
+        features.append(_feature(point, {"tooltip": str(_HTML.trust_tooltip(name, str(trust)))}))
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=_e(f"Acute trusts ({len(features)})"),
@@ -947,31 +951,29 @@ class _PracticeSearch(MacroElement):
 
 
 def _area_tooltip(label: str, row: pd.Series) -> str:
-    lads = ", ".join(_e(n) for n in row["lad_names"])
     split_codes = set(row["split_lads"])
-    split = [n for code, n in zip(row["lads"], row["lad_names"], strict=True) if code in split_codes]
-    split_text = f"<br>Splits: {', '.join(_e(n) for n in split)}" if split else ""
-    trust = (
-        f"{_e(str(row['main_trust_name']))} — main trust of {_pct(row['coherence'])} of patients"
-        if isinstance(row["main_trust"], str)
-        else "unknown"
-    )
-    return (
-        f"<b>{_e(label)}</b><br>"
-        f"{row['patients']:,} patients · {row['practices']} practices<br>"
-        f"Mean IMD 2019: {_num(row['imd_mean'])}<br>"
-        f"Local authorities ({row['n_lads']}): {lads}{split_text}<br>"
-        f"Main acute trust: {trust}{_islands_text(row, '<br>')}"
-    )
+    words = {
+        "label": label,
+        "patients": f"{row['patients']:,}",
+        "practices": row["practices"],
+        "imd": _num(row["imd_mean"]),
+        "n_lads": row["n_lads"],
+        "lads": list(row["lad_names"]),
+        "splits": [n for code, n in zip(row["lads"], row["lad_names"], strict=True) if code in split_codes],
+        "trust": str(row["main_trust_name"]) if isinstance(row["main_trust"], str) else None,
+        "coherence": _pct(row["coherence"]),
+        "islands": _islands(row),
+    }
+    return str(_HTML.area_tooltip(words))
 
 
-def _islands_text(row: pd.Series, lead: str, title: str = "Island parts: ") -> str:
-    """The island parts an area holds (land of an authority with no practice on it), or nothing."""
+def _islands(row: pd.Series) -> tuple[int, str, list[str]] | None:
+    """(count, area in km², authority names) of the island parts an area holds (land of an authority with no
+    practice on it), or None."""
     count = int(row.get("island_parts", 0) or 0)
     if not count:
-        return ""
-    names = ", ".join(_e(str(n)) for n in row.get("island_lads", ()))
-    return f"{lead}{title}{count} ({row.get('island_km2', 0.0):.2f} km²) of {names}"
+        return None
+    return count, f"{row.get('island_km2', 0.0):.2f}", [str(n) for n in row.get("island_lads", ())]
 
 
 def _practice_popup(
@@ -981,45 +983,39 @@ def _practice_popup(
     if bool(practice.get("imd_imputed", False)):
         imd += " (imputed)"
     rule = str(practice.get("geocode", ""))
+    consortium = str(card.assignment[code])
     rows = [
-        ("ODS code", _e(str(code))),
-        *([("Postcode", _e(postcode))] if (postcode := _postcode(practice)) else []),
+        ("ODS code", str(code)),
+        *([("Postcode", postcode)] if (postcode := _postcode(practice)) else []),
         ("List size", f"{int(practice['patients']):,} patients"),
-        ("IMD 2019", _e(imd)),
-        ("Placed at", _e(GEOCODE_RULES.get(rule, rule))),
-        ("Consortium", _e(str(card.assignment[code]))),
+        ("IMD 2019", imd),
+        ("Placed at", GEOCODE_RULES.get(rule, rule)),
+        ("Consortium", consortium),
     ]
     detail = str(practice.get("geocode_detail", "") or "").strip()
     if bool(practice.get("snapped", False)):
         detail = f"{detail}; moved {float(practice.get('snap_m', 0)):,.0f} m into England".lstrip("; ")
     if detail:
-        rows.append(("Note", _e(detail)))
+        rows.append(("Note", detail))
+    changes = False
     if card.moved is not None and card.baseline is not None:
-        rows.append((_e(compare_name), _e(str(card.baseline[code]))))
-        if show_moves and bool(card.moved[code]):
-            rows.append(("Change", "<b>changes consortium</b>"))
-    if comment:
-        rows.append(("Consultation", _comment_link(comment, str(card.assignment[code]))))
-    cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return f"<div class='practice-popup'><b>{_e(str(practice['name']))}</b><table>{cells}</table></div>"
+        rows.append((compare_name, str(card.baseline[code])))
+        changes = show_moves and bool(card.moved[code])
+    link = (_comment_href(comment, consortium), consortium) if comment else None
+    return str(_HTML.practice_popup(str(practice["name"]), rows, changes, link))
 
 
-def _comment_link(address: str, consortium: str) -> str:
+def _comment_href(address: str, consortium: str) -> str:
     """A link that opens an email to ``address`` with the consortium named in its subject: the name is
-    URL-encoded inside the link and HTML-escaped around it, so no name can break out of either."""
+    URL-encoded inside the link (and the template escapes it around the link), so no name can break out."""
     subject = quote(f"Comment on the proposed consortium: {consortium}", safe="")
-    href = f"mailto:{quote(address, safe='@.+-_')}?subject={subject}"
-    return f"<a class='comment-link' href='{_e(href)}'>Comment on {_e(consortium)}</a>"
+    return f"mailto:{quote(address, safe='@.+-_')}?subject={subject}"
 
 
 def _postcode(practice: pd.Series) -> str:
     """The practice's list postcode, or "" when the region has none for it."""
     value = practice.get("postcode")
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
-
-
-def _title_html(title: str) -> str:
-    return f"<div class='map-title'>{_e(title)}</div>"
 
 
 def _plan_rows(plan: Any, settings: Any) -> list[tuple[str, str, str]]:
@@ -1074,114 +1070,75 @@ def _panel_html(
     about: list[tuple[str, str, str]] = (),
     links: list[tuple[str, str, str]] = (),
     show_moves: bool = False,
-    legend: list[tuple[str, str]] = (),
+    legend: list[_Key] = (),
     report: str | None = None,
 ) -> str:
-    headlines = "".join(
-        f"<tr class='{f'about {css}'.strip()}'><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v, css in about
-    )
-    headlines += "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in card.headlines())
-    has_moves = show_moves  # the per-consortium match and moves mean something only between plans of like size
-    moved_by = card.moved.groupby(card.assignment).sum() if has_moves else None
-    head = [
-        "",
-        "Consortium",
-        "Patients",
-        "Practices",
-        "LADs (split)",
-        "Main trust (share)",
-        "IMD",
-        "km",
-        "Connected",
-    ]
-    if has_moves:
+    moved_by = card.moved.groupby(card.assignment).sum() if show_moves else None
+    head = ["", "Consortium", "Patients", "Practices", "LADs (split)", "Main trust (share)", "IMD", "km", "Connected"]
+    if show_moves:  # the per-consortium match and moves mean something only between plans of like size
         head += [f"≈ {compare_name}", "Moved"]
-    body = []
+    rows = []
     for label, row in card.consortia.iterrows():
-        connected = "island link" if row["island_link"] else ("yes" if row["connected"] else "<b>no</b>")
-        connected += " · <b>in pieces</b>" if row.get("in_pieces", False) else ""
-        connected += _islands_text(row, " · ", "island parts ")
-        trust = (
-            f"{_e(str(row['main_trust_name']))} ({_pct(row['coherence'])})"
-            if isinstance(row["main_trust"], str)
-            else "—"
+        match = card.matching.get(label) if show_moves else None
+        rows.append(
+            {
+                "colour": colours[label],
+                "label": label,
+                "patients": f"{row['patients']:,}",
+                "practices": row["practices"],
+                "lads": f"{row['n_lads']} ({row['la_splits']})",
+                "trust": str(row["main_trust_name"]) if isinstance(row["main_trust"], str) else None,
+                "coherence": _pct(row["coherence"]),
+                "imd": _num(row["imd_mean"]),
+                "km": _num(row["compactness_km"]),
+                "link": "island link" if row["island_link"] else ("yes" if row["connected"] else "no"),
+                "pieces": bool(row.get("in_pieces", False)),
+                "islands": _islands(row),
+                "match": match if match is not None else "—",
+                "moved": int(moved_by.get(label, 0)) if show_moves else 0,
+            }
         )
-        cells = [
-            f"<span class='swatch' style='background:{colours[label]}'></span>",
-            _e(label),
-            f"{row['patients']:,}",
-            str(row["practices"]),
-            f"{row['n_lads']} ({row['la_splits']})",
-            trust,
-            _num(row["imd_mean"]),
-            _num(row["compactness_km"]),
-            connected,
-        ]
-        if has_moves:
-            match = card.matching.get(label)
-            cells += [_e(match) if match is not None else "—", str(int(moved_by.get(label, 0)))]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (
-        "<div class='map-panel'><details class='panel-body' open><summary class='panel-toggle'>About this map"
-        "</summary><details open><summary>Plan summary</summary>"
-        f"<table class='headlines'>{headlines}</table></details>"
-        + (
-            f"<p class='report-link'><a href='{_e(report)}'>Report: charts of consortium sizes, hospital "
-            "coherence and deprivation</a></p>"
-            if report
-            else ""
+    return str(
+        _HTML.panel(
+            about, card.headlines(), report, links, legend, _GLOSSARY_HTML, head, rows, show_moves, SMALL_SCREEN
         )
-        + _downloads_html(links)
-        + "<details><summary>Legend</summary><ul class='legend'>"
-        + "".join(f"<li>{item}{_SWITCH_ON if key else ''}</li>" for item, key in legend)
-        + "</ul></details>"
-        + _GLOSSARY_HTML
-        + f"<details><summary>All consortia ({len(card.consortia)})</summary>"
-        "<div class='table-wrap'><table class='consortia'><thead><tr>"
-        + "".join(f"<th>{_e(h)}</th>" for h in head)
-        + "</tr></thead><tbody>"
-        + "".join(body)
-        + "</tbody></table></div>"
-        + _TABLE_NOTE
-        + "</details></details></div>"
-        + _PANEL_FOLD
     )
 
 
-_SWITCH_ON = " (switch on in the layer list)"
-#: Runs as soon as the panel is in the page, before the map is drawn, so a phone never shows it open.
-_PANEL_FOLD = (
-    "<script>if (window.matchMedia(" + json.dumps(SMALL_SCREEN) + ").matches) "
-    "document.querySelector('.map-panel details.panel-body').open = false;</script>"
-)
+class _Key(NamedTuple):
+    """A legend line: the key's ``<span>`` (its class, colour and mark), its words, and the comparison layer it
+    belongs to ("" for none: a layer on when the map opens)."""
+
+    span: str
+    text: str
+    layer: str = ""
+    colour: str = ""
+    mark: str = ""
 
 
-def _legend(card: Scorecard, compare_name: str, show_moves: bool) -> list[tuple[str, str]]:
-    """(HTML, key) per legend line; the key names a comparison layer (off at first), "" for the others."""
+def _legend(card: Scorecard, compare_name: str, show_moves: bool) -> list[_Key]:
+    """The legend's lines; the comparison's (layers off at first) name their layer's key."""
     legend = [
-        ("<span class='swatch' style='background:#4e79a7'></span> consortium area (neighbours differ)", ""),
-        ("<span class='line lad'></span> local authority boundary", ""),
-        ("<span class='dot'></span> GP practice (click for details; numbers are clusters)", ""),
-        ("<span class='trust-key'>H</span> acute trust (main trust of at least one practice)", ""),
+        _Key("swatch", "consortium area (neighbours differ)", colour="#4e79a7"),
+        _Key("line lad", "local authority boundary"),
+        _Key("dot", "GP practice (click for details; numbers are clusters)"),
+        _Key("trust-key", "acute trust (main trust of at least one practice)", mark="H"),
     ]
     if card.moved is not None:
-        legend.append((f"<span class='line base'></span> {_e(compare_name)} boundary", "base"))
+        legend.append(_Key("line base", f"{compare_name} boundary", "base"))
     if show_moves:
-        legend.append(("<span class='ring'></span> practice that changes consortium", "ring"))
+        legend.append(_Key("ring", "practice that changes consortium", "ring"))
     return legend
 
 
-def _print_key_html(about: list[tuple[str, str, str]], legend: list[tuple[str, str]], layers: dict[str, str]) -> str:
+def _print_key_html(about: list[tuple[str, str, str]], legend: list[_Key], layers: dict[str, str]) -> str:
     """The key printed under the map (hidden on screen): the plan's quality and the legend.
 
     A comparison line carries its layer's JavaScript name, so that ``_Layout`` prints it only when that layer
     is switched on.
     """
     quality = next((text for name, text, _ in about if name == "Plan quality"), "")
-    items = "".join(
-        f"<li data-layer='{_e(layers[key])}'>{item}</li>" if key else f"<li>{item}</li>" for item, key in legend
-    )
-    return f"<div class='print-key'><p>Plan quality: {_e(quality)}</p><ul>{items}</ul></div>"
+    return str(_HTML.print_key(quality, legend, layers))
 
 
 def _download_links(downloads: Iterable[str] | Mapping[str, str] | None) -> list[tuple[str, str, str]]:
@@ -1200,115 +1157,7 @@ def _download_links(downloads: Iterable[str] | Mapping[str, str] | None) -> list
     return links
 
 
-def _downloads_html(links: list[tuple[str, str, str]]) -> str:
-    if not links:
-        return ""
-    items = "".join(
-        f"<li><a href='{_e(href)}' download>{_e(text)}</a>{f': {_e(about)}' if about else ''}</li>"
-        for href, text, about in links
-    )
-    kinds = " · ".join(_e(text) for _, text, _ in links)
-    return (
-        "<details class='downloads'><summary>Download the data</summary>"
-        f"<p class='note'>{kinds}</p><ul class='downloads'>{items}</ul></details>"
-    )
-
-
-def _glossary_html() -> str:
-    """What the panel's words mean, in plain words; the planners' definitions one click further."""
-    words = {name: f" ({_e(text)})" for name, text in _PRESET_WORDS.items()}
-    sizes = "".join(
-        f"<li><b>{_e(name)}</b>: {p.lo:,}–{p.hi:,} patients{words.get(name, '')}</li>" for name, p in PRESETS.items()
-    )
-    close = f"{CLOSE_ENOUGH:.0%}"
-    plain = [
-        (
-            "Consortium",
-            "a group of GP practices that plan and buy care together for their patients. "
-            "Each coloured area on the map is one consortium: the land nearest its practices.",
-        ),
-        ("Preset", f"the size of consortium a plan aims for, in registered patients:<ul>{sizes}</ul>"),
-        (
-            "Outside preset bounds",
-            "how many consortia are too small or too large for each preset. "
-            "“hub 2” means two consortia have fewer or more patients than a hub may have.",
-        ),
-        (
-            "Coterminous",
-            "its boundary follows council boundaries: the consortium lies inside one council "
-            "area or is made of whole council areas. A council area shared with another consortium is a "
-            "“split”.",
-        ),
-        (
-            "Main trust",
-            "the hospital trust that is the main hospital of the practices of most of its patients.",
-        ),
-        ("IMD", "the Index of Multiple Deprivation 2019: a higher score means a more deprived area."),
-        (
-            "Plan quality, gap",
-            "the computer also works out a limit that no plan can beat. The gap is how far "
-            "this plan may be from that limit. “Proven optimal”: no better plan exists under these rules. "
-            f"“Within 2% of the best possible”: proven close. “Not proven: up to 42% from the best possible”: "
-            f"the search stopped before it could show the plan is within {close} of the best; a better plan may "
-            "exist.",
-        ),
-    ]
-    planners = [
-        (
-            "Objective",
-            "patient-weighted distance from each practice to its consortium's centre (patient-km), "
-            "plus the prices the settings give ([weights]) to borders, council splits, patients away from the "
-            "main trust, deprivation spread and moves.",
-        ),
-        (
-            "Bound, gap",
-            "the bound is a proven lower limit on the objective (from the solver or a Lagrangian "
-            f"relaxation); gap = (objective − bound) / objective. A plan counts as proven within {close}.",
-        ),
-        (
-            "Nesting",
-            "strict: each consortium inside one council or a union of whole councils (with the "
-            "settings' justified exceptions); soft: allowed at a price; off: ignored.",
-        ),
-        (
-            "LA splits",
-            "for each council, the number of consortia holding part of it, minus one (a council divided "
-            "inside itself counts too: strict nesting allows that); see docs/measures.md for every measure.",
-        ),
-        ("Health communities", "share of patients whose own practice's main trust is their consortium's main trust."),
-        (
-            "Compactness, borders",
-            "patient-weighted mean km from practices to the consortium's centre; km of "
-            "catchment boundary between consortia.",
-        ),
-        (
-            "Island link, island parts",
-            "an island link joins land across water in the neighbour graph; an "
-            "island part is land of a council with no practice on it, given to the council's nearest practice.",
-        ),
-        ("Board limit", f"more than {BOARD_LIMIT} practices makes a board hard to run (2010 policy paper)."),
-    ]
-
-    def terms(rows: list[tuple[str, str]]) -> str:
-        return "".join(f"<dt>{_e(term)}</dt><dd>{text}</dd>" for term, text in rows)
-
-    return (
-        "<details class='glossary'><summary>What the words mean</summary>"
-        f"<dl>{terms(plain)}</dl>"
-        "<details class='planners'><summary>For planners: exact definitions</summary>"
-        f"<dl>{terms(planners)}</dl></details></details>"
-    )
-
-
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-_TABLE_NOTE = (
-    "<p class='note'>LADs: local authorities covered (of which split). Main trust: the trust that is the main "
-    "trust of the practices of most of its patients (share: of its patients whose own practice's main trust it "
-    "is). IMD: "
-    "patient-weighted mean IMD 2019 score. km: patient-weighted mean distance to the consortium's centre.</p>"
-)
 
 
 _PRESET_WORDS = {
@@ -1317,11 +1166,11 @@ _PRESET_WORDS = {
     "locality": "a locality inside a large consortium",
     "small": "a small group",
 }
-_GLOSSARY_HTML = _glossary_html()
-
-_ATTRIBUTION_HTML = (
-    f"<footer class='map-attribution'>{_e(ATTRIBUTION)} "
-    f"<a href='{_e(OGL_URL)}' target='_blank' rel='noopener'>Open Government Licence v3.0</a></footer>"
+_HTML = macros("map.html.j2")
+_GLOSSARY_HTML = _HTML.glossary(
+    [(name, f"{p.lo:,}", f"{p.hi:,}", _PRESET_WORDS.get(name, "")) for name, p in PRESETS.items()],
+    f"{CLOSE_ENOUGH:.0%}",
+    BOARD_LIMIT,
 )
 
 
@@ -1593,26 +1442,10 @@ def overview_html(entries: list[dict[str, Any]], data_dir: str | os.PathLike[str
         "areaClass": OVERVIEW_CLASS,
     }
     counts = {key: sum(1 for e in entries if e["cls"] == key) for key in STATUS_CLASSES}
-    legend = "".join(
-        f"<li class='status-{key}'><span class='swatch' style='background:{colour}'></span> {_e(words)} "
-        f"({counts[key]})</li>"
-        for key, (colour, words) in STATUS_CLASSES.items()
-    )
+    legend = [(key, colour, words, counts[key]) for key, (colour, words) in STATUS_CLASSES.items()]
     css, js = leaflet_inline()
     head = f"<style>\n{css}\n</style><style>{_OVERVIEW_CSS}</style>"
-    body = (
-        "<div class='overview'><div id='england' class='england-map' role='region' "
-        "aria-label='Map of the SHA regions coloured by how good each plan is'></div>"
-        f"<ul class='status-legend'>{legend}</ul></div>"
-        f"<script>\n{js}\n</script><script>var OVERVIEW = {_json_data(data)};\n{_OVERVIEW_JS}</script>"
-    )
-    return head, body
-
-
-def _json_data(value: Any) -> str:
-    """JSON for a ``<script>``: ``<``, ``>`` and ``&`` escaped, so no text can close the script or open markup."""
-    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return head, str(_HTML.overview(legend, Markup(js), data, Markup(_OVERVIEW_JS)))
 
 
 _OVERVIEW_JS = """

@@ -13,13 +13,12 @@ The charts are drawn with matplotlib and embedded as inline SVG, so the page is 
 script at all. The same input gives the same bytes: matplotlib's SVG ids come from ``svg.hashsalt`` (fixed
 here) and its metadata (date, creator) is left out. Text is set as SVG text (``svg.fonttype = "none"``), which
 matplotlib escapes as XML, so names stay selectable and searchable and never read as markup; a ``$`` is
-escaped so that matplotlib never reads a name as mathematics. Everything else from the input is escaped with
-``html.escape``.
+escaped so that matplotlib never reads a name as mathematics. The page is the template ``report.html.j2``
+(:mod:`boundaries.pages`), which escapes everything else from the input.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import math
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_text
+from .pages import Markup, escape, render
 from .presets import PRESETS
 from .quality import ATTRIBUTION, DATA_VINTAGE, OGL_URL, is_proven, quality_label, settings_text, solver_text
 
@@ -39,8 +39,6 @@ CHARTS = ("chart-sizes", "chart-coherence", "chart-imd")
 SVG_SALT = "boundaries-report"
 #: Colours: within bounds / outside, coherence bars, IMD above (more deprived) / below the reference.
 INSIDE, OUTSIDE, NEUTRAL, ABOVE, BELOW = "#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#76b7b2"
-
-_e = html.escape
 
 
 def report_data(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,34 +120,29 @@ def render_report(summary: Mapping[str, Any], *, map_href: str | None = "map.htm
         ),
         ("Data", DATA_VINTAGE, ""),
     ]
-    about = "".join(
-        f"<tr{f' class={chr(39)}{css}{chr(39)}' if css else ''}><th>{_e(k)}</th><td>{_e(v)}</td></tr>"
-        for k, v, css in headlines
-    )
-    figures = "".join(
-        f"<figure id='{cid}'><figcaption><h2>{_e(title)}</h2><p>{_e(note)}</p></figcaption>{svg}</figure>"
-        for cid, title, note, svg in charts
-    )
-    table = "".join(
-        "<tr>"
-        f"<td>{_e(str(r['consortium']))}</td><td>{_int(r.get('patients'))}</td><td>{_int(r.get('practices'))}</td>"
-        f"<td>{_pct(r.get('coherence'))}</td><td>{_num(r.get('imd_mean'))}</td><td>{_signed(r.get('imd_gap'))}</td>"
-        "</tr>"
+    table = [
+        (
+            str(r["consortium"]),
+            _int(r.get("patients")),
+            _int(r.get("practices")),
+            _pct(r.get("coherence")),
+            _num(r.get("imd_mean")),
+            _signed(r.get("imd_gap")),
+        )
         for r in rows
+    ]
+    page = render(
+        "report.html.j2",
+        region=region,
+        map_href=map_href,
+        headlines=headlines,
+        charts=[(cid, title, note, Markup(svg)) for cid, title, note, svg in charts],
+        rows=table,
+        css=Markup(_CSS),
+        attribution=ATTRIBUTION,
+        ogl_url=OGL_URL,
     )
-    nav = f"<nav><a href='{_e(map_href)}'>Map of the consortia</a></nav>" if map_href else ""
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{_e(region)}: report on the proposed consortia</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_e(region)}: report on the proposed consortia</h1>{nav}"
-        f"<table class='headlines'>{about}</table>{figures}"
-        f"<details><summary>The numbers ({len(rows)} consortia)</summary><table class='numbers'><thead><tr>"
-        "<th>Consortium</th><th>Patients</th><th>Practices</th><th>Coherence</th><th>Mean IMD</th>"
-        f"<th>From region</th></tr></thead><tbody>{table}</tbody></table></details>"
-        f"<footer class='attribution'>{_e(ATTRIBUTION)} "
-        f"<a href='{_e(OGL_URL)}'>Open Government Licence v3.0</a></footer></body></html>\n"
-    )
+    return page + "\n"
 
 
 def write_report(
@@ -242,7 +235,7 @@ def _svg(figure, label: str) -> str:
     text = out.getvalue()
     start = text.index("<svg")  # no XML declaration or DOCTYPE inside HTML
     svg = text[start:].strip()
-    return svg.replace("<svg ", f"<svg role='img' aria-label='{_e(label)}' class='chart' ", 1)
+    return svg.replace("<svg ", f"<svg role='img' aria-label='{escape(label)}' class='chart' ", 1)
 
 
 # -------------------------------------------------------------------------------------------- wording
