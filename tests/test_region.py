@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import networkx as nx
+import platformdirs
 import pytest
 
 from boundaries import data
@@ -153,6 +156,16 @@ def test_cache_round_trip(tmp_path, monkeypatch):
     assert warm.cells.geometry.geom_equals_exact(cold.cells.geometry, 0).all()
     assert sorted(warm.graph.edges) == sorted(cold.graph.edges)
     assert len(list(tmp_path.glob("region-*.pkl"))) == 1  # name and code share one entry
+
+
+def test_cache_folder_is_the_users_unless_set(tmp_path, monkeypatch):
+    monkeypatch.delenv(region_cache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert region_cache.cache_dir() == Path(platformdirs.user_cache_dir("boundaries", appauthor=False))
+    if sys.platform.startswith("linux"):
+        assert region_cache.cache_dir() == tmp_path / "xdg" / "boundaries"
+    monkeypatch.setenv(region_cache.CACHE_ENV, str(tmp_path / "mine"))  # the documented override wins
+    assert region_cache.cache_dir() == tmp_path / "mine"
 
 
 def test_cache_off_and_corrupt_entry(tmp_path, monkeypatch):

@@ -3,8 +3,9 @@
 A region is a pure function of its spec, the bundle bytes and the code that builds cells and graphs, so the
 key is a hash of exactly those three. A stale entry can never be served: changing the bundle or the building
 code changes the key. Entries are pickles (geopandas and networkx objects round-trip exactly and fast); they
-live in ``$BOUNDARIES_CACHE_DIR``, else ``$XDG_CACHE_HOME/boundaries``, else ``~/.cache/boundaries`` (outside
-the repo, never committed). Deleting the folder is always safe.
+live in ``$BOUNDARIES_CACHE_DIR``, else the user's cache folder for ``boundaries`` (``platformdirs``: on Linux
+``$XDG_CACHE_HOME/boundaries``, else ``~/.cache/boundaries``), outside the repo, never committed. Deleting the
+folder is always safe.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 CACHE_ENV = "BOUNDARIES_CACHE_DIR"
 FORMAT = 2  # 2: cells in one piece with marked island parts (issue 10)
 _CODE_MODULES = ("cells.py", "graph.py", "region.py", "data.py", "io/cache.py")
 
 
 def cache_dir() -> Path:
+    """``$BOUNDARIES_CACHE_DIR`` when set, else the platform's cache folder for ``boundaries``."""
     env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "boundaries"
+    return Path(env) if env else Path(platformdirs.user_cache_dir("boundaries", appauthor=False))
 
 
 def code_version() -> str:
