@@ -171,6 +171,25 @@ def test_geojson_areas_stay_valid_after_reprojection(tmp_path):
     assert abs(back.to_crs(27700).area.sum() - areas.area.sum()) / areas.area.sum() < 1e-5
 
 
+def test_a_geos_failure_on_one_area_leaves_the_others_repaired():
+    # _to_wgs84 repairs and snaps all areas at once; where GEOS fails on one, the others still get theirs
+    import numpy as np
+    import shapely
+
+    from boundaries.runner import _each
+
+    geoms = np.array([shapely.Point(0, 0), shapely.Point(1, 1)], dtype=object)
+
+    def picky(geom):
+        if not isinstance(geom, shapely.Geometry) or geom.x == 0:  # fails on the array and on the first point
+            raise shapely.errors.GEOSException("no")
+        return shapely.buffer(geom, 1)
+
+    out = _each(picky, geoms)
+    assert out[0] is None and out[1].equals(shapely.buffer(geoms[1], 1))
+    assert list(_each(shapely.make_valid, geoms)) == list(geoms)
+
+
 @pytest.mark.slow
 def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     region = load_region("North East")

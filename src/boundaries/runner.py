@@ -258,39 +258,48 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
 
 def _to_wgs84(areas):
     """Reprojected for GeoJSON: parts of a consortium that touch at a point in metres can cross by a hair in
-    degrees, which is invalid. Each such area is repaired on its own, the gentlest way GEOS manages."""
+    degrees, which is invalid. Each such area is repaired the gentlest way GEOS manages (the first of
+    ``make_valid`` keeping the structure, ``make_valid``, ``buffer(0)`` that gives a valid area), then every
+    area is snapped to the 1e-7 degree grid (about 1 cm) the file is written with, so that it reads back valid
+    (an area that snapping would break stays as it was). Shapely's array functions do each step for all the
+    areas at once."""
+    import numpy as np
+    import shapely
 
     wgs = areas.to_crs(4326)
-    # snapped to the 1e-7 degree grid (about 1 cm) the file is written with, so that it reads back valid
-    wgs["geometry"] = [_snapped(g if g.is_valid else _repaired(g)) for g in wgs.geometry]
+    geoms = np.asarray(wgs.geometry.values, dtype=object)
+    todo = ~shapely.is_valid(geoms)
+    for repair in (
+        lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
+        shapely.make_valid,
+        lambda g: shapely.buffer(g, 0),
+    ):
+        fixed = _each(repair, geoms[todo])
+        good = shapely.is_valid(fixed) & ~shapely.is_empty(fixed)
+        done = np.flatnonzero(todo)[good]
+        geoms[done], todo[done] = fixed[good], False
+    if todo.any():
+        raise ValueError("an area could not be made valid in longitude/latitude")
+    snapped = _each(lambda g: shapely.set_precision(g, 1e-7), geoms)
+    wgs["geometry"] = np.where(shapely.is_valid(snapped) & ~shapely.is_empty(snapped), snapped, geoms)
     return wgs
 
 
-def _snapped(geom):
+def _each(operation, geoms):
+    """``operation`` on an array of geometries at once; if GEOS fails on one, one by one, None where it fails."""
+    import numpy as np
     import shapely
 
     try:
-        snapped = shapely.set_precision(geom, 1e-7)
+        return operation(geoms)
     except shapely.errors.GEOSException:
-        return geom
-    return snapped if snapped.is_valid and not snapped.is_empty else geom
-
-
-def _repaired(geom):
-    import shapely
-
-    for attempt in (
-        lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
-        lambda g: shapely.make_valid(g),
-        lambda g: g.buffer(0),
-    ):
-        try:
-            fixed = attempt(geom)
-        except shapely.errors.GEOSException:
-            continue
-        if fixed.is_valid and not fixed.is_empty:
-            return fixed
-    raise ValueError("an area could not be made valid in longitude/latitude")
+        out = np.empty(len(geoms), dtype=object)
+        for k, geom in enumerate(geoms):
+            try:
+                out[k] = operation(geom)
+            except shapely.errors.GEOSException:
+                out[k] = None
+        return out
 
 
 def _flat(frame):
