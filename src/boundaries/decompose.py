@@ -275,10 +275,12 @@ def solve_decomposed(
     threads: int,
     gap: float = 0.0,
     start: dict | None = None,
+    hints: list[dict] | None = None,
 ) -> Outcome:
     """A first plan from each authority's fair-share count (or the divisions of a ``start`` plan); then,
     guided by the lower bound, only the divisions that could still beat the plan are solved, until the bound
-    proves it or the time is up."""
+    proves it or the time is up. The divisions and unions of each plan of ``hints`` (unit -> any label, plans of
+    the same problem without its ``beat``, e.g. the ends of a trade-off) stay columns throughout."""
     started = time.perf_counter()
     units = problem.units
     problem = problem.with_imd_reference()
@@ -425,9 +427,33 @@ def solve_decomposed(
     seen: dict[tuple[str, int], tuple[dict, dict | None]] = {}  # a division's plan and its measures
 
     extra: list[Column] = []  # divisions leaning on a measure of a reference to beat
+    hinted: list[tuple[str, int, float, dict, dict | None]] = []  # the hints' divisions: bounded as they improve
+    for hint in hints or ():
+        groups: dict = defaultdict(list)
+        for unit, label in hint.items():
+            groups[label].append(data.pos[unit])
+        centres = {}  # each consortium at its best centre, as the model would price it
+        for rows in groups.values():
+            at = data.ids[district_cost(data, np.array(sorted(rows)))[1]]
+            centres.update({data.ids[r]: at for r in rows})
+        for (g, k), part in _start_divisions(problem, centres, lad_members, lad).items():
+            cost = plan_objective(problem.subproblem(lad_members[g], n_consortia=k), part) + outer[g]
+            hinted.append((g, k, cost, part, measured(part, (g,))))
+        for members in sorted(set(_start_unions(centres, lad)) - {c.lads for c in unions}):
+            group = [u for g in members for u in lad_members[g]]
+            priced = _price_single(problem, data, group)
+            if priced:
+                whole = dict.fromkeys(group, priced[1])
+                cost = priced[0] + half_border(members)
+                unions.append(Column(members, 1, cost, cost, whole, True, measured(whole, members)))
+    if hints:
+        log.append(f"{len(hints)} plan(s) given as hints: their divisions and unions are columns")
 
     def columns() -> list[Column]:
         cols = list(unions) + extra
+        for g, k, cost, part, measures in hinted:
+            bound = min(floor[(g, k)] + outer[g], cost)
+            cols.append(Column((g,), k, cost, bound, part, proven(cost, bound), measures))
         for g, ks in counts.items():
             for k in sorted(set(sum(ks, []))):
                 out = results.get((g, k))

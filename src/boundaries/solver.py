@@ -108,6 +108,7 @@ def solve(
     threads: int = 1,
     decompose: bool | None = None,
     gap: float = 0.0,
+    hints: list[dict] | None = None,
 ) -> Plan:
     """Partition the problem's units into consortia. Always returns a Plan; read ``plan.status``.
 
@@ -115,7 +116,8 @@ def solve(
     a proof of optimality (``plan.status`` is "optimal" only then).
 
     ``decompose=None`` decomposes by local authority whenever that is exact (strict nesting, no wish that
-    couples two authorities, no baseline).
+    couples two authorities, no baseline). ``hints`` (plans as unit -> label) give the decomposition their
+    pieces as columns (``decompose.solve_decomposed``); other searches ignore them.
     """
     started = time.perf_counter()
     _check_options(problem, time_limit, gap)
@@ -198,7 +200,7 @@ def solve(
         if decompose:
             # a heuristic plan that does not beat the reference is no incumbent, but its divisions are good columns
             seeds = heuristic.centres if start is None and problem.beat and heuristic is not None else start
-            found = solve_decomposed(problem, backend, exact_time, seed, threads, gap, start=seeds)
+            found = solve_decomposed(problem, backend, exact_time, seed, threads, gap, start=seeds, hints=hints)
         elif use_labels:  # nothing reads a centre: the labelling model's one search is stronger
             found = _label_search(problem, exact_time, seed, threads, gap, start)
         else:
