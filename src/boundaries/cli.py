@@ -533,7 +533,16 @@ def tradeoff(
     between: Annotated[
         str, typer.Option(help="Two measures, comma-separated: coherence, imd_spread, compactness_km.")
     ] = "coherence,imd_spread",
-    points: Annotated[int, typer.Option(help="Plans on the curve, the two ends included.")] = 5,
+    points: Annotated[
+        int, typer.Option(help="Levels of the second measure (epsilon), or plans (weights), the two ends included.")
+    ] = 5,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="epsilon: each level of the second measure a rule, leaning on the first; weights: weighted sums "
+            "(no rule, any nesting; only the convex part of a frontier)."
+        ),
+    ] = "epsilon",
     preset: PresetOpt = None,
     count: CountOpt = None,
     time_limit: Annotated[
@@ -549,25 +558,30 @@ def tradeoff(
     out: OutOpt = Path("out"),
     data: DataOpt = None,
 ) -> None:
-    """The trade-off between two measures: the plans between leaning on one and on the other, the frontier of
-    those found, a chart with the 2013 CCG map marked, and which frontier plans beat it on both."""
+    """The trade-off between two measures by the epsilon-constraint method: the plans leaning on each, then at
+    each level of the second the best found leaning on the first, the frontier of the plans found, what each
+    proves, a chart with the 2013 CCG map marked, and which frontier plans beat it on both."""
     from .atomic import slug
     from .config import load_config
+    from .errors import InputError
     from .region import sha_name
-    from .tradeoff import LABELS, write_tradeoff
+    from .tradeoff import LABELS, METHODS, write_tradeoff
 
     region = sha_name(region) or region
+    if method not in METHODS:
+        raise InputError(f"--method {method!r}: choose from {', '.join(METHODS)}", field="method")
     _check_output(out, "--out", folder=True)
     settings = load_config(config).for_region(region, preset=preset, time_limit=time_limit, gap=gap, n_consortia=count)
     folder = out / slug(region) / "tradeoff"
     pair = [m.strip() for m in between.split(",")]
-    with console.status(f"trade-off for {escape(region)}: {escape(' and '.join(pair))}, {points} plans"):
+    with console.status(f"trade-off for {escape(region)}: {escape(' and '.join(pair))}, {points} {method} points"):
         summary = write_tradeoff(
             region,
             settings,
             pair,
             folder,
             points,
+            method=method,
             scheduler=scheduler,
             workers=workers,
             data_dir=str(data) if data else None,
@@ -578,13 +592,22 @@ def tradeoff(
         f"reference (2013 CCGs): {LABELS[first]} {reference[first]:.4g}, {LABELS[second]} {reference[second]:.4g}",
         markup=False,
     )
+    table = Table(box=None, pad_edge=False)
+    for column in ("plan", "status", LABELS[first], LABELS[second], "level met", "what it proves", "frontier"):
+        table.add_column(escape(column))
     for point in summary["points"]:
         values = point["measures"]
-        shown = f"{values[first]:.4g}, {values[second]:.4g}" if values else f"no plan ({point['status']})"
-        tags = ("frontier" if point["on_frontier"] else "") + (
-            ", beats the reference" if point["beats_reference"] else ""
-        )
-        console.print(f"  {point['label']}: {shown} {tags}".rstrip(), markup=False)
+        shown = (f"{values[first]:.4g}", f"{values[second]:.4g}") if values else ("-", "-")
+        met = "-" if point["met"] is None else ("yes" if point["met"] else "no")
+        status = point["status"] + (f" {point['gap']:.2%}" if point["status"] == "feasible" and point["gap"] else "")
+        edge = (point["frontier_file"] or "") + (", beats 2013" if point["beats_reference"] else "")
+        cells = (point["label"], status, *shown, met, point["verdict"], edge)
+        table.add_row(*(escape(str(c)) for c in cells))
+    console.print(table)
+    console.print(f"proven: {summary['proves']}", markup=False)
+    beats = [p["frontier_file"] for p in summary["points"] if p["beats_reference"]]
+    verdict = ", ".join(beats) if beats else "none"
+    console.print(f"frontier plans no worse than the 2013 CCGs on both: {verdict}", markup=False)
     console.print(f"chart: {folder / 'tradeoff.svg'}", markup=False, highlight=False)
 
 
