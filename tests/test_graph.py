@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from boundaries.cells import build_cells, main_polygons
-from boundaries.graph import MIN_SHARED_M, build_graph, island_edges, shared_boundaries
+from boundaries.graph import MIN_SHARED_M, authority_graph, build_graph, island_edges, shared_boundaries
 from boundaries.region import Region, load_region
 
 SHA = [f"Q{n}" for n in range(30, 40)]
@@ -161,3 +161,20 @@ def test_islands_are_linked_to_the_nearest_practice():
     assert nx.is_connected(graph)
     assert island_edges(graph) == [("B", "E")]
     assert graph.edges["B", "E"]["distance"] == 900.0
+
+
+@pytest.mark.parametrize("code", ["Q30", "Q36"])  # the North East; London, the most authorities' borders
+def test_authority_graph_is_the_quotient_by_authority(code, regions):
+    # the authorities' neighbour graph (heuristic blocks, explanations) is networkx's quotient graph of the
+    # practices' graph by authority, with authorities as nodes, in a fixed order
+    graph, practices = regions[code].graph, regions[code].practices
+    lad = practices["lad"].astype(str).to_dict()
+    given = sorted(set(lad.values()), reverse=True)
+    ours = authority_graph(graph, lad, given)
+    blocks = {name: {u for u in graph if lad[u] == name} for name in given}
+    quotient = nx.quotient_graph(graph, blocks, relabel=False)
+    name_of = {frozenset(members): name for name, members in blocks.items()}
+    assert list(ours.nodes) == given
+    assert {frozenset(e) for e in ours.edges} == {frozenset(map(name_of.get, e)) for e in quotient.edges}
+    assert nx.number_of_selfloops(ours) == 0
+    assert list(authority_graph(graph, lad).nodes) == list(dict.fromkeys(lad[u] for u in graph))

@@ -16,6 +16,7 @@ import networkx as nx
 from .decompose import can_decompose, solve_decomposed
 from .dominance import describe
 from .exact import solve_single
+from .graph import authority_graph
 from .heuristic import first_plan
 from .labels import find_any_plan, states_rules
 from .problem import Problem
@@ -87,11 +88,8 @@ def _strict_nesting_reasons(problem: Problem, graph: nx.Graph) -> list[str]:
     """An authority that can neither be divided into consortia nor join whole neighbours."""
     lo, hi = problem.min_population, problem.max_population
     units = problem.units
-    lad = units["lad"].to_dict()
     lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()
-    lad_graph = nx.Graph()
-    lad_graph.add_nodes_from(lad_pop)
-    lad_graph.add_edges_from((lad[a], lad[b]) for a, b in graph.edges if lad[a] != lad[b])
+    lad_graph = authority_graph(graph, units["lad"].to_dict(), lad_pop)
     reasons = []
     for g, size in sorted(lad_pop.items()):
         divisible = math.ceil(size / hi) <= size // lo if lo else True

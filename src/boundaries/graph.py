@@ -23,6 +23,8 @@ main_trust, x, y (copied from the practices table).
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Mapping
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -157,4 +159,20 @@ def connected_pieces(members, neighbours) -> list[set]:
                     stack.append(v)
         left -= piece
         out.append(piece)
+    return out
+
+
+def authority_graph(graph: nx.Graph, lad: Mapping[Hashable, str], authorities: Iterable[str] = ()) -> nx.Graph:
+    """The local authorities' neighbour graph of a graph of units (``lad``: each unit's authority): two
+    authorities are neighbours where a unit of one is a neighbour of a unit of the other.
+
+    This is ``nx.quotient_graph`` of the partition by authority, with authorities as nodes; built here in one
+    pass over the edges because ``quotient_graph`` tests every pair of authorities (2.3 s for London against
+    9 ms). Its nodes are ``authorities`` in their order, then any other authority of a unit, in ``graph``'s
+    order; its edges come in ``graph``'s edge order, so that it iterates the same way on every run.
+    """
+    out = nx.Graph()
+    out.add_nodes_from(authorities)
+    out.add_nodes_from(lad[u] for u in graph)
+    out.add_edges_from((lad[a], lad[b]) for a, b in graph.edges if lad[a] != lad[b])
     return out

@@ -29,12 +29,11 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
-from .graph import connected_pieces
+from .graph import authority_graph, connected_pieces
 from .problem import Problem
 
 HARD = 1_000_000.0  # penalty per broken pair rule (together, apart, named groups): any such break dominates
@@ -68,7 +67,7 @@ class UnitData:
         self.imd_mean = problem.imd_mean
         if self.imd is not None:
             self.excess = self.pop * (self.imd - self.imd_mean)  # patient x IMD points above the reference
-        graph = problem.contiguity_graph()
+        self.graph = graph = problem.contiguity_graph()  # by unit id; ``adj`` by position
         self.adj: list[list[int]] = [[] for _ in range(self.n)]
         for a, b in graph.edges:
             i, j = self.pos[a], self.pos[b]
@@ -159,12 +158,7 @@ def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
     for i, g in enumerate(data.lad):
         lad_units[g].append(i)
     lad_pop = {g: float(data.pop[m].sum()) for g, m in lad_units.items()}
-    lad_graph = nx.Graph()
-    lad_graph.add_nodes_from(lad_units)
-    for i, nbrs in enumerate(data.adj):
-        for j in nbrs:
-            if data.lad[i] != data.lad[j]:
-                lad_graph.add_edge(data.lad[i], data.lad[j])
+    lad_graph = authority_graph(data.graph, dict(zip(data.ids, data.lad)), lad_units)
     # authorities too small to divide join whole neighbours, smallest first, the smallest union first
     group_of = {g: frozenset([g]) for g in lad_units}
 
