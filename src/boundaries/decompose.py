@@ -26,6 +26,7 @@ from .backends import solve_model
 from .bounds import CountBounds
 from .dominance import TERMS, leaning
 from .exact import Outcome, solve_single
+from .graph import authority_graph
 from .heuristic import UnitData, district_cost, plan_objective
 from .linear import LinearModel
 from .model import SCALE, ConsortiumModel, build_model
@@ -288,10 +289,8 @@ def solve_decomposed(
     lad_members = {g: sorted(m) for g, m in units.groupby("lad").groups.items()}
     lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()
     graph = problem.contiguity_graph()
-    lad_graph = nx.Graph()
-    lad_graph.add_nodes_from(lad_pop)
     lad = units["lad"].to_dict()
-    lad_graph.add_edges_from((lad[a], lad[b]) for a, b in graph.edges if lad[a] != lad[b])
+    lad_graph = authority_graph(graph, lad, lad_pop)
     k_lo, k_hi = problem.count_range
     size = problem.total_population / ((k_lo + k_hi) / 2)
     log = [f"decomposition: {len(lad_pop)} authorities, target about {size:,.0f} patients a consortium"]
