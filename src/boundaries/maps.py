@@ -480,8 +480,9 @@ class _Layout(MacroElement):
 
     - The region is fitted in the room right of the summary panel as drawn when the panel is open (folded first
       when that room is under 40% of the map), over the whole map when not.
-    - On a small screen (``SMALL_SCREEN``: a phone, upright or on its side) the panel (see ``_PANEL_FOLD``) and
-      the list of layers start folded to one button each, so the map is what a reader sees first.
+    - On a small screen (``SMALL_SCREEN``: a phone, upright or on its side) the panel (by the script at the end
+      of its macro in ``map.html.j2``) and the list of layers start folded to one button each, so the map is
+      what a reader sees first.
     - Hover cards (non-permanent tooltips) are kept inside the map: their width is capped in CSS, and here each
       one is shifted back inside the map's frame when the pointer is near an edge, which Leaflet does not do.
     - Printing: ``beforeprint`` switches the page to its A4 layout (class ``printing``, see ``_PRINT_CSS``),
