@@ -50,6 +50,12 @@ def lagrangian_bound(
         cost += w.health * pop[:, None] * (community[:, None] != community[None, :])
     if problem.candidate_radius_km:
         cost[km > problem.candidate_radius_km + 1e-9] = np.inf  # a pair the model never has
+    # the deprivation price D * |sum_i e_i x_i| of a consortium is at least D * s * sum_i e_i x_i for any s in
+    # [-1, 1]: one such s per centre keeps the subproblem a fractional knapsack (model's rounding of e_i)
+    excess = None
+    if "imd" in units and w.deprivation:
+        excess = np.round(pop * (units["imd"].to_numpy(float) - problem.imd_mean))
+        tilt, tilt_step, tilt_sign = np.zeros(n), np.full(n, 0.5), np.zeros(n)
     lo, hi = float(problem.min_population), float(problem.max_population)
     k_lo, k_hi = problem.count_range
     weight = np.maximum(pop, 1e-6)
@@ -66,6 +72,8 @@ def lagrangian_bound(
         if began - started + step_seconds > time_limit:  # the next step would end past the limit
             break
         reduced = cost - lam[:, None]
+        if excess is not None:
+            reduced = reduced + w.deprivation * excess[:, None] * tilt[None, :]
         ratio = reduced / weight[:, None]
         ratio[diagonal, diagonal] = -np.inf  # the centre always serves itself
         order = np.argsort(ratio, axis=0, kind="stable")
@@ -96,6 +104,10 @@ def lagrangian_bound(
         x = np.zeros((n, n))
         np.put_along_axis(x, order, frac, axis=0)
         served = x[:, pick].sum(axis=1)
+        if excess is not None:  # each centre's tilt moves towards the side its consortium leans to
+            sign = np.sign(excess @ x)
+            tilt_step = np.where(sign * tilt_sign < 0, tilt_step / 2, np.minimum(tilt_step * 1.2, 1.0))
+            tilt, tilt_sign = np.clip(tilt + tilt_step * sign, -1.0, 1.0), sign
         step_dir = 1.0 - served
         norm = float(step_dir @ step_dir)
         if norm < 1e-12 or theta < 1e-4:

@@ -1,0 +1,69 @@
+"""Pairs of neighbouring consortia re-solved exactly: the plan only gets better, stays valid, keeps its count."""
+
+import re
+
+import pytest
+from grids import grid_problem
+
+from boundaries import solver
+from boundaries.heuristic import first_plan, plan_objective
+from boundaries.neighbourhood import applies, improve_pairs
+from boundaries.problem import Weights
+from boundaries.solver import solve
+from boundaries.validation import validate
+
+
+def _centres(problem, groups: list[list[str]]) -> dict:
+    """unit -> centre for a plan given as groups (each group's first unit is its label: the search re-centres)."""
+    return {u: group[0] for group in groups for u in group}
+
+
+def test_with_two_consortia_the_one_pair_is_the_whole_problem_and_reaches_its_optimum():
+    # a 4x4 grid whose two health communities are its left and right halves: from the top/bottom split, the one
+    # pair re-solved is the whole problem, so the search must end at the whole model's proven optimum
+    problem = grid_problem(4, 4, lo=60_000, hi=110_000, n_consortia=2, weights=Weights(health=5.0))
+    rows = [[f"P{r:02d}{c:02d}" for r in rows for c in range(4)] for rows in ((0, 1), (2, 3))]
+    start = _centres(problem, rows)
+    assert validate(start, problem).ok
+    before = plan_objective(problem, start)
+    optimum = solve(problem, backend="cpsat", time_limit=120)
+    assert optimum.status == "optimal"
+    assert before > optimum.objective * 1.01  # the start is not already the best plan
+
+    found = improve_pairs(problem.with_imd_reference(), start, before, time_limit=120)
+    assert found.pairs_solved == 1 and found.pairs_improved == 1  # the same sixteen units are not solved twice
+    assert found.objective == pytest.approx(optimum.objective, rel=1e-6)
+    assert validate(found.centres, problem).ok
+
+
+@pytest.mark.parametrize("nesting", ["off", "soft"])
+def test_every_step_lowers_the_objective_keeps_the_count_and_the_plan_valid(nesting):
+    problem = grid_problem(6, 6, lo=40_000, hi=90_000, lads=3, n_consortia=5, nesting=nesting).with_imd_reference()
+    start = first_plan(problem, 30, seed=3, attempts=1)
+    found = improve_pairs(problem, start.centres, start.objective, time_limit=120)
+    assert validate(found.centres, problem).ok
+    assert len(set(found.centres.values())) == len(set(start.centres.values()))
+    values = [start.objective] + [value for _, value in found.progress]
+    assert all(later < earlier for earlier, later in zip(values, values[1:]))
+    assert found.objective == pytest.approx(plan_objective(problem, found.centres), rel=1e-9)
+    assert found.pairs_improved == len(found.progress)
+
+
+def test_what_a_part_cannot_see_is_not_re_solved_by_pairs():
+    problem = grid_problem(4, 4, n_consortia=2)
+    assert applies(problem)
+    assert not applies(problem.subproblem(list(problem.units.index), priorities=("health",)))
+    baseline = problem.units["lad"].rename("consortium")
+    assert not applies(grid_problem(4, 4, n_consortia=2, baseline=baseline))
+
+
+def test_a_whole_model_too_large_to_solve_gives_way_to_pairs_and_a_bound(monkeypatch):
+    # the threshold is the whole model's size: at 0 every problem takes the pairs' road, as a region does
+    monkeypatch.setattr(solver, "WHOLE_MODEL_PAIRS", 0)
+    problem = grid_problem(6, 6, lo=40_000, hi=90_000, n_consortia=5)
+    plan = solve(problem, time_limit=60)
+    assert "pairs of consortia re-solved instead" in plan.log
+    found = re.search(r"neighbouring pairs re-solved exactly: (\d+) solved", plan.log)
+    assert found and int(found.group(1)) > 0, plan.log[-2000:]
+    assert plan.details["validation"].ok
+    assert plan.bound is not None and 0 < plan.bound <= plan.objective
