@@ -10,10 +10,19 @@ what is left splits by centre:
                lo <= sum_i pop[i] * x[i] <= hi
 
 ``V_r`` is a fractional knapsack (solved exactly by sorting on cost per patient), so ``L(lam)`` is below the
-optimum of every plan for every ``lam``: it drops contiguity, nesting, the other hard rules and every
-non-negative term (deprivation gap, border, splits, moves), keeps patient-km and health mismatch, and allows
-every pair of units. Subgradient steps (Polyak, towards the best plan known) raise it; the best value seen is the
-bound. This is the bound Validi, Buchanan and Lykhovyd compute first for their Hess models.
+optimum of every plan for every ``lam``. It keeps patient-km and health mismatch, and two terms through
+relaxations that keep it a knapsack:
+
+- the deprivation price ``D * |sum_i e_i x_i|`` (``e_i``: patients times IMD gap) is at least
+  ``D * s_r * sum_i e_i x_i`` for any ``s_r`` in [-1, 1], one per centre, moved each step towards the side its
+  consortium leans to (North East, nesting off: 8.66M to 9.25M patient-km);
+- nesting: a centre whose authority is too large to be one consortium's whole either keeps its consortium
+  inside that authority (a knapsack over its units) or crosses the boundary and so holds a piece of it: one
+  split at least (soft nesting's price; not allowed under strict nesting). ``V_r`` is the cheaper of the two.
+
+It drops contiguity, the other hard rules and the other non-negative terms (border, further splits, moves), and
+allows every pair of units. Subgradient steps (Polyak, towards the best plan known) raise it; the best value
+seen is the bound. This is the bound Validi, Buchanan and Lykhovyd compute first for their Hess models.
 """
 
 from __future__ import annotations
@@ -58,6 +67,17 @@ def lagrangian_bound(
         tilt, tilt_step, tilt_sign = np.zeros(n), np.full(n, 0.5), np.zeros(n)
     lo, hi = float(problem.min_population), float(problem.max_population)
     k_lo, k_hi = problem.count_range
+    # nesting: a consortium whose centre's authority is too large to hold whole either stays inside that
+    # authority, or crosses its boundary and so holds a piece of it: one authority split at least (soft
+    # nesting's price, or not allowed at all under strict nesting)
+    inside = crossing = None
+    if problem.nesting != "off" and "lad" in units:
+        lad = units["lad"].astype(str).to_numpy()
+        same = lad[:, None] == lad[None, :]
+        too_large = same.T @ pop > hi  # per centre: its authority cannot be one consortium's whole
+        if too_large.any():
+            inside = same
+            crossing = np.where(too_large, w.la_split if problem.nesting == "soft" else np.inf, 0.0)
     weight = np.maximum(pop, 1e-6)
     diagonal = np.arange(n)
     lam = np.zeros(n)
@@ -78,17 +98,15 @@ def lagrangian_bound(
         ratio[diagonal, diagonal] = -np.inf  # the centre always serves itself
         order = np.argsort(ratio, axis=0, kind="stable")
         taken_pop = np.take_along_axis(np.broadcast_to(weight[:, None], (n, n)), order, axis=0)
-        before = np.cumsum(taken_pop, axis=0) - taken_pop
         sorted_reduced = np.take_along_axis(reduced, order, axis=0)
-        first = np.zeros((n, n), dtype=bool)
-        first[0] = True
-        cap = np.where((sorted_reduced < 0) | first, hi, lo)
-        frac = np.clip((cap - before) / taken_pop, 0.0, 1.0)
-        frac[0] = 1.0
-        frac[~np.isfinite(sorted_reduced)] = 0.0
-        value = np.where(frac > 0, sorted_reduced * frac, 0.0).sum(axis=0) + w.consortium
-        reach = (taken_pop * frac).sum(axis=0)
-        value[reach < lo - 1e-6] = np.inf  # not even every allowed unit brings this centre to the minimum
+        value, frac = _knapsacks(sorted_reduced, taken_pop, lo, hi)
+        if inside is not None:  # the cheaper of staying inside the centre's authority and crossing it
+            within, within_frac = _knapsacks(sorted_reduced, taken_pop, lo, hi, np.take_along_axis(inside, order, 0))
+            value = value + crossing
+            stays = within <= value
+            value = np.where(stays, within, value)
+            frac = np.where(stays[None, :], within_frac, frac)
+        value = value + w.consortium
         chosen = np.argsort(value, kind="stable")
         count = k_lo + int(np.sum(value[chosen[k_lo:k_hi]] < 0))
         pick = chosen[:count]
@@ -116,3 +134,28 @@ def lagrangian_bound(
         lam = lam + theta * (target - bound) / norm * step_dir
         step_seconds = max(step_seconds, time.perf_counter() - began)
     return None if best == -np.inf else float(best)
+
+
+def _knapsacks(
+    sorted_reduced: np.ndarray, taken_pop: np.ndarray, lo: float, hi: float, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each centre's fractional knapsack (a column per centre, units sorted by reduced cost per patient, the
+    centre first): every unit that lowers the cost up to ``hi`` patients, and at least ``lo``. ``allowed``
+    (same shape) leaves the other units out. Returns each centre's least cost (inf when ``lo`` cannot be
+    reached) and the share of each unit taken."""
+    if allowed is not None:
+        taken_pop = np.where(allowed, taken_pop, 0.0)
+    before = np.cumsum(taken_pop, axis=0) - taken_pop
+    first = np.zeros(sorted_reduced.shape, dtype=bool)
+    first[0] = True
+    cap = np.where((sorted_reduced < 0) | first, hi, lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.clip((cap - before) / taken_pop, 0.0, 1.0)
+    frac[0] = 1.0
+    frac[~np.isfinite(sorted_reduced)] = 0.0
+    if allowed is not None:
+        frac[~allowed] = 0.0
+    value = np.where(frac > 0, sorted_reduced * frac, 0.0).sum(axis=0)
+    reach = (taken_pop * frac).sum(axis=0)
+    value[reach < lo - 1e-6] = np.inf  # not even every allowed unit brings this centre to the minimum
+    return value, frac
