@@ -68,6 +68,27 @@ def test_strict_nesting_pairs_stay_in_the_authority_or_whole_neighbours():
             assert set(lad[lad == g].index) <= members
 
 
+@pytest.mark.parametrize("backend", ["cpsat", "highs"])
+def test_a_union_of_authorities_joined_only_through_each_other(backend):
+    # U0-U1-U2-U3 in a row, L0 = {U0, U2} and L1 = {U1, U3}: neither authority is connected on its own, but the
+    # two together are, and that union is the only plan (one consortium of 40k). The whole model once proved
+    # "infeasible": each centre's candidates were only the units it reaches inside its own authority.
+    problem = path_problem([10_000] * 4, 15_000, 40_000)
+    problem = Problem(
+        units=problem.units.assign(lad=["L0", "L1", "L0", "L1"]),
+        graph=problem.graph,
+        min_population=15_000,
+        max_population=40_000,
+        nesting="strict",
+        weights=ONLY_DISTANCE,
+    )
+    assert all(members == set(problem.units.index) for members in candidate_pairs(problem).values())
+    plan = solve(problem, backend=backend, time_limit=60, decompose=False)
+    assert plan.status == "optimal" and plan.details["validation"].ok
+    assert plan.assignment.nunique() == 1
+    assert plan.objective == pytest.approx(40_000)  # centre U1 (or U2): 1 + 1 + 2 km of 10,000 patients
+
+
 def test_contiguity_cuts_reconnect_a_horseshoe():
     # a U-shaped chain: the two tips are 1 km apart in space but 8 steps apart in the graph
     coords = [(0, 4), (0, 3), (0, 2), (0, 1), (0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (2, 3), (1.2, 4)]

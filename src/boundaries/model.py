@@ -7,8 +7,9 @@ pieces (``contiguity_cuts``), which is exact and stays small because compact pla
 
 Only pairs ``(i, r)`` that could share a connected consortium are created: there must be a path from ``r`` to
 ``i`` whose units hold at most the maximum population (an exact restriction), inside ``r``'s local authority or
-through whole authorities under strict nesting, and within ``candidate_radius_km`` when the planner sets one
-(a modelling restriction, reported).
+through whole authorities under strict nesting (there every unit of ``r``'s own authority is a candidate when the
+authority can join a union: its units may be joined only through another authority), and within
+``candidate_radius_km`` when the planner sets one (a modelling restriction, reported).
 """
 
 from __future__ import annotations
@@ -154,6 +155,9 @@ def candidate_pairs(problem: Problem) -> dict[str, set[str]]:
             own = lad[root]
             inside = graph.subgraph(members[own])
             allowed = set(population_reach(inside, pop, root, hi))
+            if mergeable[own] - {own}:
+                # in a union of whole authorities, all of its own: its units need not be joined inside it
+                allowed |= set(members[own])
             for other in mergeable[own] - {own}:
                 allowed |= set(members[other])
         else:
