@@ -1,4 +1,4 @@
-"""Pairs of neighbouring consortia re-solved exactly: the plan only gets better, stays valid, keeps its count."""
+"""Groups of neighbouring consortia re-solved exactly: the plan only gets better, stays valid, keeps its count."""
 
 import re
 
@@ -7,7 +7,7 @@ from grids import grid_problem
 
 from boundaries import solver
 from boundaries.heuristic import first_plan, plan_objective
-from boundaries.neighbourhood import applies, improve_pairs
+from boundaries.neighbourhood import _neighbourhoods, applies, improve
 from boundaries.problem import Weights
 from boundaries.solver import solve
 from boundaries.validation import validate
@@ -30,8 +30,8 @@ def test_with_two_consortia_the_one_pair_is_the_whole_problem_and_reaches_its_op
     assert optimum.status == "optimal"
     assert before > optimum.objective * 1.01  # the start is not already the best plan
 
-    found = improve_pairs(problem.with_imd_reference(), start, before, time_limit=120)
-    assert found.pairs_solved == 1 and found.pairs_improved == 1  # the same sixteen units are not solved twice
+    found = improve(problem.with_imd_reference(), start, before, time_limit=120)
+    assert found.solved == 1 and found.improved == 1  # the same sixteen units are not solved twice
     assert found.objective == pytest.approx(optimum.objective, rel=1e-6)
     assert validate(found.centres, problem).ok
 
@@ -40,13 +40,16 @@ def test_with_two_consortia_the_one_pair_is_the_whole_problem_and_reaches_its_op
 def test_every_step_lowers_the_objective_keeps_the_count_and_the_plan_valid(nesting):
     problem = grid_problem(6, 6, lo=40_000, hi=90_000, lads=3, n_consortia=5, nesting=nesting).with_imd_reference()
     start = first_plan(problem, 30, seed=3, attempts=1)
-    found = improve_pairs(problem, start.centres, start.objective, time_limit=120)
+    found = improve(problem, start.centres, start.objective, time_limit=120)
     assert validate(found.centres, problem).ok
     assert len(set(found.centres.values())) == len(set(start.centres.values()))
     values = [start.objective] + [value for _, value in found.progress]
     assert all(later < earlier for earlier, later in zip(values, values[1:]))
     assert found.objective == pytest.approx(plan_objective(problem, found.centres), rel=1e-9)
-    assert found.pairs_improved == len(found.progress)
+    assert found.improved == len(found.progress)
+    # it stopped because nothing was left to try (not the clock): every pair and triple of its plan was re-solved
+    groups = [_neighbourhoods(problem, found.centres, size) for size in (2, 3)]
+    assert all(groups) and found.solved >= sum(map(len, groups))
 
 
 def test_what_a_part_cannot_see_is_not_re_solved_by_pairs():
@@ -62,8 +65,8 @@ def test_a_whole_model_too_large_to_solve_gives_way_to_pairs_and_a_bound(monkeyp
     monkeypatch.setattr(solver, "WHOLE_MODEL_PAIRS", 0)
     problem = grid_problem(6, 6, lo=40_000, hi=90_000, n_consortia=5)
     plan = solve(problem, time_limit=60)
-    assert "pairs of consortia re-solved instead" in plan.log
-    found = re.search(r"neighbouring pairs re-solved exactly: (\d+) solved", plan.log)
+    assert "pairs and triples of consortia re-solved instead" in plan.log
+    found = re.search(r"re-solved exactly, two and three at a time: (\d+) solved", plan.log)
     assert found and int(found.group(1)) > 0, plan.log[-2000:]
     assert plan.details["validation"].ok
     assert plan.bound is not None and 0 < plan.bound <= plan.objective

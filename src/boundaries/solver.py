@@ -11,8 +11,8 @@
    (``boundaries.columns``), whose bound holds where the labelling model's collapses; else one p-median model
    with lazy contiguity cuts (``boundaries.exact``) and a Lagrangian bound (``boundaries.lagrange``). It
    improves the plan and proves a bound. A whole model too large to solve (a region with soft or no nesting)
-   is not built: pairs of neighbouring consortia are re-solved exactly instead (``boundaries.neighbourhood``),
-   and the Lagrangian bound follows, with the better plan as its target.
+   is not built: the Lagrangian bound gets its share, then pairs and triples of neighbouring consortia are
+   re-solved exactly with the rest (``boundaries.neighbourhood``).
 4. **Validation** of the plan returned (``boundaries.validation``, which shares no code with the solvers), and,
    when no plan exists, an **explanation** with its own share of the time.
 
@@ -150,11 +150,13 @@ def solve(
     pairs = 0.0 if decompose or use_labels else estimated_pairs(problem)
     build = BUILD_SECONDS_PER_PAIR * pairs
     exact = build <= BUILD_SHARE * time_limit
-    # too large to solve whole: the heuristic's plan is improved pair of neighbouring consortia by pair instead
+    # too large to solve whole: the heuristic's plan is improved a few neighbouring consortia at a time instead
     by_pairs = not decompose and not use_labels and pairs > WHOLE_MODEL_PAIRS and neighbourhood.applies(problem)
     if by_pairs:
         exact = False
-        log.append(f"the whole model would have about {pairs:,.0f} variables: pairs of consortia re-solved instead")
+        log.append(
+            f"the whole model would have about {pairs:,.0f} variables: pairs and triples of consortia re-solved instead"
+        )
     elif not exact:
         log.append(f"the whole model would take about {build:.0f} s to build: heuristic and Lagrangian bound only")
     # Under soft nesting a plan of whole authorities is allowed too, and the decomposition finds a near-optimal
@@ -195,21 +197,19 @@ def solve(
                 log += improved.log
                 start, start_objective = improved.centres, improved.objective
                 progress.append((time.perf_counter() - started, start_objective, None))
-    if by_pairs and start is not None:  # the bound after, with the better plan as its target (Polyak steps)
-        offset = time.perf_counter() - started
-        better = neighbourhood.improve_pairs(
-            problem, start, start_objective, (1 - BOUND_SHARE) * (left() - RESERVE * time_limit), seed
-        )
-        log.append(better.log)
-        progress += [(offset + t, objective, None) for t, objective in better.progress]
-        start, start_objective = better.centres, better.objective
     bound = None
     if not decompose and not use_labels and start is not None:  # the labelling model proves its own bound
-        share = (1.0 if not exact else BOUND_SHARE) * (left() - RESERVE * time_limit)
+        share = (1.0 if not exact and not by_pairs else BOUND_SHARE) * (left() - RESERVE * time_limit)
         bound = lagrangian_bound(problem, start_objective, share, start)
         if bound is not None:
             progress.append((time.perf_counter() - started, start_objective, bound))
             log.append(f"Lagrangian bound: {bound:,.1f}")
+    if by_pairs and start is not None:
+        offset = time.perf_counter() - started
+        better = neighbourhood.improve(problem, start, start_objective, left() - RESERVE * time_limit, seed)
+        log.append(better.log)
+        progress += [(offset + t, objective, bound) for t, objective in better.progress]
+        start, start_objective = better.centres, better.objective
     if start is not None:
         outcome = Outcome(Status.FEASIBLE, start, start_objective, bound, time.perf_counter() - started)
     else:
