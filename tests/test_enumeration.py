@@ -17,7 +17,8 @@ written definitions (``Weights`` and ``Problem`` docstrings, docs/measures.md), 
 
 Paths: ``solve(..., decompose=False)`` on each backend (cpsat, highs, pulp: CBC); the decomposition by authority
 (``decompose=True``) under strict nesting; the labelling and set-partitioning models, which ``solve`` uses
-whatever the backend when nothing reads a centre (border objective, nesting off). The p-median model with the
+whatever the backend when nothing reads a centre (border objective, nesting off), and the labelling model alone
+(``solve`` asks it only when the set-partitioning bound has not proven the plan). The p-median model with the
 border objective and nesting off is reached by a candidate radius far larger than the problem (10,000 km: it
 excludes nothing, but a radius is read from the centre, so the labelling model no longer applies).
 
@@ -33,6 +34,7 @@ import functools
 import itertools
 import math
 from dataclasses import replace
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -51,10 +53,11 @@ BORDER = Weights(compactness=0.0, border=1.0, health=0.0, deprivation=0.0, la_sp
 OBJECTIVES = {"distance": DISTANCE, "border": BORDER}
 #: (seed, authorities, scattered): three random problems per family, chosen (by enumeration) so that strict nesting
 #: has plans and the families differ: seed 5 pays a split under soft nesting with the border objective, seed 6 with
-#: distance. Under nesting, one more with scattered authorities: at seed 17 the optimum under strict nesting joins
-#: two authorities whose practices are joined only through each other.
+#: distance. Under nesting, two more: at seed 17 with scattered authorities the optimum under strict nesting joins
+#: two authorities whose practices are joined only through each other; at seed 1 with five small authorities a
+#: consortium holding part of one authority and all of a neighbour would fit the bounds and beat the optimum.
 CASES = ((2, 2, False), (5, 3, False), (6, 3, False))
-SCATTERED = (17, 3, True)
+NESTED = ((17, 3, True), (1, 5, False))
 
 
 # -- small random problems ------------------------------------------------------------------------------------
@@ -241,7 +244,7 @@ def paths(nesting: str, objective: str) -> list[str]:
     under strict nesting; with the border objective and nesting off, the labelling model (``solve`` takes it
     whatever the backend) and each backend's p-median model reached through a radius that excludes nothing."""
     if nesting == "off" and objective == "border":
-        return ["labels", *(f"radius:{b}" for b in BACKENDS)]
+        return ["labels", "labelling-model", *(f"radius:{b}" for b in BACKENDS)]
     out = list(BACKENDS)
     if nesting == "strict":
         out += [f"decompose:{b}" for b in BACKENDS]
@@ -250,6 +253,8 @@ def paths(nesting: str, objective: str) -> list[str]:
 
 def solve_on(problem: Problem, path: str, seconds: float = TIME_LIMIT):
     kind, _, backend = path.rpartition(":")
+    if path == "labelling-model":
+        return labelling_model(problem, seconds)
     if path == "labels":
         plan = solve(problem, backend="highs", time_limit=seconds, decompose=False)
         assert "the labelling model (CP-SAT) is used" in plan.log
@@ -265,12 +270,45 @@ def solve_on(problem: Problem, path: str, seconds: float = TIME_LIMIT):
     return plan
 
 
+def labelling_model(problem: Problem, seconds: float) -> SimpleNamespace:
+    """The labelling model alone, from no start: through ``solve`` the set-partitioning bound goes first and
+    proves these problems before the labelling model is asked, so its own answer is checked here."""
+    from boundaries.labels import solve_labels
+    from boundaries.validation import validate
+
+    found = solve_labels(problem, seconds)
+    assignment = pd.Series(found.centres or {}, dtype=object)
+    return SimpleNamespace(
+        status=found.status,
+        objective=found.objective,
+        bound=found.bound,
+        assignment=assignment,
+        consortia=sorted(set(assignment)),
+        details={"validation": validate(found.centres, problem)} if found.centres else {},
+        log="\n".join(found.log),
+    )
+
+
+def slow(path: str) -> tuple:
+    """CBC (a process per model) and the p-median border model (every member may be the centre) take 2-9 s a
+    problem on a loaded 2-core machine, the rest well under 2 s: the whole file takes about 110 s at load 4.5,
+    70 s of it these cases."""
+    return (pytest.mark.slow,) if path.endswith("pulp") or path.startswith("radius") else ()
+
+
 FAMILIES = [
-    pytest.param(case, nesting, objective, path, id=f"{nesting}-{objective}-seed{case[0]}{'s' * case[2]}-{path}")
+    pytest.param(
+        case,
+        nesting,
+        objective,
+        path,
+        id=f"{nesting}-{objective}-seed{case[0]}{'s' * case[2]}-{path}",
+        marks=slow(path),
+    )
     for nesting in ("strict", "soft", "off")
     for objective in OBJECTIVES
     for path in paths(nesting, objective)
-    for case in (CASES if nesting == "off" else (*CASES, SCATTERED))
+    for case in (CASES if nesting == "off" else (*CASES, *NESTED))
 ]
 
 
@@ -301,7 +339,10 @@ def test_every_path_proves_the_enumerated_optimum(case, nesting, objective, path
 #: quarter of it, and these models are proven infeasible in their presolve.
 NO_PLAN = [
     *(pytest.param((1, 3, False), path, TIME_LIMIT, id=f"seed1-{path}") for path in paths("strict", "distance")),
-    *(pytest.param((4, 2, True), path, 30.0, id=f"seed4s-{path}") for path in ("highs", "decompose:highs")),
+    *(
+        pytest.param((4, 2, True), path, 30.0, id=f"seed4s-{path}", marks=pytest.mark.slow)
+        for path in ("highs", "decompose:highs")
+    ),
 ]
 
 
