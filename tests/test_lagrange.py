@@ -2,9 +2,11 @@
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from grids import grid_problem
 
+from boundaries import lagrange
 from boundaries.heuristic import first_plan
 from boundaries.lagrange import lagrangian_bound
 from boundaries.problem import Weights
@@ -63,3 +65,16 @@ def test_authorities_too_large_to_hold_whole_raise_the_bound_and_it_still_holds(
     assert nested <= optimum.objective * (1 + 1e-6)
     # measured: soft 244,148 against 191,587 (optimum 599,826); strict 122,593 against 117,696
     assert nested > stronger * loose
+
+
+def test_only_the_units_a_knapsack_can_reach_are_sorted_and_the_bound_is_the_same(monkeypatch):
+    # any ``prefix`` units hold the most patients a consortium may have, so sorting only them changes nothing
+    rng = np.random.default_rng(0)
+    ratio = rng.normal(size=(60, 60))
+    assert (lagrange._smallest(ratio, 12) == np.argsort(ratio, axis=0, kind="stable")[:12]).all()
+    problem = grid_problem(8, 8, n_consortia=(6, 12), lo=20_000, hi=60_000)
+    plan = first_plan(problem, 30)
+    partial = lagrangian_bound(problem, plan.objective, 30, start=plan.centres, iterations=1)
+    whole = lagrange._smallest
+    monkeypatch.setattr(lagrange, "_smallest", lambda ratio, k: whole(ratio, len(ratio)))
+    assert partial == pytest.approx(lagrangian_bound(problem, plan.objective, 30, start=plan.centres, iterations=1))
