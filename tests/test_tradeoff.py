@@ -224,6 +224,32 @@ def test_the_ends_pieces_let_a_level_reach_the_plan_leaning_on_the_second_measur
     assert meets(point["measures"]["imd_spread"], level["imd_spread"], "imd_spread")
 
 
+@pytest.mark.slow
+def test_the_weighted_sum_curve_is_still_there_with_its_weights_and_no_levels(tmp_path, monkeypatch):
+    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    summary = write_tradeoff(TEES, _tees_config(), list(PAIR), tmp_path, points=3, method="weights")
+    assert summary["method"] == "weights" and "convex part" in summary["proves"]
+    assert [p["label"] for p in summary["points"]] == [
+        "hospital coherence x50, IMD spread x1",
+        "hospital coherence x7.07, IMD spread x7.07",
+        "hospital coherence x1, IMD spread x50",
+    ]
+    assert all(p["kind"] == "weights" and p["level"] is None and p["met"] is None for p in summary["points"])
+    assert not any(p["proven"] for p in summary["points"])
+    found = [p for p in summary["points"] if p["measures"]]
+    for p in found:
+        assert p["on_frontier"] <= (not any(better(q["measures"], p["measures"], PAIR) for q in found))
+
+
+def test_without_both_ends_there_is_no_range_of_levels_and_the_ends_say_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    config = load_config(None).for_region("North East", preset="consortium", time_limit=10, n_consortia=9)
+    summary = write_tradeoff(TEES, config, list(PAIR), tmp_path, points=4)  # 9 consortia of 100,000 in Tees
+    assert [(p["kind"], p["status"]) for p in summary["points"]] == [("end", "infeasible"), ("end", "infeasible")]
+    assert all(p["verdict"] == "no plan: proven infeasible" for p in summary["points"])
+    assert summary["frontier_files"] == [] and (tmp_path / "tradeoff.svg").is_file()
+
+
 def test_the_epsilon_method_needs_levels_it_can_state(tees, tmp_path):
     soft = load_config(None).for_region("North East", preset="consortium", n_consortia=3, nesting="soft")
     with pytest.raises(InputError, match="--method weights"):
