@@ -65,7 +65,7 @@ def tees():
 
 
 def _tees_config():
-    return load_config(None).for_region("North East", preset="consortium", time_limit=30, n_consortia=3)
+    return load_config(None).for_region("North East", preset="consortium", time_limit=60, n_consortia=3)
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +215,7 @@ def test_a_level_past_the_best_end_is_reported_as_proven_out_of_reach_not_droppe
 def test_the_ends_pieces_let_a_level_reach_the_plan_leaning_on_the_second_measure():
     # Tees in eight hub consortia: the divisions solved leaning on compactness cannot make the IMD spread of the
     # plan leaning on the spread; that plan's divisions and unions, given to the decomposition, can
-    config = load_config(None).for_region("North East", preset="hub", time_limit=30, n_consortia=8)
+    config = load_config(None).for_region("North East", preset="hub", time_limit=60, n_consortia=8)
     end = solve_point(TEES, config, {"compactness_km": 1.0, "imd_spread": EMPHASIS})
     level = {"imd_spread": end["measures"]["imd_spread"]}
     lean = {"compactness_km": EMPHASIS, "imd_spread": 1.0}
