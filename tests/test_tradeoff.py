@@ -250,6 +250,21 @@ def test_without_both_ends_there_is_no_range_of_levels_and_the_ends_say_why(tmp_
     assert summary["frontier_files"] == [] and (tmp_path / "tradeoff.svg").is_file()
 
 
+def test_the_command_exits_1_when_no_plan_can_be_traded(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from boundaries.cli import app
+
+    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    args = ["--region", "North East", "--preset", "consortium", "--count", "40", "--time-limit", "20"]
+    done = CliRunner().invoke(app, ["tradeoff", *args, "--out", str(tmp_path)])
+    assert done.exit_code == 1, done.output
+    assert "no plan for the trade-off (end: leaning on hospital coherence: no plan: proven infeasible" in " ".join(
+        done.output.split()
+    )
+    assert (tmp_path / "north-east" / "tradeoff" / "tradeoff.json").is_file()  # what was found is written
+
+
 def test_the_epsilon_method_needs_levels_it_can_state(tees, tmp_path):
     soft = load_config(None).for_region("North East", preset="consortium", n_consortia=3, nesting="soft")
     with pytest.raises(InputError, match="--method weights"):

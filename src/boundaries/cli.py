@@ -609,6 +609,9 @@ def tradeoff(
     verdict = ", ".join(beats) if beats else "none"
     console.print(f"frontier plans no worse than the 2013 CCGs on both: {verdict}", markup=False)
     console.print(f"chart: {folder / 'tradeoff.svg'}", markup=False, highlight=False)
+    if not any(p["measures"] for p in summary["points"]):  # nothing to trade: the exit code says so
+        said = "; ".join(f"{p['label']}: {p['verdict']}" for p in summary["points"])
+        _fail(f"{region}: no plan for the trade-off ({said})", NO_PLAN)
 
 
 def main() -> None:  # pragma: no cover - console entry
