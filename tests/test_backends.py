@@ -53,6 +53,18 @@ def test_infeasible_model_is_reported_as_such():
     assert solve_model(model, "highs", time_limit=10).status == "infeasible"
 
 
+@pytest.mark.parametrize("backend", ["cpsat", "highs", "pulp"])
+def test_a_model_without_variables_is_answered(backend):
+    # the decomposition's choice of columns when no division of some authority can be formed: HiGHS called it
+    # "empty", ignored its rows and answered "timed out" with a bound of 0; CBC's reader failed on the other case
+    model = LinearModel(scale=100, offset=700)
+    model.row([], [], 1, 1)  # the authority must be covered once, and nothing covers it
+    assert solve_model(model, backend, time_limit=10).status == "infeasible"
+    model.rows = [([], [], 0, 1)]
+    result = solve_model(model, backend, time_limit=10)
+    assert (result.status, result.values, result.objective, result.bound) == ("optimal", [], 7.0, 7.0)
+
+
 def test_hint_still_warm_starts_highs():
     model = easy()
     optimum = solve_model(model, "highs", time_limit=60)
