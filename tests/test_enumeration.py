@@ -46,7 +46,7 @@ from boundaries import Problem, Weights, solve
 #: The model's objective unit is 1/SCALE patient-km (``boundaries.model.SCALE``, written here rather than imported
 #: so that nothing of the engine is shared): each coefficient is the exact price rounded to the nearest unit.
 SCALE = 100
-TIME_LIMIT = 120.0  # each problem is proven in about a second; the limit is never what ends a solve
+TIME_LIMIT = 120.0  # each problem is proven in 0.3-9 s on a loaded 2-core machine: the limit never ends a solve
 
 DISTANCE = Weights(compactness=1.0, border=0.0, health=2.0, deprivation=0.0, la_split=20_000.0)
 BORDER = Weights(compactness=0.0, border=1.0, health=0.0, deprivation=0.0, la_split=1.5)
@@ -241,8 +241,9 @@ BACKENDS = ("cpsat", "highs", "pulp")
 
 def paths(nesting: str, objective: str) -> list[str]:
     """Every path that can answer the family: each backend's whole model (``decompose=False``); the decomposition
-    under strict nesting; with the border objective and nesting off, the labelling model (``solve`` takes it
-    whatever the backend) and each backend's p-median model reached through a radius that excludes nothing."""
+    under strict nesting; with the border objective and nesting off, the set-partitioning and labelling models
+    (``solve`` takes them whatever the backend), the labelling model alone, and each backend's p-median model
+    reached through a radius that excludes nothing."""
     if nesting == "off" and objective == "border":
         return ["labels", "labelling-model", *(f"radius:{b}" for b in BACKENDS)]
     out = list(BACKENDS)
@@ -291,8 +292,8 @@ def labelling_model(problem: Problem, seconds: float) -> SimpleNamespace:
 
 def slow(path: str) -> tuple:
     """CBC (a process per model) and the p-median border model (every member may be the centre) take 2-9 s a
-    problem on a loaded 2-core machine, the rest well under 2 s: the whole file takes about 110 s at load 4.5,
-    70 s of it these cases."""
+    problem on a loaded 2-core machine, the rest well under 2 s: at load 4.7 the whole file takes about 120 s,
+    the cases not marked slow 22 s."""
     return (pytest.mark.slow,) if path.endswith("pulp") or path.startswith("radius") else ()
 
 
