@@ -27,8 +27,10 @@ the checkout's ``src``; a subprocess still running at 3 x the limit after its so
 process group ("killed"). Per solve: the wall time of the ``solve`` call, the time to the first valid plan (from
 ``plan.details["progress"]``; the heuristic's entries there are timed from the heuristic's own start, so the time
 before it inside ``solve`` is added back; for an engine without progress, the wall time if it found a plan), the
-status, the final gap ("-" without a bound), whether the limit was kept (``wall <= limit + max(2 s, 5% of
-limit)``), and whether the plan is valid (re-checked with the checkout's own ``boundaries.validation``).
+status, the final gap ("-" without a bound), the time when the plan was first proven within 5% and within 1% (the
+best objective and the best bound among the progress entries so far; new engine only), whether the limit was
+kept (``wall <= limit + max(2 s, 5% of limit)``), and whether the plan is valid (re-checked with the checkout's
+own ``boundaries.validation``).
 
 Targets (the new engine; exit 1 when one is missed):
 - (a) every region has a valid plan within 10 s in every setting; soft nesting and nesting off report a bound;
@@ -84,6 +86,8 @@ AUTHORITIES = {
     "Kent": KENT,
 }
 FIRST_PLAN_TARGET_S = 10.0
+#: Relative gaps whose time is reported ("to 5% s", "to 1% s"): when the plan was first proven that close.
+GAPS = (0.05, 0.01)
 MAX_UNITS = 1500
 KILL_FACTOR = 3.0
 SETUP_ALLOWANCE_S = 900.0  # for loading or building a region before the solve starts
@@ -199,6 +203,7 @@ def worker(spec_path: str) -> None:
             status=plan.status,
             wall=wall,
             first=first if feasible else None,
+            to_gap={f"{g:g}": time_to_gap(progress, g) for g in GAPS} if feasible else {},
             objective=plan.objective,
             bound=plan.bound,
             gap=plan.gap,
@@ -217,6 +222,18 @@ def worker(spec_path: str) -> None:
         out.update(status="crashed", error=f"{type(err).__name__}: {err}", trace=traceback.format_exc()[-2000:])
     finally:
         save()
+
+
+def time_to_gap(progress: list, gap: float) -> float | None:
+    """When the plan was first proven within ``gap`` (relative to its objective): the best objective and the
+    best bound known at each entry of ``plan.details["progress"]`` (seconds, objective, bound or None)."""
+    best, bound = math.inf, -math.inf
+    for seconds, objective, at in sorted(progress, key=lambda p: p[0]):
+        best = min(best, objective)
+        bound = bound if at is None else max(bound, at)
+        if bound > -math.inf and best - bound <= gap * abs(best) + 1e-9:
+            return seconds
+    return None
 
 
 # -- the runner -----------------------------------------------------------------------------------------------------
@@ -409,8 +426,8 @@ def uptime() -> str:
 
 def table(instances: list[dict], results: dict, engines: dict[str, str], first_col: str) -> list[str]:
     previous = "previous" in engines
-    head = f"| {first_col} | units | first plan s | status | gap | wall s | limit kept | valid |"
-    rule = "|---|---:|---:|---|---:|---:|---|---|"
+    head = f"| {first_col} | units | first plan s | status | gap | to 5% s | to 1% s | wall s | limit kept | valid |"
+    rule = "|---|---:|---:|---|---:|---:|---:|---:|---|---|"
     if previous:
         head += (
             " prev: build | prev: first plan s | prev: status | prev: gap | prev: wall s | prev: kept | prev: valid "
@@ -423,6 +440,7 @@ def table(instances: list[dict], results: dict, engines: dict[str, str], first_c
         units = new.get("units", inst.get("units", "-"))
         line = (
             f"| {inst['name']} | {units} | {fmt_s(new.get('first'))} | {fmt_status(new)} | {fmt_gap(new)} "
+            f"| {fmt_s((new.get('to_gap') or {}).get('0.05'))} | {fmt_s((new.get('to_gap') or {}).get('0.01'))} "
             f"| {fmt_s(new.get('wall'))} | {'yes' if new['kept'] else '**no**'} | {fmt_valid(new)} |"
         )
         if previous:
