@@ -101,7 +101,8 @@ def improve(
             now = {u: best.centres[u] for u in members}
             solved = solve_single(part, PART_BACKEND, min(PART_SECONDS, left), seed, start=now)
             best.solved += 1
-            if solved.centres is None or solved.objective >= plan_objective(part, now) - 1e-6:
+            # the part's two plans counted alike: the model's rounded price of the old one can differ from this
+            if solved.centres is None or plan_objective(part, solved.centres) >= plan_objective(part, now) - 1e-6:
                 continue
             candidate = {**best.centres, **solved.centres}
             value = plan_objective(problem, candidate)

@@ -203,9 +203,11 @@ def solve(
     bound = None
     if not decompose and not use_labels and start is not None:  # the labelling model proves its own bound
         rest = left() - RESERVE * time_limit
-        share = rest if not exact and not by_pairs else BOUND_SHARE * rest
-        if by_pairs:  # a bound on every run first: the search only improves a plan the bound already prices
-            share = max(share, min(rest, BOUND_SECONDS))
+        # beside the exact model its share; alone, all the time left; before a neighbourhood search, a bound on
+        # every run first (the search only improves a plan the bound already prices)
+        share = BOUND_SHARE * rest if exact else rest
+        if by_pairs:
+            share = max(BOUND_SHARE * rest, min(rest, BOUND_SECONDS))
         bound = lagrangian_bound(problem, start_objective, share, start)
         if bound is not None:
             progress.append((time.perf_counter() - started, start_objective, bound))
