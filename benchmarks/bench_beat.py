@@ -17,11 +17,11 @@ import platform
 import subprocess
 import time
 
-from boundaries.batch import SHA_NAMES
-from boundaries.problem import BEATABLE, Problem
-from boundaries.region import load_region
-from boundaries.solver import solve
-from boundaries.validation import measures
+from boundaries.app.batch import SHA_NAMES
+from boundaries.check.validation import BEATABLE, measures
+from boundaries.data.region import load_region
+from boundaries.engine.problem import Problem
+from boundaries.engine.solver import solve
 
 SHORT = {
     "outside_bounds": "outside",

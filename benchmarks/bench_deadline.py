@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from hard_models import grid_districting  # noqa: E402
 
-from boundaries.backends import solve_model  # noqa: E402
-from boundaries.backends.highs import solve_here  # noqa: E402
-from boundaries.linear import LinearModel  # noqa: E402
+from boundaries.engine.backends import solve_model  # noqa: E402
+from boundaries.engine.backends.highs import solve_here  # noqa: E402
+from boundaries.engine.linear import LinearModel  # noqa: E402
 
 MODELS = {
     "grid 6x6, 3 districts, ±0.5%": lambda: grid_districting(6, 6, 3, tolerance=0.005, seed=1),

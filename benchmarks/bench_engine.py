@@ -30,7 +30,7 @@ before it inside ``solve`` is added back; for an engine without progress, the wa
 status, the final gap ("-" without a bound), the time when the plan was first proven within 5% and within 1% (the
 best objective and the best bound among the progress entries so far; new engine only), whether the limit was
 kept (``wall <= limit + max(2 s, 5% of limit)``), and whether the plan is valid (re-checked with the checkout's
-own ``boundaries.validation``).
+own ``boundaries.check.validation``).
 
 Targets (the new engine; exit 1 when one is missed):
 - (a) every region has a valid plan within 10 s in every setting; soft nesting and nesting off report a bound;
@@ -101,9 +101,9 @@ def allowed(limit: float) -> float:
 
 
 def _problem_for_region(spec):
-    from boundaries.config import DEFAULT_CONFIG, load_config
-    from boundaries.problem import Problem
-    from boundaries.region import load_region
+    from boundaries.app.config import DEFAULT_CONFIG, load_config
+    from boundaries.data.region import load_region
+    from boundaries.engine.problem import Problem
 
     file, nesting = SETTINGS[spec["setting"]]
     config = load_config(Path(DEFAULT_CONFIG).parent / file).for_region(spec["region"], nesting=nesting)
@@ -116,7 +116,7 @@ def _problem_for_graph(spec):
     import networkx as nx
     import pandas as pd
 
-    from boundaries.problem import Problem, Weights
+    from boundaries.engine.problem import Problem, Weights
 
     with open(spec["pickle"], "rb") as fh:
         inst = pickle.load(fh)
@@ -170,7 +170,7 @@ def worker(spec_path: str) -> None:
         if "refused_ids" in spec:
             out["refused_ids"] = spec["refused_ids"]
         out["units"] = len(problem.units)
-        import boundaries.solver as solver_module
+        import boundaries.engine.solver as solver_module
 
         heuristic: dict = {}
         if hasattr(solver_module, "first_plan"):  # to time the heuristic's progress from the solve's start
@@ -211,7 +211,7 @@ def worker(spec_path: str) -> None:
         )
         if feasible:
             try:
-                from boundaries.validation import validate
+                from boundaries.check.validation import validate
 
                 check = validate(plan, problem)
                 out["valid"] = bool(check.ok)
@@ -318,7 +318,7 @@ def bounds(total: int, k: int, tol: float) -> tuple[int, int]:
 def practice_graph(codes: tuple[str, ...]):
     import networkx as nx
 
-    from boundaries.region import load_region
+    from boundaries.data.region import load_region
 
     region = load_region(list(codes))
     practices = region.practices

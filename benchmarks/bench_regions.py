@@ -14,8 +14,8 @@ import sys
 import tempfile
 import time
 
-from boundaries.io import cache as region_cache
-from boundaries.region import load_region, sha_regions
+from boundaries.data.region import load_region, sha_regions
+from boundaries.data.sources import cache as region_cache
 
 COLD_TARGET_S = 60.0
 CACHED_TARGET_S = 2.0

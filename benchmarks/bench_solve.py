@@ -16,12 +16,12 @@ import time
 
 import networkx as nx
 
-from boundaries.batch import SHA_NAMES
-from boundaries.config import load_config
-from boundaries.metrics import evaluate
-from boundaries.problem import Problem
-from boundaries.region import load_region
-from boundaries.solver import solve
+from boundaries.app.batch import SHA_NAMES
+from boundaries.app.config import load_config
+from boundaries.check.metrics import evaluate
+from boundaries.data.region import load_region
+from boundaries.engine.problem import Problem
+from boundaries.engine.solver import solve
 
 
 def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from boundaries.data.sources.build import build_bundle
 from boundaries.errors import InputError
-from boundaries.io.build import build_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 

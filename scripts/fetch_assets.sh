@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch the JavaScript and CSS that consultation maps inline (Leaflet and Leaflet.markercluster) from the npm
-# registry into vendor-assets/ (gitignored). Maps must open offline, so boundaries.maps copies these files into
+# registry into vendor-assets/ (gitignored). Maps must open offline, so boundaries.publish.maps copies these files into
 # every HTML it writes; nothing downloaded here is committed. Pinned versions and tarball checksums make the
 # assets, and so the maps, reproducible. Idempotent: does nothing when the right versions are already there.
 #

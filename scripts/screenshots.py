@@ -28,9 +28,9 @@ REGION = "North East"
 
 def solve_north_east(folder: Path, time_limit: float) -> dict:
     """The North East's outputs under ``folder/north-east/`` and a batch index for it in ``folder``."""
-    from boundaries.batch import write_index
-    from boundaries.config import load_config
-    from boundaries.runner import run_region
+    from boundaries.app.batch import write_index
+    from boundaries.app.config import load_config
+    from boundaries.app.runner import run_region
     from boundaries.status import solved
 
     settings = load_config().for_region(REGION, time_limit=time_limit)
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         ) from None
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium, or set BOUNDARIES_CHROMIUM)")
-    from boundaries.maps import AREA_CLASS, OVERVIEW_CLASS
+    from boundaries.publish.maps import AREA_CLASS, OVERVIEW_CLASS
 
     with tempfile.TemporaryDirectory(prefix="boundaries-screenshots-") as tmp:
         folder = Path(tmp)

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from boundaries.problem import Problem, Weights
+from boundaries.engine.problem import Problem, Weights
 
 
 def grid_units(

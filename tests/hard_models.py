@@ -1,5 +1,5 @@
 """Integer programs that HiGHS cannot finish in a few seconds, built straight as ``LinearModel`` (no region data,
-and independent of ``boundaries.model``, so that these stay fixed while the engine's own model changes).
+and independent of ``boundaries.engine.model``, so that these stay fixed while the engine's own model changes).
 
 ``grid_districting`` is the shape on which HiGHS 1.16 was seen to overrun its time limit by minutes (see
 shared/notes/exact-districting.md): a Hess assignment model (every unit assigned to a centre unit) on a grid of
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from boundaries.linear import LinearModel
+from boundaries.engine.linear import LinearModel
 
 
 def grid_districting(

@@ -23,7 +23,7 @@ import pyproj
 import pytest
 import shapely
 
-from boundaries.region import Region
+from boundaries.data.region import Region
 
 X0, Y0, SIZE = 380_000.0, 420_000.0, 10_000.0
 N = 6
@@ -184,7 +184,7 @@ def by_half(region: Region) -> pd.Series:
 @functools.cache
 def _load_real(name: str) -> Region | None:
     try:
-        from boundaries.region import load_region  # type: ignore[attr-defined]
+        from boundaries.data.region import load_region  # type: ignore[attr-defined]
     except ImportError:
         return None
     return load_region(name)
@@ -197,5 +197,5 @@ def real_region(name: str = "North East") -> Region:
     """
     region = _load_real(name)
     if region is None:
-        pytest.skip("boundaries.region.load_region is not available yet")
+        pytest.skip("boundaries.data.region.load_region is not available yet")
     return region

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from synthetic import SIZE, by_half, by_lad, make_region, real_region
 
-from boundaries.areas import (
+from boundaries.data.areas import (
     AssignmentError,
     aligned_assignment,
     consortium_areas,
@@ -16,7 +16,7 @@ from boundaries.areas import (
     simplified_layers,
     simplify_coverage,
 )
-from boundaries.plan import Plan
+from boundaries.engine.plan import Plan
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ import pytest
 from hard_models import grid_districting, violated_rows
 from interrupts import assert_interrupt_kills
 
-from boundaries.backends import SolveResult, solve_model, watchdog
-from boundaries.backends.highs import solve_here
-from boundaries.linear import LinearModel
+from boundaries.engine.backends import SolveResult, solve_model, watchdog
+from boundaries.engine.backends.highs import solve_here
+from boundaries.engine.linear import LinearModel
 
 
 def easy() -> LinearModel:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import pytest
 from typer.testing import CliRunner
 
-from boundaries.cli import app
-from boundaries.problem import auto_count
+from boundaries.app.cli import app
+from boundaries.engine.problem import auto_count
 
 FOLDER = object()  # a file entry that is a folder instead
 NE_CODE = "A81001"  # a North East practice
@@ -283,13 +283,13 @@ def _raise(error: BaseException):
 
 
 def test_ctrl_c_exits_130_without_a_traceback(monkeypatch):
-    monkeypatch.setattr("boundaries.region.load_region", _raise(KeyboardInterrupt()))
+    monkeypatch.setattr("boundaries.data.region.load_region", _raise(KeyboardInterrupt()))
     result = CliRunner().invoke(app, ["evaluate", "ccg2013", "--region", "North East"])
     assert result.exit_code == 130 and one_line(result.stderr) == "error: interrupted"
 
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(monkeypatch):
-    monkeypatch.setattr("boundaries.region.load_region", _raise(RuntimeError("[bold]boom[/]")))
+    monkeypatch.setattr("boundaries.data.region.load_region", _raise(RuntimeError("[bold]boom[/]")))
     result = CliRunner().invoke(app, ["evaluate", "ccg2013", "--region", "North East"])
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert (
@@ -313,7 +313,7 @@ def test_automatic_count_with_custom_bounds_is_a_range_the_bounds_allow():
 
 
 def test_a_region_given_by_code_gets_its_settings_table():
-    from boundaries.config import load_config
+    from boundaries.app.config import load_config
 
     config = load_config("solvers/default.toml")
     assert config.for_region("Q36") == config.for_region("london") == config.for_region("London")
@@ -321,20 +321,20 @@ def test_a_region_given_by_code_gets_its_settings_table():
 
 
 def test_batch_names_each_region_once_under_one_name():
-    from boundaries.batch import parse_regions
+    from boundaries.app.batch import parse_regions
 
     assert parse_regions("Q38, london") == ["South Central", "London"]
     assert len(parse_regions("all")) == 10
 
 
 def test_the_sha_table_matches_the_bundle():
-    from boundaries.region import SHA_REGIONS, sha_regions
+    from boundaries.data.region import SHA_REGIONS, sha_regions
 
     assert dict(sha_regions()["name"]) == SHA_REGIONS
 
 
 def test_a_killed_runs_temporaries_are_removed_on_the_next_run(tmp_path):
-    from boundaries.runner import OUTPUTS, remove_stale_temporaries
+    from boundaries.app.runner import OUTPUTS, remove_stale_temporaries
 
     stale = [tmp_path / ".plan.k2j4h.csv", tmp_path / ".consortia.x81.gpkg", tmp_path / ".consortia.x81.gpkg-journal"]
     for path in [*stale, tmp_path / "plan.csv", tmp_path / ".hidden-note"]:
@@ -346,7 +346,7 @@ def test_a_killed_runs_temporaries_are_removed_on_the_next_run(tmp_path):
 def test_settings_and_run_config_know_the_same_keys():
     from dataclasses import fields
 
-    from boundaries.config import RunConfig, RunSchema
+    from boundaries.app.config import RunConfig, RunSchema
 
     assert set(RunSchema.model_fields) == {f.name for f in fields(RunConfig)} - {"origins"}
 

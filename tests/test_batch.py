@@ -15,10 +15,10 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from boundaries.batch import _client, run_batch, write_index
-from boundaries.cli import app
-from boundaries.config import load_config
-from boundaries.quality import ATTRIBUTION, DOWNLOADS, quality_label
+from boundaries.app.batch import _client, run_batch, write_index
+from boundaries.app.cli import app
+from boundaries.app.config import load_config
+from boundaries.check.quality import ATTRIBUTION, DOWNLOADS, quality_label
 
 REGIONS = ["North East", "Atlantis", "South West"]
 
@@ -243,12 +243,12 @@ def test_a_rerun_skips_done_regions_and_retries_the_others(first, config):
 def test_a_rerun_of_done_regions_only_starts_no_cluster(first, config, monkeypatch):
     import dask.distributed
 
-    import boundaries.batch
+    import boundaries.app.batch
 
     def no_cluster(*args, **kwargs):
         raise AssertionError("a Dask cluster or client was started for regions already done")
 
-    monkeypatch.setattr(boundaries.batch, "_client", no_cluster)
+    monkeypatch.setattr(boundaries.app.batch, "_client", no_cluster)
     monkeypatch.setattr(dask.distributed, "LocalCluster", no_cluster)
     monkeypatch.setattr(dask.distributed, "Client", no_cluster)
     results = run_batch(["North East"], config, first.out, workers=2)
@@ -394,7 +394,7 @@ def test_improve_solves_an_unproven_region_again_and_keeps_the_better_plan(tmp_p
 
 
 def test_the_client_writes_a_regions_files_whole_and_only_its_own(tmp_path):
-    from boundaries.runner import save_region_outputs
+    from boundaries.app.runner import save_region_outputs
 
     folder = tmp_path / "north-east"
     folder.mkdir()
@@ -413,7 +413,7 @@ def _overview(page: str) -> dict:
 
 
 def test_the_overview_colours_every_region_by_its_plan(tmp_path):
-    from boundaries.maps import STATUS_CLASSES
+    from boundaries.publish.maps import STATUS_CLASSES
 
     results = [
         {"region": "North East", "status": "optimal", "consortia": 12, "gap": 0.0, "bound_patient_km": 5.0},
@@ -469,8 +469,8 @@ class Clock:
 def test_the_progress_reporter_moves_while_regions_solve():
     from rich.console import Console
 
-    from boundaries.batch import BatchProgress
-    from boundaries.cli import progress_table
+    from boundaries.app.batch import BatchProgress
+    from boundaries.app.cli import progress_table
 
     clock = Clock()
     progress = BatchProgress(["North East", "London", "[bold]Atlantis"], clock=clock)

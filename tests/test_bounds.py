@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from boundaries.bounds import CountBounds
-from boundaries.exact import solve_single
-from boundaries.problem import Problem
-from boundaries.region import load_region
+from boundaries.data.region import load_region
+from boundaries.engine.bounds import CountBounds
+from boundaries.engine.exact import solve_single
+from boundaries.engine.problem import Problem
 
 pytestmark = pytest.mark.slow  # every test here solves a real region
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from boundaries.cells import _clean_lad, build_cells, main_polygons, split_shared
-from boundaries.region import Region, load_region
+from boundaries.data.cells import _clean_lad, build_cells, main_polygons, split_shared
+from boundaries.data.region import Region, load_region
 
 SHA = [f"Q{n}" for n in range(30, 40)]
 

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from boundaries.batch import SHA_NAMES
-from boundaries.cli import app
-from boundaries.planfile import read_plan_csv, write_plan_csv
-from boundaries.region import load_region
+from boundaries.app.batch import SHA_NAMES
+from boundaries.app.cli import app
+from boundaries.data.region import load_region
+from boundaries.publish.planfile import read_plan_csv, write_plan_csv
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("boundaries")
 REGION = "North East"
@@ -90,7 +90,7 @@ def test_version_comes_from_the_package_metadata():
 def test_help_shows_the_defaults_with_where_they_come_from():
     import tomllib
 
-    from boundaries.config import DEFAULT_CONFIG
+    from boundaries.app.config import DEFAULT_CONFIG
 
     run = tomllib.loads(DEFAULT_CONFIG.read_text())["run"]
     solve = one_line(run_console("solve", "--help").stdout)  # wide: each option on one line
@@ -211,16 +211,16 @@ def test_summary_and_map_are_written(solved, metrics):
 def command_clock(monkeypatch):
     """A fake clock for ``solve``: reading the settings takes 1 s on it, loading the region 2 s; ``solve``
     records the time limit it is given and nothing is written. Returns the list of limits given."""
-    import boundaries.cli
-    import boundaries.config
-    import boundaries.region
-    import boundaries.solver
-    from boundaries import runner
+    import boundaries.app.cli
+    import boundaries.app.config
+    import boundaries.data.region
+    import boundaries.engine.solver
+    from boundaries.app import runner
 
     now = [1000.0]
-    monkeypatch.setattr(boundaries.cli, "clock", lambda: now[0])  # the command's start
+    monkeypatch.setattr(boundaries.app.cli, "clock", lambda: now[0])  # the command's start
     monkeypatch.setattr(runner, "clock", lambda: now[0])  # and what the runner reads after
-    read, load = boundaries.config.load_config, boundaries.region.load_region
+    read, load = boundaries.app.config.load_config, boundaries.data.region.load_region
 
     def slow_read(path=None):
         now[0] += 1.0
@@ -236,15 +236,15 @@ def command_clock(monkeypatch):
         given.append(options["time_limit"])
 
     summary = {"region": REGION, "status": "feasible", "consortia": 20, "gap": 0.0, "bound_patient_km": 1.0}
-    monkeypatch.setattr(boundaries.config, "load_config", slow_read)
-    monkeypatch.setattr(boundaries.region, "load_region", slow_load)
-    monkeypatch.setattr(boundaries.solver, "solve", recorded_solve)
+    monkeypatch.setattr(boundaries.app.config, "load_config", slow_read)
+    monkeypatch.setattr(boundaries.data.region, "load_region", slow_load)
+    monkeypatch.setattr(boundaries.engine.solver, "solve", recorded_solve)
     monkeypatch.setattr(runner, "write_outputs", lambda *args: summary)
     return given
 
 
 def test_solve_gives_the_solver_what_the_command_has_left_of_its_time_limit(command_clock, tmp_path):
-    from boundaries.runner import write_reserve
+    from boundaries.app.runner import write_reserve
 
     result = invoke("solve", "--region", REGION, "--time-limit", "30", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -253,7 +253,7 @@ def test_solve_gives_the_solver_what_the_command_has_left_of_its_time_limit(comm
 
 
 def test_solve_refuses_a_time_limit_too_short_for_the_region_naming_the_option(command_clock, tmp_path):
-    from boundaries.runner import MIN_SOLVE_SECONDS, MIN_SOLVE_SHARE, write_reserve
+    from boundaries.app.runner import MIN_SOLVE_SECONDS, MIN_SOLVE_SHARE, write_reserve
 
     spent = 3.0 + write_reserve(NORTH_EAST_PRACTICES)
     least = max(spent + MIN_SOLVE_SECONDS, spent / (1 - MIN_SOLVE_SHARE))
@@ -439,9 +439,9 @@ def test_missing_plan_file(tmp_path):
 def test_export_model_writes_a_file_another_solver_reads(tmp_path):
     import highspy
 
-    from boundaries.config import load_config
-    from boundaries.model import build_model
-    from boundaries.runner import region_problem
+    from boundaries.app.config import load_config
+    from boundaries.app.runner import region_problem
+    from boundaries.engine.model import build_model
 
     target = tmp_path / "north-east.mps"
     result = invoke("solve", "--region", REGION, "--export-model", str(target), "--out", str(tmp_path / "out"))

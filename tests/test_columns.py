@@ -7,12 +7,12 @@ import networkx as nx
 import pytest
 from test_labels import CASES, _valid_splits, enumerated_optimum, groups_of, price, tangled_problem
 
-from boundaries import columns
-from boundaries.model import SCALE
-from boundaries.problem import Problem, Weights
-from boundaries.solver import solve
+from boundaries.check.validation import validate
+from boundaries.engine import columns
+from boundaries.engine.model import SCALE
+from boundaries.engine.problem import Problem, Weights
+from boundaries.engine.solver import solve
 from boundaries.status import Status
-from boundaries.validation import validate
 
 BORDER = Weights(compactness=0, border=1.0, health=0, deprivation=0)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from boundaries.config import load_config
+from boundaries.app.config import load_config
 from boundaries.errors import InputError
 
 
@@ -49,7 +49,7 @@ def test_broken_toml(tmp_path):
 
 
 def test_a_consultation_address_must_be_an_email_address():
-    from boundaries.config import load_config
+    from boundaries.app.config import load_config
     from boundaries.errors import InputError
 
     assert load_config(None).for_region("North East", comment_email="consult@nhs.example").comment_email

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from boundaries import data
+from boundaries.data import bundle as data
+from boundaries.data.sources import build, geocode, raw, towns
+from boundaries.data.sources.text import read_delimited
 from boundaries.errors import InputError
-from boundaries.io import build, geocode, raw, towns
-from boundaries.io.text import read_delimited
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -362,7 +362,7 @@ def test_empty_region(tmp_path):
     kept.to_file(bundle / data.GPKG, layer="practices", driver="GPKG", engine="pyogrio")
     for layer, frame in (("lads", data.load_lads()), ("trusts", data.load_trusts())):
         frame.reset_index().to_file(bundle / data.GPKG, layer=layer, driver="GPKG", engine="pyogrio")
-    from boundaries.region import load_region
+    from boundaries.data.region import load_region
 
     with pytest.raises(InputError, match="empty region") as err:
         load_region(["E06000001"], data_dir=bundle, cache=False)

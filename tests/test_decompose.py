@@ -4,8 +4,8 @@ import networkx as nx
 import pytest
 from grids import grid_problem
 
-import boundaries.decompose as decompose
-from boundaries.solver import solve
+import boundaries.engine.decompose as decompose
+from boundaries.engine.solver import solve
 from boundaries.status import proven
 
 
@@ -54,8 +54,8 @@ def test_unions_left_off_enter_the_bound_only_below_what_they_cost():
 
 def test_unions_are_priced_from_sums_per_authority_exactly_as_one_at_a_time():
     # _UnionPricer adds vectors made once per authority; _price_single builds each union's own matrix
-    from boundaries.problem import Problem
-    from boundaries.region import load_region
+    from boundaries.data.region import load_region
+    from boundaries.engine.problem import Problem
 
     region = load_region(["E06000001", "E06000002", "E06000003", "E06000004", "E06000005"])
     for settings in ({}, {"health_floor": 0.8, "imd_band": 6.0, "candidate_radius_km": 12.0}):

@@ -4,14 +4,14 @@ decomposition's choice of columns, re-checked by the validator and the scorecard
 import pytest
 from grids import grid_problem
 
-from boundaries.decompose import UnitData, _measures
-from boundaries.dominance import describe, imd_centre, targets
+from boundaries.check.dominance import describe, imd_centre, targets
+from boundaries.check.metrics import evaluate
+from boundaries.check.validation import BEAT_SLACK, BEATABLE, measures
+from boundaries.data.region import load_region
+from boundaries.engine.decompose import UnitData, _measures
+from boundaries.engine.problem import Problem
+from boundaries.engine.solver import solve
 from boundaries.errors import InputError
-from boundaries.metrics import evaluate
-from boundaries.problem import BEAT_SLACK, BEATABLE, Problem
-from boundaries.region import load_region
-from boundaries.solver import solve
-from boundaries.validation import measures
 
 TEES = ["E06000001", "E06000002", "E06000003", "E06000004", "E06000005"]
 
@@ -108,8 +108,8 @@ def test_a_misspelt_measure_or_soft_nesting_is_refused(tees):
 
 
 def test_settings_carry_the_reference_and_its_measures():
-    from boundaries.config import load_config
-    from boundaries.runner import region_problem
+    from boundaries.app.config import load_config
+    from boundaries.app.runner import region_problem
 
     config = load_config(None).for_region(
         "North East", preset="consortium", beat="ccg2013", beat_measures=["coherence", "imd_spread"]

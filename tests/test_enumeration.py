@@ -1,7 +1,7 @@
 """Every path that can answer, against enumeration of every plan, on small random problems (issue 12).
 
 The enumerator below shares no code with the engine: plain Python, itertools and networkx, written from the
-written definitions (``Weights`` and ``Problem`` docstrings, docs/measures.md), not from ``boundaries.model``.
+written definitions (``Weights`` and ``Problem`` docstrings, docs/measures.md), not from ``boundaries.engine.model``.
 
 - **Plans.** Every partition of the units into groups that are connected in the neighbour graph, hold between
   the population bounds, number within the count asked for and meet the nesting rule: *strict*, each group
@@ -43,8 +43,8 @@ import pytest
 
 from boundaries import Problem, Weights, solve
 
-#: The model's objective unit is 1/SCALE patient-km (``boundaries.model.SCALE``, written here rather than imported
-#: so that nothing of the engine is shared): each coefficient is the exact price rounded to the nearest unit.
+#: The model's objective unit is 1/SCALE patient-km (``boundaries.engine.model.SCALE``, written here rather than
+#: imported so that nothing of the engine is shared): each coefficient is the exact price rounded to the nearest unit.
 SCALE = 100
 TIME_LIMIT = 120.0  # each problem is proven in 0.3-9 s on a loaded 2-core machine: the limit never ends a solve
 
@@ -274,8 +274,8 @@ def solve_on(problem: Problem, path: str, seconds: float = TIME_LIMIT):
 def labelling_model(problem: Problem, seconds: float) -> SimpleNamespace:
     """The labelling model alone, from no start: through ``solve`` the set-partitioning bound goes first and
     proves these problems before the labelling model is asked, so its own answer is checked here."""
-    from boundaries.labels import solve_labels
-    from boundaries.validation import validate
+    from boundaries.check.validation import validate
+    from boundaries.engine.labels import solve_labels
 
     found = solve_labels(problem, seconds)
     assignment = pd.Series(found.centres or {}, dtype=object)

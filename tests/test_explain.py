@@ -2,8 +2,8 @@
 
 from grids import grid_problem
 
-from boundaries.explain import precheck
-from boundaries.solver import solve
+from boundaries.engine.explain import precheck
+from boundaries.engine.solver import solve
 
 
 def test_an_island_too_small_is_named():
@@ -66,7 +66,7 @@ def test_a_moves_limit_from_a_baseline_too_big_to_keep_is_blamed_alone():
 def _path(populations, lo, hi, k):
     import networkx as nx
 
-    from boundaries.problem import Problem
+    from boundaries.engine.problem import Problem
 
     graph = nx.path_graph(len(populations))
     for node, population in enumerate(populations):

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from boundaries.cells import build_cells, main_polygons
-from boundaries.graph import MIN_SHARED_M, authority_graph, build_graph, island_edges, shared_boundaries
-from boundaries.region import Region, load_region
+from boundaries.data.cells import build_cells, main_polygons
+from boundaries.data.graph import MIN_SHARED_M, authority_graph, build_graph, island_edges, shared_boundaries
+from boundaries.data.region import Region, load_region
 
 SHA = [f"Q{n}" for n in range(30, 40)]
 ISLE_OF_WIGHT, ISLES_OF_SCILLY = "E06000046", "E06000053"

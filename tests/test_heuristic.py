@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 from grids import grid_problem
 
-from boundaries.config import load_config
-from boundaries.exact import _objective_of
-from boundaries.heuristic import first_plan, plan_objective
-from boundaries.model import build_model
-from boundaries.problem import Problem, Weights
-from boundaries.region import load_region, sha_regions
-from boundaries.validation import validate
+from boundaries.app.config import load_config
+from boundaries.check.validation import validate
+from boundaries.data.region import load_region, sha_regions
+from boundaries.engine.exact import _objective_of
+from boundaries.engine.heuristic import first_plan, plan_objective
+from boundaries.engine.model import build_model
+from boundaries.engine.problem import Problem, Weights
 
 REGIONS = list(sha_regions()["name"])
 

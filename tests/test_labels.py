@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from boundaries import labels
-from boundaries.exact import solve_single
-from boundaries.model import SCALE
-from boundaries.problem import Problem, Weights
-from boundaries.solver import solve
+from boundaries.check.validation import validate
+from boundaries.engine import labels
+from boundaries.engine.exact import solve_single
+from boundaries.engine.model import SCALE
+from boundaries.engine.problem import Problem, Weights
+from boundaries.engine.solver import solve
 from boundaries.status import Status
-from boundaries.validation import validate
 
 BORDER = Weights(compactness=0, border=1.0, health=0, deprivation=0)
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from grids import grid_problem
 
-from boundaries import lagrange
-from boundaries.heuristic import first_plan
-from boundaries.lagrange import lagrangian_bound
-from boundaries.problem import Weights
-from boundaries.solver import solve
+from boundaries.engine import lagrange
+from boundaries.engine.heuristic import first_plan
+from boundaries.engine.lagrange import lagrangian_bound
+from boundaries.engine.problem import Weights
+from boundaries.engine.solver import solve
 
 
 @pytest.mark.parametrize(

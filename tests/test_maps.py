@@ -19,10 +19,14 @@ import shapely
 from markupsafe import escape
 from synthetic import by_half, by_lad, make_region, real_region
 
-from boundaries import map_assets
-from boundaries.areas import simplified_layers
-from boundaries.map_assets import MissingAssetsError, make_offline
-from boundaries.maps import (
+from boundaries.check.metrics import evaluate
+from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
+from boundaries.data.areas import simplified_layers
+from boundaries.engine.plan import Plan
+from boundaries.presets import PRESETS
+from boundaries.publish import map_assets
+from boundaries.publish.map_assets import MissingAssetsError, make_offline
+from boundaries.publish.maps import (
     AREA_CLASS,
     BASELINE_CLASS,
     MOVED_CLASS,
@@ -38,10 +42,6 @@ from boundaries.maps import (
     render_map,
     town_points,
 )
-from boundaries.metrics import evaluate
-from boundaries.plan import Plan
-from boundaries.presets import PRESETS
-from boundaries.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = os.environ.get("BOUNDARIES_CHROMIUM", "/usr/bin/chromium")
@@ -192,10 +192,10 @@ def test_input_text_is_escaped_everywhere(evil_region, tmp_path):
 
 
 def test_every_piece_of_the_page_escapes_its_text():
-    # the map's HTML is laid out by the macros of templates/map.html.j2 (autoescaped, boundaries.pages): each
+    # the map's HTML is laid out by the macros of templates/map.html.j2 (autoescaped, boundaries.publish.pages): each
     # one, given hostile text wherever the input's words go (names, island parts, notes, links, layers), keeps
     # it as text, including the paths the hostile regions above do not reach (e.g. island parts' authorities)
-    from boundaries.maps import _HTML, _Key
+    from boundaries.publish.maps import _HTML, _Key
 
     evil = XSS_LAD
     key = _Key("line base", evil, "base")
@@ -237,7 +237,7 @@ def test_neighbouring_areas_never_share_a_colour(region):
 
 def _repeats_within(colours: dict, areas, region, labels, steps: int) -> list[tuple[str, str]]:
     """Pairs of areas at most ``steps`` apart (touching, or linked by land in the region graph) of one colour."""
-    from boundaries.maps import _area_adjacency
+    from boundaries.publish.maps import _area_adjacency
 
     near = nx.power(_area_adjacency(areas, region.graph, labels), steps)
     return sorted((u, v) for u, v in near.edges if colours[u] == colours[v])
@@ -664,7 +664,7 @@ def test_browser_attribution_and_plan_quality_are_visible_without_clicking(brows
 
 @pytest.mark.browser
 def test_browser_batch_index_shows_attribution_and_quality(browser, tmp_path):
-    from boundaries.batch import write_index
+    from boundaries.app.batch import write_index
 
     results = [
         {"region": f"Region {k}", "status": "feasible", "consortia": 20, "gap": 0.42, "bound_patient_km": 5.0}
@@ -745,7 +745,7 @@ def _assert_regions_seen(page, kinds: dict[str, int]) -> None:
     import numpy as np
     from PIL import Image
 
-    from boundaries.maps import STATUS_CLASSES
+    from boundaries.publish.maps import STATUS_CLASSES
 
     drawn = page.evaluate(REGION_BOXES)
     frame = drawn["map"]
@@ -787,9 +787,9 @@ def _channels(css: str) -> list[int]:
 @pytest.mark.browser
 @pytest.mark.parametrize("size", ["laptop", "phone"])
 def test_browser_england_overview_colours_regions_and_links_their_pages(browser, tmp_path, size):
+    from boundaries.app.batch import write_index
     from boundaries.atomic import slug
-    from boundaries.batch import write_index
-    from boundaries.maps import STATUS_CLASSES, status_class
+    from boundaries.publish.maps import STATUS_CLASSES, status_class
 
     results = []
     for name, (status, gap) in OVERVIEW_RESULTS.items():
@@ -1123,7 +1123,7 @@ def test_north_west_map_stays_light(tmp_path):
 def test_island_parts_are_named_on_the_map(tmp_path):
     # the 2013 CCGs of the North East hold land with no practice on it that touches no other land of its
     # authority (island parts, issue 10): each such area names them in its hover text and in the table
-    from boundaries.metrics import evaluate
+    from boundaries.check.metrics import evaluate
 
     region = real_region("North East")
     ccg = region.ccg_assignment(names=True)

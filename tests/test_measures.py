@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from synthetic import by_half, by_lad, make_region, real_region
 
-from boundaries.metrics import evaluate
+from boundaries.check.metrics import evaluate
+from boundaries.check.validation import measures, validate
+from boundaries.data.region import load_region
+from boundaries.engine.problem import Problem
+from boundaries.engine.solver import solve
 from boundaries.presets import PRESETS
-from boundaries.problem import Problem
-from boundaries.region import load_region
-from boundaries.solver import solve
-from boundaries.validation import measures, validate
 
 EXACT = ("patients", "practices", "main_trust", "coherent_patients", "coterminous")
 FLOATS = ("coherence", "imd_mean", "imd_gap", "compactness_km")

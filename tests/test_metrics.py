@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from synthetic import SIZE, X0, Y0, by_half, by_lad, make_region, real_region
 
-from boundaries.metrics import AssignmentError, evaluate, match_consortia
-from boundaries.plan import Plan
+from boundaries.check.metrics import AssignmentError, evaluate, match_consortia
+from boundaries.engine.plan import Plan
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from grids import grid_problem
 
-from boundaries.exact import solve_single
-from boundaries.model import build_model, candidate_pairs, population_reach
-from boundaries.problem import Problem, Weights
-from boundaries.solver import solve
+from boundaries.engine.exact import solve_single
+from boundaries.engine.model import build_model, candidate_pairs, population_reach
+from boundaries.engine.problem import Problem, Weights
+from boundaries.engine.solver import solve
 
 ONLY_DISTANCE = Weights(health=0, deprivation=0)
 

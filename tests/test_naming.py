@@ -1,8 +1,8 @@
 """Consortium names a reader recognises: authority names, main towns inside an authority, numbers last."""
 
-from boundaries.naming import name_consortia
-from boundaries.problem import Problem
-from boundaries.region import load_region
+from boundaries.data.region import load_region
+from boundaries.engine.naming import name_consortia
+from boundaries.engine.problem import Problem
 
 
 def test_consortia_inside_one_authority_take_their_main_town():

@@ -5,12 +5,12 @@ import re
 import pytest
 from grids import grid_problem
 
-from boundaries import solver
-from boundaries.heuristic import first_plan, plan_objective
-from boundaries.neighbourhood import _neighbourhoods, applies, improve
-from boundaries.problem import Weights
-from boundaries.solver import solve
-from boundaries.validation import validate
+from boundaries.check.validation import validate
+from boundaries.engine import solver
+from boundaries.engine.heuristic import first_plan, plan_objective
+from boundaries.engine.neighbourhood import _neighbourhoods, applies, improve
+from boundaries.engine.problem import Weights
+from boundaries.engine.solver import solve
 
 
 def _centres(problem, groups: list[list[str]]) -> dict:

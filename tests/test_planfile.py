@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
+from boundaries.data.region import load_region
 from boundaries.errors import InputError
-from boundaries.planfile import read_plan_csv, write_plan_csv
-from boundaries.region import load_region
+from boundaries.publish.planfile import read_plan_csv, write_plan_csv
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from grids import grid_problem
 from hard_models import grid_districting, violated_rows
 from interrupts import assert_interrupt_kills
 
-from boundaries.backends import BACKENDS, solve_model
-from boundaries.backends import pulp as cbc
-from boundaries.backends.highs import quiet_highs
-from boundaries.linear import LinearModel, file_names, write_model
-from boundaries.model import build_model
+from boundaries.engine.backends import BACKENDS, solve_model
+from boundaries.engine.backends import pulp as cbc
+from boundaries.engine.backends.highs import quiet_highs, write_model
+from boundaries.engine.linear import LinearModel, file_names
+from boundaries.engine.model import build_model
 
 
 def districting_with_offset() -> LinearModel:

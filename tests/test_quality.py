@@ -2,9 +2,9 @@
 
 import pytest
 
-from boundaries.config import LadGroup, RunConfig
-from boundaries.plan import Plan
-from boundaries.quality import is_proven, plan_quality, quality_label, settings_text
+from boundaries.app.config import LadGroup, RunConfig
+from boundaries.check.quality import is_proven, plan_quality, quality_label, settings_text
+from boundaries.engine.plan import Plan
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import networkx as nx
 import platformdirs
 import pytest
 
-from boundaries import data
+from boundaries.data import bundle as data
+from boundaries.data.region import Region, load_region, sha_regions
+from boundaries.data.sources import cache as region_cache
 from boundaries.errors import InputError
-from boundaries.io import cache as region_cache
-from boundaries.region import Region, load_region, sha_regions
 
 SHA = {
     "Q30": "North East",
@@ -156,6 +156,22 @@ def test_cache_round_trip(tmp_path, monkeypatch):
     assert warm.cells.geometry.geom_equals_exact(cold.cells.geometry, 0).all()
     assert sorted(warm.graph.edges) == sorted(cold.graph.edges)
     assert len(list(tmp_path.glob("region-*.pkl"))) == 1  # name and code share one entry
+
+
+def test_cache_key_follows_the_building_code_and_the_libraries(monkeypatch):
+    """An entry built by other code, or with another version of a library that draws the cells or pickles them,
+    is never served: its key differs."""
+    before = region_cache.key("Q30", "data")
+    assert region_cache.key("Q30", "data") == before  # the same code and libraries: the same entry
+    real = region_cache._version
+    monkeypatch.setattr(region_cache, "_version", lambda lib: "0.0" if lib == "shapely" else real(lib))
+    assert region_cache.key("Q30", "data") != before
+    monkeypatch.setattr(region_cache, "_version", real)
+    monkeypatch.setattr(region_cache, "_CODE_MODULES", region_cache._CODE_MODULES[:-1])
+    assert region_cache.key("Q30", "data") != before
+    assert all(
+        (Path(region_cache.__file__).resolve().parents[2] / name).is_file() for name in region_cache._CODE_MODULES
+    ), "every building module the key hashes exists"
 
 
 def test_cache_folder_is_the_users_unless_set(tmp_path, monkeypatch):

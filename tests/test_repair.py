@@ -3,8 +3,8 @@
 import networkx as nx
 from test_model import path_problem
 
-from boundaries.repair import reconnect
-from boundaries.validation import validate
+from boundaries.check.validation import validate
+from boundaries.engine.repair import reconnect
 
 
 def test_piece_moves_and_overflow_is_handed_back():

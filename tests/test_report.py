@@ -8,9 +8,9 @@ import re
 import pytest
 from synthetic import by_lad, make_region
 
-from boundaries.metrics import evaluate
-from boundaries.quality import ATTRIBUTION
-from boundaries.report import CHARTS, INSIDE, OUTSIDE, population_bounds, render_report, write_report
+from boundaries.check.metrics import evaluate
+from boundaries.check.quality import ATTRIBUTION
+from boundaries.publish.report import CHARTS, INSIDE, OUTSIDE, population_bounds, render_report, write_report
 
 EVIL = "<script>alert(1)</script> $x$ & co"
 

@@ -9,17 +9,17 @@ import time
 import geopandas as gpd
 import pytest
 
-import boundaries.maps
-import boundaries.region
-import boundaries.solver
-from boundaries import runner
+import boundaries.data.region
+import boundaries.engine.solver
+import boundaries.publish.maps
+from boundaries.app import runner
+from boundaries.app.config import RunConfig, load_config
+from boundaries.app.runner import DONE, is_done, region_folder, resolve_baseline, run_region, write_outputs
 from boundaries.atomic import slug
-from boundaries.config import RunConfig, load_config
-from boundaries.plan import Plan
-from boundaries.planfile import read_plan_csv
-from boundaries.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
-from boundaries.region import load_region
-from boundaries.runner import DONE, is_done, region_folder, resolve_baseline, run_region, write_outputs
+from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS
+from boundaries.data.region import load_region
+from boundaries.engine.plan import Plan
+from boundaries.publish.planfile import read_plan_csv
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_a_failure_while_writing_outputs_is_reported_and_leaves_no_done_marker(m
     def broken_render_map(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(boundaries.maps, "render_map", broken_render_map)
+    monkeypatch.setattr(boundaries.publish.maps, "render_map", broken_render_map)
     result = run_region("North East", quick, tmp_path)
 
     assert result["status"] == "error"
@@ -139,8 +139,8 @@ def test_baselines_are_the_2013_ccgs_or_a_plan_file(tmp_path):
 
 
 def test_a_rerun_without_a_plan_removes_the_old_plan_files(tmp_path):
-    from boundaries.config import RunConfig
-    from boundaries.runner import OUTPUTS, run_region
+    from boundaries.app.config import RunConfig
+    from boundaries.app.runner import OUTPUTS, run_region
 
     folder = tmp_path / "south-west"
     folder.mkdir()
@@ -157,9 +157,9 @@ def test_geojson_areas_stay_valid_after_reprojection(tmp_path):
     # the 2013 CCG areas of the East of England: 13 of 19 cross themselves by a hair once in degrees
     import geopandas as gpd
 
-    from boundaries.areas import consortium_areas
-    from boundaries.region import load_region
-    from boundaries.runner import _to_wgs84
+    from boundaries.app.runner import _to_wgs84
+    from boundaries.data.areas import consortium_areas
+    from boundaries.data.region import load_region
 
     region = load_region("East of England")
     areas = consortium_areas(region.ccg_assignment(), region)
@@ -176,7 +176,7 @@ def test_a_geos_failure_on_one_area_leaves_the_others_repaired():
     import numpy as np
     import shapely
 
-    from boundaries.runner import _each
+    from boundaries.app.runner import _each
 
     geoms = np.array([shapely.Point(0, 0), shapely.Point(1, 1)], dtype=object)
 
@@ -244,7 +244,7 @@ def fake(monkeypatch):
     ``write_outputs`` what it is asked, without solving or writing anything."""
     clock = FakeClock()
     monkeypatch.setattr(runner, "clock", clock)
-    load = boundaries.region.load_region
+    load = boundaries.data.region.load_region
     loaded = {}
 
     def slow_load(name, data_dir=None):
@@ -259,8 +259,8 @@ def fake(monkeypatch):
         given.append(options["time_limit"])
         return Plan.from_assignment(problem.region.ccg_assignment(), region=problem.region, source="highs")
 
-    monkeypatch.setattr(boundaries.region, "load_region", slow_load)
-    monkeypatch.setattr(boundaries.solver, "solve", recorded_solve)
+    monkeypatch.setattr(boundaries.data.region, "load_region", slow_load)
+    monkeypatch.setattr(boundaries.engine.solver, "solve", recorded_solve)
     monkeypatch.setattr(runner, "write_outputs", lambda plan, region, config, folder, started: {"status": "feasible"})
     return clock, given
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from grids import grid_problem
 
-from boundaries.metrics import moved_practices
-from boundaries.problem import Problem, Weights
-from boundaries.solver import solve
-from boundaries.validation import count_moves, validate
+from boundaries.check.metrics import moved_practices
+from boundaries.check.validation import count_moves, validate
+from boundaries.engine.problem import Problem, Weights
+from boundaries.engine.solver import solve
 
 
 def test_same_problem_and_seed_give_the_same_plan():
@@ -175,7 +175,7 @@ def test_a_region_whose_whole_model_is_too_big_keeps_its_deadline_with_a_plan_an
     # about a minute to build. The plan must come back on time all the same (a loose bound: CI is busy), with
     # a Lagrangian bound: 20 s leaves it several seconds even on a loaded machine (at 5 s, with a load of 5 on
     # 2 cores, its set-up alone did not finish)
-    from boundaries.region import load_region
+    from boundaries.data.region import load_region
 
     problem = Problem.from_region(load_region("North West"), nesting="soft")
     started = time.perf_counter()
@@ -216,7 +216,7 @@ def test_from_graph_names_a_missing_attribute():
 def test_soft_nesting_starts_from_the_best_plan_of_whole_authorities():
     # a plan of whole authorities is a soft-nesting plan too: the engine finds one by the strict decomposition
     # (three small Tees authorities: proven in about a second) and only returns something at least as good
-    from boundaries.region import load_region
+    from boundaries.data.region import load_region
 
     problem = Problem.from_region(load_region(["E06000001", "E06000004", "E06000005"]), nesting="soft")
     plan = solve(problem, time_limit=20)
@@ -229,7 +229,7 @@ def test_soft_nesting_starts_from_the_best_plan_of_whole_authorities():
 def test_when_construction_finds_nothing_the_labelling_model_finds_a_plan(monkeypatch):
     # the heuristic's random spanning trees can miss every plan of a tight band; then the labelling model with
     # nothing priced finds one, the local search improves it, and it is the start of the exact search
-    import boundaries.solver as solver_module
+    import boundaries.engine.solver as solver_module
 
     monkeypatch.setattr(solver_module, "first_plan", lambda *args, **kwargs: None)
     problem = grid_problem(4, 4, lo=30_000, hi=60_000, n_consortia=3, nesting="off")

@@ -4,11 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from boundaries.metrics import evaluate
-from boundaries.problem import Problem, Weights
-from boundaries.region import load_region
-from boundaries.solver import solve
-from boundaries.validation import validate
+from boundaries.check.metrics import evaluate
+from boundaries.check.validation import validate
+from boundaries.data.region import load_region
+from boundaries.engine.problem import Problem, Weights
+from boundaries.engine.solver import solve
 
 pytestmark = pytest.mark.slow  # every test here solves a real region
 
@@ -121,7 +121,7 @@ def test_isles_of_scilly_explained_in_planners_words():
 
 
 def test_grouping_scilly_with_cornwall_removes_that_reason():
-    from boundaries.explain import precheck
+    from boundaries.engine.explain import precheck
 
     region = load_region("South West")
     grouped = Problem.from_region(region, "hub", lad_groups={"E06000053": "E06000052"})

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from boundaries.plan import Plan
-from boundaries.quality import quality_label
+from boundaries.check.quality import quality_label
+from boundaries.engine.plan import Plan
 from boundaries.status import Status, has_plan, proven, proven_status, relative_gap
 
 

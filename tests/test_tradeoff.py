@@ -7,15 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-import boundaries.batch
-from boundaries import tradeoff as tradeoff_module
-from boundaries.config import load_config
-from boundaries.errors import InputError
-from boundaries.metrics import evaluate
-from boundaries.planfile import read_plan_csv
-from boundaries.problem import BEAT_SLACK
-from boundaries.region import load_region
-from boundaries.tradeoff import (
+import boundaries.app.batch
+from boundaries.app import tradeoff as tradeoff_module
+from boundaries.app.config import load_config
+from boundaries.app.tradeoff import (
     EMPHASIS,
     Point,
     better,
@@ -30,6 +25,11 @@ from boundaries.tradeoff import (
     verdict,
     write_tradeoff,
 )
+from boundaries.check.metrics import evaluate
+from boundaries.check.validation import BEAT_SLACK
+from boundaries.data.region import load_region
+from boundaries.errors import InputError
+from boundaries.publish.planfile import read_plan_csv
 
 PAIR = ("coherence", "imd_spread")
 # five Tees authorities in three consortia: the plan leaning on coherence (coherence 1, IMD spread 4.19) and the
@@ -73,7 +73,7 @@ def curve(tees, tmp_path_factory):
     """The coherence / IMD spread curve of Tees at four levels, written twice to compare the bytes."""
     outs = [tmp_path_factory.mktemp("curve"), tmp_path_factory.mktemp("again")]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+        mp.setattr(boundaries.app.batch, "_client", lambda scheduler, workers: (_Here(), None))
         summaries = [write_tradeoff(TEES, _tees_config(), list(PAIR), out, points=4) for out in outs]
     return summaries, outs
 
@@ -196,7 +196,7 @@ def test_the_same_input_and_seed_write_the_same_files(curve):
 
 @pytest.mark.slow
 def test_a_level_past_the_best_end_is_reported_as_proven_out_of_reach_not_dropped(tees, tmp_path, monkeypatch):
-    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    monkeypatch.setattr(boundaries.app.batch, "_client", lambda scheduler, workers: (_Here(), None))
     pair = ["imd_spread", "coherence"]
     summary = write_tradeoff(TEES, _tees_config(), pair, tmp_path, levels=[0.9, 1.01])
     levels = [p for p in summary["points"] if p["kind"] == "level"]
@@ -226,7 +226,7 @@ def test_the_ends_pieces_let_a_level_reach_the_plan_leaning_on_the_second_measur
 
 @pytest.mark.slow
 def test_the_weighted_sum_curve_is_still_there_with_its_weights_and_no_levels(tmp_path, monkeypatch):
-    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    monkeypatch.setattr(boundaries.app.batch, "_client", lambda scheduler, workers: (_Here(), None))
     summary = write_tradeoff(TEES, _tees_config(), list(PAIR), tmp_path, points=3, method="weights")
     assert summary["method"] == "weights" and "convex part" in summary["proves"]
     assert [p["label"] for p in summary["points"]] == [
@@ -242,7 +242,7 @@ def test_the_weighted_sum_curve_is_still_there_with_its_weights_and_no_levels(tm
 
 
 def test_without_both_ends_there_is_no_range_of_levels_and_the_ends_say_why(tmp_path, monkeypatch):
-    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    monkeypatch.setattr(boundaries.app.batch, "_client", lambda scheduler, workers: (_Here(), None))
     config = load_config(None).for_region("North East", preset="consortium", time_limit=10, n_consortia=9)
     summary = write_tradeoff(TEES, config, list(PAIR), tmp_path, points=4)  # 9 consortia of 100,000 in Tees
     assert [(p["kind"], p["status"]) for p in summary["points"]] == [("end", "infeasible"), ("end", "infeasible")]
@@ -253,9 +253,9 @@ def test_without_both_ends_there_is_no_range_of_levels_and_the_ends_say_why(tmp_
 def test_the_command_exits_1_when_no_plan_can_be_traded(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from boundaries.cli import app
+    from boundaries.app.cli import app
 
-    monkeypatch.setattr(boundaries.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    monkeypatch.setattr(boundaries.app.batch, "_client", lambda scheduler, workers: (_Here(), None))
     args = ["--region", "North East", "--preset", "consortium", "--count", "40", "--time-limit", "20"]
     done = CliRunner().invoke(app, ["tradeoff", *args, "--out", str(tmp_path)])
     assert done.exit_code == 1, done.output

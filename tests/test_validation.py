@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from grids import grid_problem
 
-from boundaries.areas import area_pieces
-from boundaries.region import load_region
-from boundaries.validation import count_moves, validate
+from boundaries.check.validation import count_moves, validate
+from boundaries.data.areas import area_pieces
+from boundaries.data.region import load_region
 
 
 def plan_of(problem, groups):
@@ -72,7 +72,7 @@ BARROW = "E07000027"  # Walney Island (one practice, joined by an island link) a
 
 
 def _wide_problem(region, **settings):
-    from boundaries.problem import Problem
+    from boundaries.engine.problem import Problem
 
     settings.setdefault("n_consortia", None)
     return Problem.from_region(region, min_population=0, max_population=10**9, nesting="off", **settings)
@@ -100,7 +100,7 @@ def test_every_edge_of_the_neighbour_graph_is_a_contact_on_the_ground(code):
     agree, or a plan the engine finds connected is refused as in pieces. Every pair of neighbours (island
     links aside) is one piece of land on its own, practices sharing a building included (London had 9 pairs
     of practices at one surgery that the ground check joined only through a third practice of the building)."""
-    from boundaries.areas import land_pieces
+    from boundaries.data.areas import land_pieces
 
     region = load_region(code)
     pending = [(a, b) for a, b, d in region.graph.edges(data=True) if not d.get("island")]
@@ -123,7 +123,7 @@ def test_every_edge_of_the_neighbour_graph_is_a_contact_on_the_ground(code):
 def test_a_solved_plan_is_in_one_piece_on_the_ground():
     """Barrow-in-Furness in two consortia: whatever valid plan the solver returns, each area is one piece of
     land apart from marked island parts, Walney joined to the mainland only by its island link."""
-    from boundaries.solver import solve
+    from boundaries.engine.solver import solve
 
     region = load_region([BARROW])
     problem = _wide_problem(region, n_consortia=2)

@@ -13,18 +13,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_region": "region",
-    "sha_regions": "region",
-    "Region": "region",
-    "Problem": "problem",
-    "Weights": "problem",
+    "load_region": "data.region",
+    "sha_regions": "data.region",
+    "Region": "data.region",
+    "Problem": "engine.problem",
+    "Weights": "engine.problem",
     "PRESETS": "presets",
-    "Plan": "plan",
-    "solve": "solver",
-    "validate": "validation",
-    "evaluate": "metrics",
-    "render_map": "maps",
-    "read_plan_csv": "planfile",
+    "Plan": "engine.plan",
+    "solve": "engine.solver",
+    "validate": "check.validation",
+    "evaluate": "check.metrics",
+    "render_map": "publish.maps",
+    "read_plan_csv": "publish.planfile",
     "InputError": "errors",
 }
 

@@ -1,0 +1,614 @@
+"""A valid plan in seconds, whatever is asked: spanning-tree construction, then local search.
+
+The exact model proves how good a plan is, but on a loaded machine, a dense city or a tight population band it
+can take minutes to find any plan at all. A planner's tool must hand back a valid plan at once and improve it
+afterwards, so every solve starts here:
+
+1. **Blocks.** Under strict nesting every consortium is inside one local authority or a union of whole ones, so
+   the region is cut into *blocks*: an authority divided into ``k`` consortia, or a union of small neighbouring
+   authorities that form one consortium. With soft or no nesting the whole region is one block.
+2. **Construction** (recursive spanning-tree bisection, as in ReCom): draw a random spanning tree of a block,
+   cut off a subtree whose patients fit the bounds while the rest can still be divided, and repeat. Every piece
+   is connected by construction and the population bounds hold, even in a ±0.5% band, when units are small.
+3. **Local search.** Border units move to a neighbouring consortium of the same block when the move keeps both
+   sides in one piece: first to remove what breaks a hard rule (bounds, practices per consortium, IMD band,
+   health floor, together/apart, moves from a baseline), then to lower the model's own objective. Centres are
+   re-chosen between sweeps (a Lloyd step for the p-median), so the search improves exactly what the exact
+   model optimises: patient-km to the centre, health-community mismatch, deprivation gap, border length,
+   authority splits and the price per consortium.
+
+The plan returned has no violation left by this module's count; the caller still re-checks it with the
+independent validator before using it. The search is deterministic for a seed and stops at its deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+
+from boundaries.data.graph import authority_graph, connected_pieces
+from boundaries.engine.problem import Problem
+
+HARD = 1_000_000.0  # penalty per broken pair rule (together, apart, named groups): any such break dominates
+
+
+@dataclass
+class HeuristicPlan:
+    """unit -> centre unit, with the objective in the model's unit (patient-km)."""
+
+    centres: dict[Hashable, Hashable]
+    objective: float
+    seconds: float
+    log: list[str]
+    progress: list[tuple[float, float]]  # (seconds, objective) each time a better valid plan was found
+
+
+class UnitData:
+    """The problem as arrays over unit positions 0..n-1, for fast sums."""
+
+    def __init__(self, problem: Problem):
+        units = problem.units
+        self.problem = problem
+        self.ids = list(units.index)
+        self.pos = {u: k for k, u in enumerate(self.ids)}
+        self.n = len(self.ids)
+        self.pop = units["population"].to_numpy(float)
+        self.xy = units[["x", "y"]].to_numpy(float)
+        self.lad = units["lad"].astype(str).to_numpy() if "lad" in units else None
+        self.community = units["community"].astype(str).to_numpy() if "community" in units else None
+        self.imd = units["imd"].to_numpy(float) if "imd" in units else None
+        self.imd_mean = problem.imd_mean
+        if self.imd is not None:
+            self.excess = self.pop * (self.imd - self.imd_mean)  # patient x IMD points above the reference
+        self.graph = graph = problem.contiguity_graph()  # by unit id; ``adj`` by position
+        self.adj: list[list[int]] = [[] for _ in range(self.n)]
+        for a, b in graph.edges:
+            i, j = self.pos[a], self.pos[b]
+            self.adj[i].append(j)
+            self.adj[j].append(i)
+        for nbrs in self.adj:
+            nbrs.sort()
+        self.border: dict[tuple[int, int], float] = {}
+        w = problem.weights
+        if w.border:
+            for (a, b), km in problem.border_km().items():
+                i, j = sorted((self.pos[a], self.pos[b]))
+                self.border[(i, j)] = km
+        self.lad_size = Counter(self.lad) if self.lad is not None else Counter()
+        self.radius_m = problem.candidate_radius_km * 1000 if problem.candidate_radius_km else None
+        # pair rules: unit -> list of (other unit, must be together?)
+        self.pairs: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for unit, name in sorted(problem.fixed.items(), key=lambda kv: (str(kv[1]), str(kv[0]))):
+            groups[f"fixed:{name}"].append(self.pos[unit])
+        for k, grp in enumerate(problem.together):
+            groups[f"together:{k}"].extend(self.pos[u] for u in grp)
+        for members in groups.values():
+            for a in members:
+                for b in members:
+                    if a != b:
+                        self.pairs[a].append((b, True))
+        anchors = [m[0] for key, m in sorted(groups.items()) if key.startswith("fixed:")]
+        apart = [(self.pos[a], self.pos[b]) for a, b in problem.apart]
+        apart += [(a, b) for k, a in enumerate(anchors) for b in anchors[k + 1 :]]
+        for a, b in apart:
+            self.pairs[a].append((b, False))
+            self.pairs[b].append((a, False))
+
+    def km(self, i: int, members: np.ndarray) -> np.ndarray:
+        return np.hypot(*(self.xy[members] - self.xy[i]).T) / 1000
+
+
+def district_cost(data: UnitData, members: np.ndarray, centres: np.ndarray | None = None) -> tuple[float, int]:
+    """(cost, centre) of one consortium at its best centre: the model's objective terms that belong to a
+    consortium (patient-km, health mismatch, deprivation gap, price per consortium), borders and splits aside.
+
+    ``centres`` limits the centres considered (default: every member allowed by the candidate radius and the
+    health floor); the cost is ``inf`` when none is allowed."""
+    w = data.problem.weights
+    pop = data.pop[members]
+    xy = data.xy[members]
+    options = members if centres is None else centres
+    oxy = data.xy[options]
+    dist = np.hypot(xy[:, None, 0] - oxy[None, :, 0], xy[:, None, 1] - oxy[None, :, 1])
+    cost = w.compactness * (pop[:, None] * dist / 1000).sum(axis=0)
+    if data.radius_m is not None:
+        cost[(dist > data.radius_m + 1e-6).any(axis=0)] = np.inf
+    if data.community is not None:
+        same = data.community[members][:, None] == data.community[options][None, :]
+        if w.health:
+            cost += w.health * (pop[:, None] * ~same).sum(axis=0)
+        floor = data.problem.health_floor
+        if floor is not None:
+            share = (pop[:, None] * same).sum(axis=0) / max(pop.sum(), 1e-9)
+            cost[share < floor - 1e-12] = np.inf
+    if data.imd is not None and w.deprivation:
+        cost += w.deprivation * abs(data.excess[members].sum())
+    cost += w.consortium
+    best = int(np.argmin(cost))
+    return float(cost[best]), int(options[best])
+
+
+# -- blocks ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    units: list[int]
+    k: int
+
+
+def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
+    """How the region splits into independent blocks, with a count for each (None: no count fits)."""
+    problem = data.problem
+    lo, hi = problem.min_population, problem.max_population
+    k_lo, k_hi = problem.count_range
+    total = float(data.pop.sum())
+    if problem.nesting != "strict":
+        k = _pick_count(total, lo, hi, k_lo, k_hi, problem.weights.consortium)
+        return None if k is None else [_Block(list(range(data.n)), k)]
+    lad_units: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(data.lad):
+        lad_units[g].append(i)
+    lad_pop = {g: float(data.pop[m].sum()) for g, m in lad_units.items()}
+    lad_graph = authority_graph(data.graph, dict(zip(data.ids, data.lad)), lad_units)
+    # authorities too small to divide join whole neighbours, smallest first, the smallest union first
+    group_of = {g: frozenset([g]) for g in lad_units}
+
+    def divisible(p: float) -> bool:
+        return math.ceil(p / hi - 1e-9) <= math.floor(p / lo + 1e-9) if lo else True
+
+    for g in sorted(lad_units, key=lambda g: (lad_pop[g], g)):
+        grp = group_of[g]
+        size = sum(lad_pop[h] for h in grp)
+        while size < lo:
+            near = {group_of[h] for m in grp for h in lad_graph[m]} - {grp}
+            fits = sorted(near, key=lambda o: (sum(lad_pop[h] for h in o), sorted(o)))
+            fits = [o for o in fits if size + sum(lad_pop[h] for h in o) <= hi]
+            if not fits:
+                return None
+            grp = grp | fits[0]
+            for h in grp:
+                group_of[h] = grp
+            size = sum(lad_pop[h] for h in grp)
+    groups = sorted(set(group_of.values()), key=lambda grp: sorted(grp))
+    target = total / ((k_lo + k_hi) / 2)
+    while True:
+        sizes = [sum(lad_pop[h] for h in grp) for grp in groups]
+        if any(not divisible(p) for p in sizes):
+            return None
+        # a union of whole authorities is one consortium: dividing it would split its authorities
+        ranges = [
+            (1, 1) if len(grp) > 1 else (math.ceil(p / hi - 1e-9), math.floor(p / lo + 1e-9) if lo else len(grp))
+            for p, grp in zip(sizes, groups)
+        ]
+        ks = [min(max(round(p / target), a), b) for p, (a, b) in zip(sizes, ranges)]
+        # meet the region's count: add or remove consortia where the average size moves least
+        while sum(ks) < k_lo or sum(ks) > k_hi:
+            step = 1 if sum(ks) < k_lo else -1
+            options = [k for k, (a, b) in enumerate(ranges) if a <= ks[k] + step <= b]
+            if not options:
+                break
+            best = min(options, key=lambda k: (abs(sizes[k] / (ks[k] + step) - target), k))
+            ks[best] += step
+        if k_lo <= sum(ks) <= k_hi:
+            break
+        if sum(ks) < k_lo:
+            return None
+        # still too many consortia: join the two smallest neighbouring groups that fit in one
+        pairs = [
+            (sizes[x] + sizes[y], sorted(groups[x]), x, y)
+            for x in range(len(groups))
+            for y in range(x + 1, len(groups))
+            if sizes[x] + sizes[y] <= hi and any(lad_graph.has_edge(g, h) for g in groups[x] for h in groups[y])
+        ]
+        if not pairs:
+            return None
+        _, _, x, y = min(pairs)
+        groups = sorted([g for k, g in enumerate(groups) if k not in (x, y)] + [groups[x] | groups[y]], key=sorted)
+    return [_Block(sorted(i for g in grp for i in lad_units[g]), k) for grp, k in zip(groups, ks)]
+
+
+def _pick_count(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> int | None:
+    """The count to try: the most consortia the bounds allow (compactness favours them) unless each is priced."""
+    feasible = [k for k in range(k_lo, k_hi + 1) if k * lo <= total <= k * hi]
+    if not feasible:
+        return None
+    return feasible[0] if price > 0 else feasible[-1]
+
+
+# -- construction: recursive spanning-tree bisection ----------------------------------------------------------
+
+
+def _tree_partition(
+    data: UnitData, units: list[int], k: int, rng: np.random.Generator, deadline: float, tries: int = 60
+) -> list[list[int]] | None:
+    """``units`` cut into ``k`` connected pieces within the population bounds, or None."""
+    lo, hi = data.problem.min_population, data.problem.max_population
+    remaining = np.array(sorted(units))
+    parts: list[list[int]] = []
+    while k > 1:
+        total = float(data.pop[remaining].sum())
+        cut = None
+        for _ in range(tries):
+            if time.perf_counter() > deadline:
+                return None
+            cut = _cut_subtree(data, remaining, k, lo, hi, total, rng)
+            if cut is not None:
+                break
+        if cut is None:
+            return None
+        parts.append(sorted(cut))
+        remaining = np.setdiff1d(remaining, cut, assume_unique=True)
+        k -= 1
+    total = float(data.pop[remaining].sum())
+    if not lo - 1e-9 <= total <= hi + 1e-9:
+        return None
+    parts.append(sorted(remaining.tolist()))
+    return parts
+
+
+def _cut_subtree(data, nodes: np.ndarray, k: int, lo: float, hi: float, total: float, rng) -> list[int] | None:
+    """One random spanning tree of ``nodes``; a subtree holding one consortium's worth of patients."""
+    local = {int(u): t for t, u in enumerate(nodes)}
+    rows, cols = [], []
+    for t, u in enumerate(nodes):
+        for v in data.adj[int(u)]:
+            s = local.get(v)
+            if s is not None and s > t:
+                rows.append(t)
+                cols.append(s)
+    m = len(nodes)
+    if not rows:
+        return None
+    weights = rng.random(len(rows)) + 1e-3
+    tree = minimum_spanning_tree(coo_matrix((weights, (rows, cols)), shape=(m, m)).tocsr())
+    tree = tree + tree.T
+    root = int(rng.integers(m))
+    order, parent = breadth_first_order(tree, root, directed=False, return_predecessors=True)
+    if len(order) < m:
+        return None  # the block is not connected
+    sub = data.pop[nodes].astype(float).copy()
+    for t in order[::-1][:-1]:
+        sub[parent[t]] += sub[t]
+    rest = total - sub
+    ok = (sub >= lo - 1e-9) & (sub <= hi + 1e-9) & (rest >= (k - 1) * lo - 1e-9) & (rest <= (k - 1) * hi + 1e-9)
+    ok[root] = False
+    if not ok.any():
+        return None
+    candidates = np.flatnonzero(ok)
+    aim = total / k
+    closeness = np.abs(sub[candidates] - aim)
+    pick = int(candidates[np.lexsort((rng.random(len(candidates)), closeness))[0]])
+    children: dict[int, list[int]] = defaultdict(list)
+    for t in order[1:]:
+        children[int(parent[t])].append(int(t))
+    out, stack = [], [pick]
+    while stack:
+        t = stack.pop()
+        out.append(int(nodes[t]))
+        stack.extend(children[t])
+    return out
+
+
+# -- local search ------------------------------------------------------------------------------------------
+
+
+class _Search:
+    """A plan as labels over unit positions, with the aggregates a move needs, kept up to date."""
+
+    def __init__(self, data: UnitData, parts: list[list[int]], block_of_part: list[int], home: np.ndarray | None):
+        self.d = data
+        self.label = np.empty(data.n, dtype=int)
+        for p, members in enumerate(parts):
+            self.label[members] = p
+        self.block = block_of_part
+        self.members = [set(m) for m in parts]
+        self.size = [float(data.pop[m].sum()) for m in parts]
+        self.excess = [float(data.excess[m].sum()) if data.imd is not None else 0.0 for m in parts]
+        self.lads = [Counter(data.lad[m]) if data.lad is not None else Counter() for m in parts]
+        self.home = home  # the baseline's consortium of each unit (as a part number), for counting moves
+        self.moved = int((self.label != home).sum()) if home is not None else 0
+        self.centre = [district_cost(data, np.array(sorted(m)))[1] for m in parts]
+
+    # penalties: what breaks a hard rule, zero for a valid plan
+    def part_penalty(self, p: int, size: float, count: int, excess: float, same_trust: float) -> float:
+        prob = self.d.problem
+        lo, hi = prob.min_population, prob.max_population
+        pen = max(0.0, lo - size) + max(0.0, size - hi)
+        if prob.max_practices is not None:
+            pen += 10_000 * max(0, count - prob.max_practices)
+        if prob.imd_band is not None and size > 0:
+            pen += max(0.0, abs(excess) - prob.imd_band * size)
+        if prob.health_floor is not None:
+            pen += max(0.0, prob.health_floor * size - same_trust)
+        return pen
+
+    def same_trust(self, p: int, members) -> float:
+        if self.d.community is None:
+            return 0.0
+        c = self.d.community[self.centre[p]]
+        return float(sum(self.d.pop[i] for i in members if self.d.community[i] == c))
+
+    def moves_penalty(self, moved: int) -> float:
+        cap = self.d.problem.max_moves
+        return 0.0 if cap is None else 10_000.0 * max(0, moved - cap)
+
+    def penalty(self) -> float:
+        total = self.moves_penalty(self.moved)
+        for p, m in enumerate(self.members):
+            total += self.part_penalty(p, self.size[p], len(m), self.excess[p], self.same_trust(p, m))
+        for i, rules in self.d.pairs.items():
+            for j, together in rules:
+                if i < j and (self.label[i] == self.label[j]) != together:
+                    total += HARD
+        return total
+
+    def objective(self) -> float:
+        """The model's objective for this plan (patient-km): per-consortium costs, borders, splits, moves."""
+        d, w = self.d, self.d.problem.weights
+        total = sum(
+            district_cost(d, np.array(sorted(m)), np.array([self.centre[p]]))[0] for p, m in enumerate(self.members)
+        )
+        total += w.border * sum(km for (i, j), km in d.border.items() if self.label[i] != self.label[j])
+        if d.problem.nesting == "soft":
+            total += w.la_split * sum(self._splits(p) for p in range(len(self.members)))
+        if self.home is not None:
+            total += w.moves * self.moved
+        return total
+
+    def _splits(self, p: int, lads: Counter | None = None) -> int:
+        lads = self.lads[p] if lads is None else lads
+        if len(lads) <= 1:
+            return 0
+        return sum(1 for g, c in lads.items() if c < self.d.lad_size[g])
+
+    def recentre(self) -> bool:
+        """Move each centre to its consortium's best (a Lloyd step); True if any moved."""
+        changed = False
+        for p, m in enumerate(self.members):
+            _, c = district_cost(self.d, np.array(sorted(m)))
+            if c != self.centre[p]:
+                self.centre[p], changed = c, True
+        return changed
+
+    def connected_without(self, p: int, i: int) -> bool:
+        """Is consortium p still in one piece once unit i leaves it?"""
+        group = self.members[p]
+        if len(group) <= 1:
+            return False
+        start = next(u for u in group if u != i)
+        seen, stack = {start, i}, [start]
+        while stack:
+            u = stack.pop()
+            for v in self.d.adj[u]:
+                if v not in seen and self.label[v] == p:
+                    seen.add(v)
+                    stack.append(v)
+        return len(seen) == len(group)
+
+    def delta(self, i: int, a: int, b: int) -> tuple[float, float]:
+        """(penalty change, objective change) of moving unit i from consortium a to b, centres held."""
+        d, w = self.d, self.d.problem.weights
+        pi = d.pop[i]
+        ei = d.excess[i] if d.imd is not None else 0.0
+        ma, mb = self.members[a], self.members[b]
+        # penalty
+        sa, sb = self.same_trust(a, ma), self.same_trust(b, mb)
+        ti_a = pi if d.community is not None and d.community[i] == d.community[self.centre[a]] else 0.0
+        ti_b = pi if d.community is not None and d.community[i] == d.community[self.centre[b]] else 0.0
+        pen = (
+            self.part_penalty(a, self.size[a] - pi, len(ma) - 1, self.excess[a] - ei, sa - ti_a)
+            + self.part_penalty(b, self.size[b] + pi, len(mb) + 1, self.excess[b] + ei, sb + ti_b)
+            - self.part_penalty(a, self.size[a], len(ma), self.excess[a], sa)
+            - self.part_penalty(b, self.size[b], len(mb), self.excess[b], sb)
+        )
+        for j, together in d.pairs.get(i, ()):
+            before = bool(self.label[j] == a) != together
+            after = bool(self.label[j] == b) != together
+            pen += HARD * (int(after) - int(before))
+        if self.home is not None:
+            moved = self.moved + int(b != self.home[i]) - int(a != self.home[i])
+            pen += self.moves_penalty(moved) - self.moves_penalty(self.moved)
+        # objective
+        ca, cb = self.centre[a], self.centre[b]
+        obj = w.compactness * pi * (math.dist(d.xy[i], d.xy[cb]) - math.dist(d.xy[i], d.xy[ca])) / 1000
+        if d.community is not None and w.health:
+            obj += w.health * ((pi - ti_b) - (pi - ti_a))
+        if d.imd is not None and w.deprivation:
+            obj += w.deprivation * (
+                abs(self.excess[a] - ei) + abs(self.excess[b] + ei) - abs(self.excess[a]) - abs(self.excess[b])
+            )
+        if d.border and w.border:
+            for j in d.adj[i]:
+                km = d.border.get((min(i, j), max(i, j)), 0.0)
+                obj += w.border * km * (int(self.label[j] == a) - int(self.label[j] == b))
+        if d.problem.nesting == "soft" and w.la_split:
+            g = d.lad[i]
+            la, lb = Counter(self.lads[a]), Counter(self.lads[b])
+            la[g] -= 1
+            if not la[g]:
+                del la[g]
+            lb[g] += 1
+            obj += w.la_split * (self._splits(a, la) + self._splits(b, lb) - self._splits(a) - self._splits(b))
+        if self.home is not None and w.moves:
+            obj += w.moves * (int(b != self.home[i]) - int(a != self.home[i]))
+        return pen, obj
+
+    def move(self, i: int, a: int, b: int) -> None:
+        d = self.d
+        self.label[i] = b
+        self.members[a].discard(i)
+        self.members[b].add(i)
+        self.size[a] -= d.pop[i]
+        self.size[b] += d.pop[i]
+        if d.imd is not None:
+            self.excess[a] -= d.excess[i]
+            self.excess[b] += d.excess[i]
+        if d.lad is not None:
+            self.lads[a][d.lad[i]] -= 1
+            if not self.lads[a][d.lad[i]]:
+                del self.lads[a][d.lad[i]]
+            self.lads[b][d.lad[i]] += 1
+        if self.home is not None:
+            self.moved += int(b != self.home[i]) - int(a != self.home[i])
+
+    def sweep(self, rng: np.random.Generator, deadline: float) -> bool:
+        """One pass over the border units in random order, taking every move that lowers (penalty,
+        objective) lexicographically; True if any move was made."""
+        improved = False
+        for i in rng.permutation(self.d.n):
+            if time.perf_counter() > deadline:
+                break
+            a = self.label[i]
+            if i == self.centre[a]:
+                continue
+            targets = sorted({self.label[j] for j in self.d.adj[i]} - {a})
+            targets = [b for b in targets if self.block[b] == self.block[a]]
+            if not targets:
+                continue
+            scored = sorted((self.delta(i, a, b), b) for b in targets)
+            (pen, obj), b = scored[0]
+            if (pen < -1e-9 or (pen <= 1e-9 and obj < -1e-9)) and self.connected_without(a, i):
+                self.move(i, a, b)
+                improved = True
+        return improved
+
+
+def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int | None = 2) -> HeuristicPlan | None:
+    """A plan meeting every hard rule, as good as ``time_limit`` seconds of local search make it; None when
+    none was found in time (the exact model then decides whether one exists).
+
+    Each attempt builds a plan from new random spanning trees (the first from the baseline plan, when there
+    is one) and improves it until no move helps; ``attempts=None`` keeps starting new ones until the time is
+    up and keeps the best."""
+    started = time.perf_counter()
+    deadline = started + max(0.0, time_limit)
+    rng = np.random.default_rng(seed)
+    data = UnitData(problem)
+    log: list[str] = []
+    blocks = _blocks(data, rng)
+    if blocks is None:
+        log.append("heuristic: no division into blocks meets the bounds and the count")
+        return None
+    block_of_unit = np.empty(data.n, dtype=int)
+    for b, block in enumerate(blocks):
+        block_of_unit[block.units] = b
+    best: _Search | None = None
+    best_objective = math.inf
+    progress: list[tuple[float, float]] = []
+    attempt = 0
+    while time.perf_counter() < deadline and (best is None or attempts is None or attempt < attempts):
+        attempt += 1
+        parts = _baseline_parts(data, blocks, block_of_unit) if attempt == 1 and problem.baseline is not None else None
+        if parts is None:
+            parts = []
+            for block in blocks:
+                pieces = _tree_partition(data, block.units, block.k, rng, deadline)
+                if pieces is None:
+                    parts = None
+                    break
+                parts += pieces
+        if parts is None:
+            log.append(f"heuristic attempt {attempt}: no balanced spanning-tree cut found")
+            continue
+        home = _match_baseline(data, parts) if problem.baseline is not None else None
+        search = _Search(data, parts, [int(block_of_unit[p[0]]) for p in parts], home)
+        _descend(search, rng, deadline)
+        pen, objective = search.penalty(), search.objective()
+        log.append(f"heuristic attempt {attempt}: penalty {pen:g}, objective {objective:,.1f}")
+        if pen <= 1e-9 and objective < best_objective:
+            best, best_objective = search, objective
+            progress.append((time.perf_counter() - started, objective))
+    if best is None:
+        return None
+    centres = {data.ids[i]: data.ids[best.centre[best.label[i]]] for i in range(data.n)}
+    return HeuristicPlan(centres, best_objective, time.perf_counter() - started, log, progress)
+
+
+def _descend(search: _Search, rng: np.random.Generator, deadline: float) -> None:
+    """Sweep and re-centre until no move helps or the deadline passes."""
+    while time.perf_counter() < deadline:
+        moved = search.sweep(rng, deadline)
+        if not search.recentre() and not moved:
+            break
+
+
+def improve_plan(problem: Problem, groups: dict, time_limit: float, seed: int = 0) -> HeuristicPlan | None:
+    """The local search started from a given plan (unit -> any label, e.g. a plan the labelling model found
+    when construction failed), with nesting soft or off (the whole region one block); None if the plan breaks
+    a hard rule by this module's count. Centres are chosen by the search, so the plan comes back priced as
+    the model prices it."""
+    if problem.nesting == "strict":
+        raise ValueError("improve_plan keeps plans of one block: nesting soft or off")
+    started = time.perf_counter()
+    data = UnitData(problem)
+    by_label: dict = defaultdict(list)
+    for unit, label in groups.items():
+        by_label[label].append(data.pos[unit])
+    parts = sorted((sorted(m) for m in by_label.values()), key=lambda m: m[0])
+    home = _match_baseline(data, parts) if problem.baseline is not None else None
+    search = _Search(data, parts, [0] * len(parts), home)
+    _descend(search, np.random.default_rng(seed), started + max(0.0, time_limit))
+    if search.penalty() > 1e-9:
+        return None
+    objective = search.objective()
+    centres = {data.ids[i]: data.ids[search.centre[search.label[i]]] for i in range(data.n)}
+    seconds = time.perf_counter() - started
+    log = [f"local search from the labelling model's plan: objective {objective:,.1f} in {seconds:.1f} s"]
+    return HeuristicPlan(centres, objective, seconds, log, [(seconds, objective)])
+
+
+def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndarray) -> list[list[int]] | None:
+    """The baseline plan's consortia (each connected piece apart) as a start, when each lies in one block and
+    every block holds as many as it should (so moves inside a block keep strict nesting)."""
+    base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
+    parts: list[list[int]] = []
+    for label in sorted(set(base)):
+        parts += [sorted(piece) for piece in connected_pieces(np.flatnonzero(base == label).tolist(), data.adj)]
+    if any(len(set(block_of_unit[p])) > 1 for p in parts):
+        return None
+    k_lo, k_hi = data.problem.count_range
+    if len(blocks) == 1:
+        return parts if k_lo <= len(parts) <= k_hi else None
+    per_block = Counter(int(block_of_unit[p[0]]) for p in parts)
+    if any(per_block[b] != block.k for b, block in enumerate(blocks)):
+        return None
+    return parts
+
+
+def _match_baseline(data: UnitData, parts: list[list[int]]) -> np.ndarray:
+    """Each unit's 'home' part: the part matched (by most shared units) to its baseline consortium."""
+    from scipy.optimize import linear_sum_assignment
+
+    base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
+    labels = sorted(set(base))
+    col = {x: k for k, x in enumerate(labels)}
+    overlap = np.zeros((len(parts), len(labels)))
+    for p, members in enumerate(parts):
+        for i in members:
+            overlap[p, col[base[i]]] += 1
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    part_of_label = {labels[c]: r for r, c in zip(rows, cols)}
+    return np.array([part_of_label.get(base[i], -1) for i in range(data.n)])
+
+
+def plan_objective(problem: Problem, centres: dict) -> float:
+    """The model's objective of a plan given as unit -> centre unit (the heuristic's own count of it)."""
+    data = UnitData(problem)
+    order = sorted(set(centres.values()), key=lambda c: data.pos[c])
+    part = {c: p for p, c in enumerate(order)}
+    parts: list[list[int]] = [[] for _ in order]
+    for unit, centre in centres.items():
+        parts[part[centre]].append(data.pos[unit])
+    home = _match_baseline(data, parts) if problem.baseline is not None else None
+    search = _Search(data, parts, [0] * len(parts), home)
+    search.centre = [data.pos[c] for c in order]
+    return search.objective()
