@@ -71,7 +71,7 @@ def main() -> int:
             "status": str(plan.status),
             "gap": plan.gap,
             "seconds": seconds,
-            "valid": bool(plan.details.get("validation")) if own else None,
+            "valid": bool(plan.validation) if own else None,
             "reference": problem.beat,
             "plan": {m: own.get(m) for m in BEATABLE} if own else None,
             "explanation": plan.explanation,

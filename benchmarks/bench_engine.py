@@ -25,7 +25,7 @@ about 3 h without):
 Every solve runs in its own subprocess (at most ``--jobs`` at once, at most 2), with ``PYTHONPATH`` pointing at
 the checkout's ``src``; a subprocess still running at 3 x the limit after its solve started is killed with its
 process group ("killed"). Per solve: the wall time of the ``solve`` call, the time to the first valid plan (from
-``plan.details["progress"]``; the heuristic's entries there are timed from the heuristic's own start, so the time
+``plan.progress``; the heuristic's entries there are timed from the heuristic's own start, so the time
 before it inside ``solve`` is added back; for an engine without progress, the wall time if it found a plan), the
 status, the final gap ("-" without a bound), the time when the plan was first proven within 5% and within 1% (the
 best objective and the best bound among the progress entries so far; new engine only), whether the limit was
@@ -147,6 +147,11 @@ def _problem_for_graph(spec):
     return direct(relabelled), "highs", 0, 0.0, "str ids (own ids refused)"
 
 
+def _solved(plan, name: str):
+    """What a solve learnt: a typed field of the plan, or (engines before 093b532) an entry of ``plan.details``."""
+    return getattr(plan, name) if hasattr(plan, name) else (getattr(plan, "details", None) or {}).get(name)
+
+
 def worker(spec_path: str) -> None:
     with open(spec_path) as fh:
         spec = json.load(fh)
@@ -189,7 +194,7 @@ def worker(spec_path: str) -> None:
         plan = solver_module.solve(problem, backend=backend, time_limit=spec["limit"], seed=seed, gap=gap)
         wall = time.perf_counter() - t0
         feasible = plan.status in ("optimal", "feasible")
-        progress = [p for p in (plan.details or {}).get("progress", []) or [] if p[1] is not None]
+        progress = [p for p in _solved(plan, "progress") or [] if p[1] is not None]
         first = None
         if progress:
             first = progress[0][0]
@@ -216,8 +221,8 @@ def worker(spec_path: str) -> None:
                 check = validate(plan, problem)
                 out["valid"] = bool(check.ok)
                 out["violations"] = list(check.violations)[:3]
-            except ImportError:
-                out["valid"] = bool(plan.details.get("validation"))
+            except ImportError:  # an engine before the layers: its own verdict
+                out["valid"] = bool(_solved(plan, "validation"))
     except Exception as err:
         out.update(status="crashed", error=f"{type(err).__name__}: {err}", trace=traceback.format_exc()[-2000:])
     finally:
@@ -226,7 +231,7 @@ def worker(spec_path: str) -> None:
 
 def time_to_gap(progress: list, gap: float) -> float | None:
     """When the plan was first proven within ``gap`` (relative to its objective): the best objective and the
-    best bound known at each entry of ``plan.details["progress"]`` (seconds, objective, bound or None)."""
+    best bound known at each entry of ``plan.progress`` (seconds, objective, bound or None)."""
     best, bound = math.inf, -math.inf
     for seconds, objective, at in sorted(progress, key=lambda p: p[0]):
         best = min(best, objective)

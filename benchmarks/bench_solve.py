@@ -68,7 +68,7 @@ def recom(region, problem: Problem, k: int, seconds: float, seed: int = 0):
 
 def within(plan, gap: float) -> float | None:
     """Seconds into the run when its plan and bound were first within ``gap`` of each other."""
-    for seconds, objective, bound in plan.details.get("progress", []):
+    for seconds, objective, bound in plan.progress:
         if bound is not None and objective - bound <= gap * abs(objective):
             return round(seconds, 1)
     return None
@@ -108,7 +108,7 @@ def main() -> None:
         problem = Problem.from_region(region, **settings.problem_settings())
         first = solve(problem, backend=args.backend, time_limit=args.first_limit, seed=0)
         final = first
-        if first.feasible and (first.gap or 0) > 0.01:
+        if first.has_plan and (first.gap or 0) > 0.01:
             # a longer run, stopping once a 1% gap is proven
             final = solve(problem, backend=args.backend, time_limit=args.limit, seed=0, gap=0.01)
         entry = {
@@ -116,15 +116,15 @@ def main() -> None:
             "practices": len(region.practices),
             "load_s": round(load_s, 1),
             "status": final.status,
-            "first_plan_s": round(first.details["progress"][0][0], 1) if first.feasible else None,
+            "first_plan_s": round(first.progress[0][0], 1) if first.has_plan else None,
             "first_run_s": round(first.seconds, 1),
             "to_1pct_s": within(first, 0.01) or within(final, 0.01),
             "final_gap": final.gap,
-            "valid": bool(final.details.get("validation")) if final.feasible else None,
+            "valid": bool(final.validation) if final.has_plan else None,
             "explanation": final.explanation,
             "ccg2013": row(evaluate(region.ccg_assignment(), region)),
         }
-        if final.feasible:
+        if final.has_plan:
             entry["ours"] = row(evaluate(final, region))
             seconds = args.recom_seconds or first.seconds
             card, note = recom(region, problem, entry["ours"]["consortia"], seconds)

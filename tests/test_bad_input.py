@@ -440,7 +440,7 @@ def test_a_good_problem_is_still_solved_with_tuple_and_int_ids():
     for ids in ("tuple", "int"):
         graph = grid_graph(ids)
         plan = solve(Problem.from_graph(graph, 200, 500, lad="lad"), time_limit=5)
-        assert plan.details["validation"].ok and set(plan.assignment.index) == set(graph.nodes)
+        assert plan.validation.ok and set(plan.assignment.index) == set(graph.nodes)
 
 
 def test_a_scheduler_address_where_no_dask_scheduler_answers_is_bad_input(tmp_path):

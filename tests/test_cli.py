@@ -175,7 +175,7 @@ def test_consortium_areas_have_one_feature_per_consortium(solved, metrics):
 def test_metrics_json_has_status_validation_and_scorecard(metrics):
     assert metrics["region"] == REGION
     assert metrics["status"] in ("optimal", "feasible")
-    assert metrics["backend"] == "highs"
+    assert metrics["source"] == "highs"
     assert metrics["settings"]["time_limit"] == 20
     assert metrics["validation"]["ok"] is True and metrics["validation"]["violations"] == []
     # only consortia holding Holy Island or both banks of the Wear need an island link (inside one authority)

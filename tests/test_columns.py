@@ -81,7 +81,7 @@ def test_the_pipeline_starts_the_labelling_search_with_the_columns():
     plan = solve(problem, time_limit=120)
     assert plan.status == Status.OPTIMAL and plan.objective == pytest.approx(12.0)
     assert "set partitioning" in plan.log
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
 
 
 def test_the_bound_rounds_up_to_what_a_plan_can_cost():

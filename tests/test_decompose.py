@@ -28,7 +28,7 @@ def test_a_union_list_cut_short_still_gives_a_valid_bound(monkeypatch, optimum, 
     monkeypatch.setattr(decompose, "MAX_UNION_COLUMNS", cap)
     plan = solve(_small_authorities(), time_limit=30)
     assert "unions are listed up to" in plan.log
-    assert plan.status in ("optimal", "feasible") and plan.details["validation"].ok
+    assert plan.status in ("optimal", "feasible") and plan.validation.ok
     assert plan.bound is not None and plan.bound <= optimum + 1e-6 * optimum
     assert plan.objective >= optimum - 1e-6 * optimum
     assert plan.status != "optimal" or proven(plan.objective, optimum)

@@ -265,9 +265,9 @@ def solve_on(problem: Problem, path: str, seconds: float = TIME_LIMIT):
     if kind == "radius":  # a radius reads the centre: the p-median model, on the backend asked
         problem = replace(problem, candidate_radius_km=10_000.0)
     plan = solve(problem, backend=backend, time_limit=seconds, decompose=kind == "decompose")
-    assert plan.backend == backend
+    assert plan.source == backend
     if plan.status.has_plan:
-        assert plan.details["decomposed"] == (kind == "decompose")
+        assert plan.decomposed == (kind == "decompose")
     return plan
 
 
@@ -285,7 +285,7 @@ def labelling_model(problem: Problem, seconds: float) -> SimpleNamespace:
         bound=found.bound,
         assignment=assignment,
         consortia=sorted(set(assignment)),
-        details={"validation": validate(found.centres, problem)} if found.centres else {},
+        validation=validate(found.centres, problem) if found.centres else None,
         log="\n".join(found.log),
     )
 
@@ -321,7 +321,7 @@ def test_every_path_proves_the_enumerated_optimum(case, nesting, objective, path
     tol = tolerance(problem)
     plan = solve_on(problem, path)
     assert plan.status == "optimal", plan.log
-    assert plan.details["validation"].ok, plan.details["validation"]
+    assert plan.validation.ok, plan.validation
     found = [frozenset(plan.assignment.index[plan.assignment == c]) for c in plan.consortia]
     # the plan is a plan the enumerator lists, and by the definition it costs the optimum; so does the engine's count
     assert plan_cost(problem, found, {}) == pytest.approx(best, abs=tol)

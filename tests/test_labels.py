@@ -183,5 +183,5 @@ def test_a_grid_with_tuple_or_int_ids_is_cut_straight(relabel):
     problem = Problem.from_graph(graph, 12, 12, n_consortia=2, weights=BORDER)
     plan = solve(problem, time_limit=60)
     assert plan.status == Status.OPTIMAL and plan.objective == pytest.approx(4.0)
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     assert set(plan.assignment.index) == set(graph.nodes)

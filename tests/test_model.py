@@ -84,7 +84,7 @@ def test_a_union_of_authorities_joined_only_through_each_other(backend):
     )
     assert all(members == set(problem.units.index) for members in candidate_pairs(problem).values())
     plan = solve(problem, backend=backend, time_limit=60, decompose=False)
-    assert plan.status == "optimal" and plan.details["validation"].ok
+    assert plan.status == "optimal" and plan.validation.ok
     assert plan.assignment.nunique() == 1
     assert plan.objective == pytest.approx(40_000)  # centre U1 (or U2): 1 + 1 + 2 km of 10,000 patients
 
@@ -161,7 +161,7 @@ def test_both_backends_agree_on_the_optimum(settings):
     plans = {b: solve(problem, backend=b, time_limit=60, decompose=False) for b in ("cpsat", "highs")}
     for backend, plan in plans.items():
         assert plan.status == "optimal", (backend, plan.explanation)
-        assert plan.details["validation"].ok, plan.details["validation"]
+        assert plan.validation.ok, plan.validation
     assert plans["cpsat"].objective == pytest.approx(plans["highs"].objective, rel=1e-6)
 
 
@@ -222,8 +222,8 @@ def test_optimum_matches_brute_force_on_a_scrambled_graph(seed, backend):
     problem = scrambled_problem(seed)
     cost, groups = brute_force_optimum(problem)
     plan = solve(problem, backend=backend, time_limit=60, decompose=False)
-    assert plan.status == "optimal" and plan.details["validation"].ok
-    assert plan.details["contiguity_cuts"] > 0  # the unconnected optimum had to be cut off first
+    assert plan.status == "optimal" and plan.validation.ok
+    assert plan.contiguity_cuts > 0  # the unconnected optimum had to be cut off first
     found = {frozenset(plan.assignment.index[plan.assignment == c]) for c in plan.consortia}
     assert found == groups
     assert plan.objective == pytest.approx(cost, rel=1e-4)

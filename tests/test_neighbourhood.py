@@ -68,5 +68,5 @@ def test_a_whole_model_too_large_to_solve_gives_way_to_pairs_and_a_bound(monkeyp
     assert "pairs and triples of consortia re-solved instead" in plan.log
     found = re.search(r"re-solved exactly, two and three at a time: (\d+) solved", plan.log)
     assert found and int(found.group(1)) > 0, plan.log[-2000:]
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     assert plan.bound is not None and 0 < plan.bound <= plan.objective

@@ -36,7 +36,7 @@ def test_plan_quality_of_any_plan():
     solved.status, solved.objective, solved.bound, solved.gap = "feasible", 100.0, 58.0, 0.42
     assert plan_quality(solved) == {
         "status": "feasible",
-        "backend": "highs",
+        "source": "highs",
         "objective": 100.0,
         "bound": 58.0,
         "gap": 0.42,

@@ -31,7 +31,7 @@ def test_the_python_api_example_runs_and_writes_its_map(tmp_path, monkeypatch, c
     assert re.search(r"^(optimal|feasible) gap \d+\.\d\d%", printed, flags=re.MULTILINE)
     assert "Scorecard: North East" in printed
     plan, areas = namespace["plan"], namespace["areas"]
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     assert len(areas) == plan.assignment.nunique()
 
 

@@ -25,7 +25,7 @@ def _summary(region, plan, **settings) -> dict:
     return {
         "region": region.name,
         "status": "feasible",
-        "backend": "highs",
+        "source": "highs",
         "objective_patient_km": 1000.0,
         "bound_patient_km": 600.0,
         "gap": 0.4,

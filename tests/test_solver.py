@@ -29,10 +29,10 @@ def test_decomposition_matches_the_whole_model_under_strict_nesting(backend):
     # load average 3.5 on 2 cores), and a proven solve returns at once
     whole = solve(problem, backend=backend, time_limit=600, decompose=False)
     parts = solve(problem, backend=backend, time_limit=600, decompose=True)
-    assert parts.details["decomposed"] and not whole.details["decomposed"]
+    assert parts.decomposed and not whole.decomposed
     assert parts.status == whole.status == "optimal"
     assert parts.objective == pytest.approx(whole.objective, rel=1e-6)
-    assert parts.details["validation"].ok
+    assert parts.validation.ok
 
 
 def test_decomposition_prices_borders_between_authorities_like_the_whole_model():
@@ -62,7 +62,7 @@ def test_decomposition_merges_small_authorities_whole():
     # three strips of ~ 50k patients each, consortia of 80-200k: some authorities must be joined whole
     problem = grid_problem(4, 6, lads=3, nesting="strict", lo=80_000, hi=200_000)
     plan = solve(problem, backend="cpsat", time_limit=30)
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     lad = problem.units["lad"]
     spans = plan.assignment.groupby(plan.assignment).apply(lambda s: lad[s.index].nunique())
     assert (spans > 1).any()
@@ -105,7 +105,7 @@ def test_fixed_groups_are_together_and_different_names_apart():
     problem = grid_problem(5, 5, n_consortia=(3, 6), fixed={"P0000": "north", "P0001": "south", "P0101": "north"})
     plan = solve(problem, backend="cpsat", time_limit=30)
     a = plan.assignment
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     assert a["P0000"] == a["P0101"] and a["P0000"] != a["P0001"]
 
 
@@ -149,7 +149,7 @@ def test_priorities_put_one_term_first_whatever_its_weight():
     plain = solve(grid_problem(5, 6, **base), backend="highs", time_limit=30)
     first = solve(grid_problem(5, 6, priorities=("health",), **base), backend="highs", time_limit=30)
     assert plain.status == first.status == "optimal"
-    assert first.details["validation"].ok
+    assert first.validation.ok
 
     def mismatched(plan):
         units = plan.problem.units
@@ -181,9 +181,9 @@ def test_a_region_whose_whole_model_is_too_big_keeps_its_deadline_with_a_plan_an
     started = time.perf_counter()
     plan = solve(problem, time_limit=20)
     assert time.perf_counter() - started < 20 + 60
-    assert plan.status == "feasible" and plan.details["validation"].ok
+    assert plan.status == "feasible" and plan.validation.ok
     assert plan.bound is not None and 0 < plan.bound <= plan.objective
-    assert plan.details["progress"][0][0] < plan.seconds
+    assert plan.progress[0][0] < plan.seconds
 
 
 @pytest.mark.parametrize("ids", ["int", "tuple"])
@@ -196,7 +196,7 @@ def test_any_graph_any_ids_the_plan_comes_back_in_those_ids(ids):
         graph = nx.convert_node_labels_to_integers(graph, ordering="sorted")
     problem = Problem.from_graph(graph, 11_000, 13_000, n_consortia=3, weights=Weights(border=1.0, compactness=0))
     plan = solve(problem, time_limit=5)
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     assert set(plan.assignment.index) == set(graph.nodes)
     assert plan.assignment.nunique() == 3
     # the best possible is 10 cut edges (a strip of two rows, the rest halved: 6 + 4; the labelling model proves
@@ -222,7 +222,7 @@ def test_soft_nesting_starts_from_the_best_plan_of_whole_authorities():
     plan = solve(problem, time_limit=20)
     found = re.search(r"plan of whole authorities \(strict nesting, \w+\): objective ([\d,.]+)", plan.log)
     assert found, plan.log[-2000:]
-    assert plan.details["validation"].ok
+    assert plan.validation.ok
     assert plan.objective <= float(found.group(1).replace(",", "")) + 0.1
 
 
@@ -236,8 +236,8 @@ def test_when_construction_finds_nothing_the_labelling_model_finds_a_plan(monkey
     plan = solve(problem, time_limit=30)
     assert "labelling model, any plan: found one" in plan.log
     assert "local search from the labelling model's plan" in plan.log
-    assert plan.status in ("optimal", "feasible") and plan.details["validation"].ok
-    assert plan.details["progress"][0][2] is None  # the first entry is that start, before any bound
+    assert plan.status in ("optimal", "feasible") and plan.validation.ok
+    assert plan.progress[0][2] is None  # the first entry is that start, before any bound
 
 
 @pytest.mark.parametrize(
@@ -283,7 +283,7 @@ def test_island_links_switched_off_are_not_crossed():
 
     linked = solve(row(n_consortia=1), time_limit=20)
     assert linked.status == "optimal" and linked.assignment.nunique() == 1
-    assert linked.details["validation"].island_linked == list(linked.assignment.unique())
+    assert linked.validation.island_linked == list(linked.assignment.unique())
     assert solve(row(n_consortia=1, use_island_links=False), time_limit=20).status == "infeasible"
     apart = solve(row(n_consortia=(1, 4), use_island_links=False), time_limit=20)
     assert apart.status == "optimal" and validate(apart, row(use_island_links=False)).ok

@@ -30,7 +30,7 @@ def test_both_backends_prove_the_same_optimum_on_real_practices(tees_plans):
     _, plans = tees_plans
     for plan in plans.values():
         assert plan.status == "optimal", plan.log[-2000:]
-        assert plan.details["decomposed"]
+        assert plan.decomposed
     assert plans["cpsat"].objective == pytest.approx(plans["highs"].objective, rel=1e-6)
 
 
@@ -38,7 +38,7 @@ def test_both_backends_prove_the_same_optimum_on_real_practices(tees_plans):
 def test_progress_records_when_each_better_plan_and_bound_came(tees, decompose):
     problem = Problem.from_region(tees, "hub", n_consortia=(3, 5), nesting="strict")
     plan = solve(problem, backend="highs", time_limit=120, decompose=decompose)
-    progress = plan.details["progress"]
+    progress = plan.progress
     assert progress, "a plan was found, so its time is recorded"
     times = [t for t, _, _ in progress]
     assert times == sorted(times) and 0 < times[0] <= plan.seconds
@@ -66,7 +66,7 @@ def test_a_gap_tolerance_stops_early_with_its_proof(tees):
     exact = solve(problem, backend="highs", time_limit=120)
     loose = solve(problem, backend="highs", time_limit=120, gap=0.05)
     assert exact.status == "optimal" and exact.gap == 0
-    assert loose.feasible and loose.details["validation"].ok
+    assert loose.has_plan and loose.validation.ok
     assert loose.gap <= 0.05 and loose.bound <= exact.objective * (1 + 1e-9) <= loose.objective * (1 + 1e-9)
 
 
@@ -74,7 +74,7 @@ def test_pricing_the_border_shortens_it_on_real_cells(tees, tees_plans):
     problem, plans = tees_plans
     priced = replace(problem, weights=Weights(border=2_000))
     plan = solve(priced, backend="highs", time_limit=120)
-    assert plan.status == "optimal" and plan.details["validation"].ok
+    assert plan.status == "optimal" and plan.validation.ok
     before = evaluate(plans["highs"], tees).summary
     after = evaluate(plan, tees).summary
     assert after["border_km"] < before["border_km"]
@@ -97,15 +97,15 @@ def test_soft_nesting_splits_once_where_strict_nesting_cannot_work():
     assert solve(strict, time_limit=10).status == "infeasible"
     soft = Problem.from_region(region, min_population=100_000, max_population=150_000, n_consortia=2, nesting="soft")
     plan = solve(soft, backend="highs", time_limit=120)
-    assert plan.feasible and plan.details["validation"].ok
-    assert not plan.details["decomposed"]
+    assert plan.has_plan and plan.validation.ok
+    assert not plan.decomposed
     assert evaluate(plan, region).summary["la_split_pairs"] == 1
 
 
 def test_health_floor_and_deprivation_band_hold_on_real_data(tees):
     problem = Problem.from_region(tees, "hub", n_consortia=(3, 5), health_floor=0.8, imd_band=12.0)
     plan = solve(problem, backend="highs", time_limit=120)
-    assert plan.feasible, plan.explanation
+    assert plan.has_plan, plan.explanation
     card = evaluate(plan, tees)
     assert (card.consortia["coherence"] >= 0.8 - 1e-9).all()
     mean = (tees.practices["imd"] * tees.practices["patients"]).sum() / tees.population

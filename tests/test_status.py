@@ -46,7 +46,7 @@ def test_a_status_read_back_from_json_is_the_same_status():
 
 def test_plans_and_labels_speak_the_same_statuses():
     given = Plan.from_assignment({"A1": "x"})
-    assert given.status is Status.GIVEN and given.feasible
+    assert given.status is Status.GIVEN and given.has_plan
     assert [s for s in Status if s.has_plan] == [Status.OPTIMAL, Status.FEASIBLE, Status.GIVEN]
     for status in Status:  # every status has its own wording; none falls through to the generic one
         assert not quality_label(status, 0.1, 1.0).startswith("no plan (")

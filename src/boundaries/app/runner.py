@@ -172,7 +172,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
     summary: dict[str, Any] = {
         "region": region.name,
         "status": plan.status,
-        "backend": plan.backend,
+        "source": plan.source,
         "objective_patient_km": plan.objective,
         "bound_patient_km": plan.bound,
         "gap": plan.gap,
@@ -184,8 +184,8 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         "explanation": plan.explanation,
     }
     files: dict[str, str] = {}  # names in the region's folder: it may be moved, published or copied whole
-    if plan.feasible:
-        validation = plan.details.get("validation")
+    if plan.has_plan:
+        validation = plan.validation
         summary["validation"] = {
             "ok": bool(validation),
             "violations": getattr(validation, "violations", []),
@@ -218,7 +218,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         head, full = card.text(), card.text(table=True)
         table = full[len(head) :].strip("\n") if full.startswith(head) else full
         text = [head, "", "Plan", "----", f"quality: {summary['quality']}"]
-        text.append(f"status: {plan.status} ({plan.backend}, {plan.seconds:.1f} s)")
+        text.append(f"status: {plan.status} ({plan.source}, {plan.seconds:.1f} s)")
         if plan.gap is not None and plan.bound is not None:
             text.append(f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}")
         else:

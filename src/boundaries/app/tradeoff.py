@@ -125,7 +125,7 @@ def solve_point(
         gap=settings.gap,
         hints=hints if level else None,
     )
-    solved = plan.status in ("optimal", "feasible") and bool(plan.details.get("validation"))
+    solved = plan.status in ("optimal", "feasible") and bool(plan.validation)
     values = measures(plan, problem).plan if solved else {}
     return {
         "status": str(plan.status),

@@ -81,13 +81,13 @@ def is_proven(status: str | None, gap: float | None = None, bound: float | None 
 
 
 def plan_quality(plan: Any) -> dict[str, Any]:
-    """``status``, ``backend``, ``objective``, ``bound``, ``gap`` and the ``label`` of any plan: a Plan, or a
+    """``status``, ``source``, ``objective``, ``bound``, ``gap`` and the ``label`` of any plan: a Plan, or a
     Series or mapping of labels (a given plan, not solved here)."""
     status = getattr(plan, "status", Status.GIVEN)
     gap, bound = getattr(plan, "gap", None), getattr(plan, "bound", None)
     return {
         "status": status,
-        "backend": getattr(plan, "backend", "given"),
+        "source": getattr(plan, "source", "given"),
         "objective": getattr(plan, "objective", None),
         "bound": bound,
         "gap": gap,
@@ -96,12 +96,13 @@ def plan_quality(plan: Any) -> dict[str, Any]:
 
 
 def solver_text(
-    status: str, backend: str | None, objective: float | None, bound: float | None, gap: float | None
+    status: str, source: str | None, objective: float | None, bound: float | None, gap: float | None
 ) -> str:
-    """Status, backend, objective, bound and gap in one line (no timings: maps stay byte-identical)."""
+    """Status, the backend that solved it, objective, bound and gap in one line (no timings: maps stay
+    byte-identical)."""
     if status == Status.GIVEN:
         return "given (read from a file or another source)"
-    parts = [f"{status} ({_BACKENDS.get(str(backend), backend)})"]
+    parts = [f"{status} ({_BACKENDS.get(str(source), source)})"]
     if objective is not None and not _missing(objective):
         parts.append(f"objective {objective:,.0f} patient-km")
     parts.append("bound " + (f"{bound:,.0f}" if bound is not None and not _missing(bound) else "none"))

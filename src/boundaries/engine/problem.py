@@ -61,8 +61,11 @@ class Weights:
     consortium: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Problem:
+    """Every rule of one districting problem. Frozen: a problem handed to ``solve`` is the problem the plan was
+    checked against, so a change is a new problem (``dataclasses.replace``, which re-runs every check below)."""
+
     units: pd.DataFrame
     graph: nx.Graph
     min_population: int
@@ -99,7 +102,7 @@ class Problem:
             raise TypeError(f"units must be a pandas DataFrame indexed by unit id, not {type(self.units).__name__}")
         if not isinstance(self.graph, nx.Graph) or self.graph.is_directed():
             raise TypeError(f"graph must be an undirected networkx Graph, not {type(self.graph).__name__}")
-        self.units = self.units.copy()
+        self._set("units", self.units.copy())
         missing = {"population", "x", "y"} - set(self.units.columns)
         if missing:
             raise ValueError(f"units lack column(s) {sorted(missing)}: need population, x, y")
@@ -130,7 +133,7 @@ class Problem:
         if not 0 <= self.min_population <= self.max_population:
             raise ValueError(f"population bounds {self.min_population:,}-{self.max_population:,} are not a range")
         self._check_rules()
-        self.weights = _weights(self.weights)
+        self._set("weights", _weights(self.weights))
         unknown = set(self.graph.nodes) ^ set(self.units.index)
         if unknown:
             raise ValueError(f"graph nodes and units differ, e.g. {sorted(unknown, key=repr)[:3]}")
@@ -139,16 +142,20 @@ class Problem:
             if bad:
                 raise ValueError(f"{name} names unknown unit(s) {bad[:5]}")
         if self.baseline is not None:
-            self.baseline = self.baseline.astype(str)
+            self._set("baseline", self.baseline.astype(str))
             absent = self.units.index.difference(self.baseline.index)
             if len(absent):
                 raise ValueError(f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}")
-        self.priorities = tuple(self.priorities)
+        self._set("priorities", tuple(self.priorities))
         bad = set(self.priorities) - set(TERMS)
         if bad:
             raise ValueError(f"unknown priority {sorted(bad)}; objective terms are {', '.join(TERMS)}")
         if self.max_moves is not None and self.baseline is None:
             raise ValueError("max_moves needs a baseline plan to count moves from")
+
+    def _set(self, name: str, value) -> None:
+        """Normalise a field while the problem is being checked (the only writes a frozen problem has)."""
+        object.__setattr__(self, name, value)
 
     def _check_rules(self) -> None:
         """The optional rules: the right type and range, and the data they need present. A health floor
@@ -161,7 +168,7 @@ class Problem:
                 _number(value, "n_consortia", integer=True)
             if n[0] > n[1]:
                 raise InputError(f"the range {n[0]}-{n[1]} has its low end above its high", field="n_consortia")
-            self.n_consortia = (n[0], n[1])
+            self._set("n_consortia", (n[0], n[1]))
         elif n is not None:
             _number(n, "n_consortia", integer=True)
         if self.health_floor is not None:

@@ -310,18 +310,16 @@ def _plan(problem, backend, outcome: Outcome, decompose, progress, log, started)
         bound=outcome.bound,
         gap=gap,
         seconds=time.perf_counter() - started,
-        backend=backend,
+        source=backend,
         log="\n".join(log),
         problem=problem,
         region=problem.region,
-        details={
-            "rounds": outcome.rounds,
-            "contiguity_cuts": outcome.cuts,
-            "decomposed": bool(decompose),
-            "progress": progress,
-        },
+        progress=progress,
+        decomposed=bool(decompose),
+        rounds=outcome.rounds,
+        contiguity_cuts=outcome.cuts,
     )
-    plan.details["validation"] = validate(plan, problem)
+    plan.validation = validate(plan, problem)
     return plan
 
 
@@ -331,7 +329,7 @@ def _no_plan(problem, backend, status: Status, explanation, started, log=(), bou
         status=status,
         bound=bound,
         seconds=time.perf_counter() - started,
-        backend=backend,
+        source=backend,
         log="\n".join(log),
         explanation=explanation,
         problem=problem,

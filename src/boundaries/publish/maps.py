@@ -1025,7 +1025,7 @@ def _plan_rows(plan: Any, settings: Any) -> list[tuple[str, str, str]]:
     quality_class = "quality" if is_proven(q["status"], q["gap"], q["bound"]) else "quality not-proven"
     rows = [
         ("Plan quality", q["label"], quality_class),
-        ("Solver", solver_text(q["status"], q["backend"], q["objective"], q["bound"], q["gap"]), ""),
+        ("Solver", solver_text(q["status"], q["source"], q["objective"], q["bound"], q["gap"]), ""),
     ]
     if settings is None and getattr(plan, "problem", None) is not None:
         problem = plan.problem
@@ -1196,8 +1196,8 @@ def _centre(areas: gpd.GeoDataFrame) -> list[float]:
 
 
 def _plan_name(plan: Any, default: str) -> str:
-    backend = getattr(plan, "backend", None)
-    return f"{backend} plan" if backend and backend != "given" else default
+    source = getattr(plan, "source", None)
+    return f"{source} plan" if source and source != "given" else default
 
 
 def _default_title(plan: Any, region: Region) -> str:

@@ -53,7 +53,7 @@ def report_data(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The report's input as JSON would have it: a region's summary (``runner.write_outputs``: region, status,
     bound, gap, settings and the ``scorecard``) or its ``metrics.json`` read back give the same page, because
     both go through one JSON round trip (tuples become lists, NaN becomes None)."""
-    keys = ("region", "status", "backend", "objective_patient_km", "bound_patient_km", "gap", "settings", "scorecard")
+    keys = ("region", "status", "source", "objective_patient_km", "bound_patient_km", "gap", "settings", "scorecard")
     text = json.dumps({k: summary.get(k) for k in keys}, default=str, allow_nan=True)
     return json.loads(text, parse_constant=lambda _: None)
 
@@ -106,7 +106,7 @@ def render_report(summary: Mapping[str, Any], *, map_href: str | None = "map.htm
     proven = is_proven(status, gap, bound)
     headlines = [
         ("Plan quality", quality, "quality" if proven else "quality not-proven"),
-        ("Solver", solver_text(status, data.get("backend"), data.get("objective_patient_km"), bound, gap), ""),
+        ("Solver", solver_text(status, data.get("source"), data.get("objective_patient_km"), bound, gap), ""),
         ("Settings", settings_text(data.get("settings") or {}), ""),
         (
             "Consortia",
