@@ -27,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT.parent / "shared" / "data",
         help="the shared/data folder with the raw files (default: ../shared/data)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "geo", help="bundle folder (default: data/geo)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "src" / "boundaries" / "data" / "geo",
+        help="bundle folder (default: src/boundaries/data/geo, shipped inside the package)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:

@@ -315,7 +315,7 @@ def test_automatic_count_with_custom_bounds_is_a_range_the_bounds_allow():
 def test_a_region_given_by_code_gets_its_settings_table():
     from boundaries.app.config import load_config
 
-    config = load_config("solvers/default.toml")
+    config = load_config("default")
     assert config.for_region("Q36") == config.for_region("london") == config.for_region("London")
     assert [g.lad for g in config.for_region("q36").lad_groups] == ["E09000001"]
 

@@ -96,7 +96,7 @@ def test_help_shows_the_defaults_with_where_they_come_from():
     solve = one_line(run_console("solve", "--help").stdout)  # wide: each option on one line
     for option, key in (("--preset", "preset"), ("--backend", "backend"), ("--time-limit", "time_limit")):
         assert re.search(rf"{option} .*?\[default: \({run[key]}, from the settings file\)\]", solve), option
-    assert "[default: (solvers/default.toml)]" in solve and "[default: out]" in solve
+    assert "[default: (built-in default)]" in solve and "[default: out]" in solve
     batch = one_line(run_console("batch", "--help").stdout)
     for shown in ("[default: all]", "[default: 2]", "[default: maps]", f"[default: ({run['time_limit']}, from"):
         assert shown in batch, shown

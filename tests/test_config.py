@@ -7,7 +7,7 @@ from boundaries.errors import InputError
 
 
 def test_presets_extend_the_defaults_and_keep_region_exceptions():
-    config = load_config("solvers/locality.toml")
+    config = load_config("locality")
     assert config.run.preset == "locality"
     south_west = config.for_region("South West")
     assert [g.lad for g in south_west.lad_groups] == ["E06000053"]
@@ -16,7 +16,7 @@ def test_presets_extend_the_defaults_and_keep_region_exceptions():
 
 
 def test_command_line_overrides_win():
-    settings = load_config("solvers/default.toml").for_region("London", time_limit=7, backend="highs")
+    settings = load_config("default").for_region("London", time_limit=7, backend="highs")
     assert settings.time_limit == 7 and settings.backend == "highs"
     assert settings.problem_settings()["lad_groups"] == {"E09000001": "E09000012"}
 

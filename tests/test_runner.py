@@ -191,6 +191,29 @@ def test_a_geos_failure_on_one_area_leaves_the_others_repaired():
 
 
 @pytest.mark.slow
+def test_missing_map_assets_keep_the_plan_and_its_metrics(monkeypatch, tmp_path, quick):
+    """An install without the offline map assets (a wheel, say) still gets its plan and figures; only the map
+    waits, the run is not marked done, and the error says what was kept."""
+    import boundaries.publish.map_assets as map_assets
+
+    def missing():
+        raise map_assets.MissingAssetsError("Offline map assets (Leaflet, Leaflet.markercluster) are missing")
+
+    monkeypatch.setattr(map_assets, "asset_dir", missing)
+    region = load_region("North East")
+    plan = Plan.from_assignment(region.ccg_assignment(), region=region, source="highs")
+    plan.status = "feasible"
+    folder = tmp_path / "north-east"
+    with pytest.raises(map_assets.MissingAssetsError, match="the plan, metrics.json and the report were written"):
+        write_outputs(plan, region, quick, folder, time.perf_counter())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["map_error"].startswith("Offline map assets") and "map" not in metrics["files"]
+    assert read_plan_csv(folder / "plan.csv", region).nunique() == plan.assignment.nunique()
+    assert (folder / "report.html").is_file() and not (folder / "map.html").exists()
+    assert not (folder / DONE).exists() and not is_done("North East", tmp_path)
+
+
+@pytest.mark.slow
 def test_summary_metrics_and_map_say_how_good_the_plan_is(tmp_path, quick):
     region = load_region("North East")
     plan = Plan.from_assignment(region.ccg_assignment(), region=region, source="highs")

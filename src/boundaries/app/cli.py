@@ -41,10 +41,10 @@ for _out in (console, err):
 
 
 def _file_defaults() -> dict:
-    """The ``[run]`` table of ``solvers/default.toml`` (``config.DEFAULT_CONFIG``), for the defaults ``--help``
-    shows. Read with tomllib: importing ``boundaries.app.config`` would slow the start of every command."""
+    """The ``[run]`` table of the built-in ``default`` settings (``config.DEFAULT_CONFIG``), for the defaults
+    ``--help`` shows. Read with tomllib: importing ``boundaries.app.config`` would slow the start of every command."""
     try:
-        with (Path(__file__).resolve().parents[3] / "solvers" / "default.toml").open("rb") as file:
+        with (Path(__file__).resolve().parent / "solvers" / "default.toml").open("rb") as file:
             run = tomllib.load(file).get("run", {})
     except (OSError, ValueError):
         return {}
@@ -63,7 +63,12 @@ def _from_file(key: str) -> str:
 RegionOpt = Annotated[str, typer.Option("--region", "-r", help='SHA region name or code, e.g. "North West" or Q31.')]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Settings file (TOML).", show_default="solvers/default.toml"),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (a path to a .toml), or a built-in one: default, hub, consortium, locality.",
+        show_default="built-in default",
+    ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
 PresetOpt = Annotated[
@@ -78,7 +83,9 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option(help="Address of an existing Dask scheduler.", show_default="a local cluster of --workers"),
 ]
-DataOpt = Annotated[Path | None, typer.Option("--data", help="Bundled data folder (default data/geo).", hidden=True)]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Bundled data folder (default: the package's data/geo).", hidden=True)
+]
 
 
 BAD_INPUT, NO_PLAN, INTERRUPTED = 2, 1, 130

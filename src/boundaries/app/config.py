@@ -1,7 +1,9 @@
-"""Run settings from the TOML files in ``solvers/``: presets, weights and per-region exceptions.
+"""Run settings from TOML files, built in (``app/solvers/``) or a planner's own: presets, weights, per-region
+exceptions.
 
-A file may start from another (``extends = "default.toml"``), then has ``[run]`` settings, an optional
-``[weights]`` table, and ``[regions."<SHA name or code>"]`` tables that override settings for one region.
+A file may start from another (``extends = "default"``, a built-in one; or a file beside it), then has ``[run]``
+settings, an optional ``[weights]`` table, and ``[regions."<SHA name or code>"]`` tables that override settings
+for one region.
 Nesting exceptions are written as ``lad_groups`` with a ``reason`` each, so every split of the strict-nesting
 rule is justified in the file that asks for it.
 
@@ -29,7 +31,10 @@ from boundaries.engine.problem import NESTINGS, Weights
 from boundaries.errors import InputError, did_you_mean
 from boundaries.presets import PRESETS
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "solvers" / "default.toml"
+#: The built-in settings files, shipped inside the package (a wheel has them too): ``default``, ``hub``,
+#: ``consortium``, ``locality``. ``--config hub`` names one; ``--config mine.toml`` is a file.
+SETTINGS_DIR = Path(__file__).resolve().parent / "solvers"
+DEFAULT_CONFIG = SETTINGS_DIR / "default.toml"
 COMMAND_LINE = "command line"
 
 
@@ -398,11 +403,33 @@ def _region_words() -> list[str]:
     return [*SHA_REGIONS.values(), *SHA_REGIONS]
 
 
+def builtin_settings() -> list[str]:
+    """The names of the settings files shipped with the package."""
+    return sorted(p.stem for p in SETTINGS_DIR.glob("*.toml"))
+
+
+def settings_path(path: str | Path | None) -> Path:
+    """The file a ``--config`` value names: a path as given, or a bare name (no folder, no ``.toml``) for a
+    built-in file. A bare name that is no built-in file is refused with the names there are: it is never taken
+    as a file in the current folder by accident, nor the other way round."""
+    if path is None:
+        return DEFAULT_CONFIG
+    path = Path(path)
+    if path.suffix or len(path.parts) > 1:
+        return path
+    if path.name not in builtin_settings():
+        raise InputError(
+            f"{str(path)!r} is neither a settings file (a path ending .toml) nor a built-in one"
+            f"{did_you_mean(path.name, builtin_settings())}; built-in: {', '.join(builtin_settings())}",
+            field="config",
+        )
+    return SETTINGS_DIR / f"{path.name}.toml"
+
+
 def load_config(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()) -> ConfigFile:
-    """Read a settings file (and the ones it extends); errors name the file, the table and the key."""
-    if path is None and not DEFAULT_CONFIG.exists():  # an install without solvers/: the built-in defaults
-        return ConfigFile(str(DEFAULT_CONFIG), RunConfig(), {})
-    path = Path(path) if path else DEFAULT_CONFIG
+    """Read a settings file (and the ones it extends); errors name the file, the table and the key. ``path``
+    is a file, or the bare name of a built-in one (``"hub"``: no folder, no suffix); None is ``default``."""
+    path = settings_path(path)
     resolved = path.resolve()
     if resolved in _chain:
         loop = " -> ".join(p.name for p in (*_chain, resolved))
@@ -412,7 +439,9 @@ def load_config(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()
     _check_top(data, where)
     parent = ConfigFile(where, RunConfig(), {})
     if "extends" in data:
-        parent = load_config(path.parent / data["extends"], _chain=(*_chain, resolved))
+        base = Path(str(data["extends"]))  # a bare name is a built-in file; a path is beside this file
+        base = settings_path(base) if not (base.suffix or len(base.parts) > 1) else path.parent / base
+        parent = load_config(base, _chain=(*_chain, resolved))
     run = _validated(dict(data.get("run", {})), where, "run")
     if "weights" in data:
         run["weights"] = {**_validated_weights(data["weights"], where), **run.get("weights", {})}
@@ -430,8 +459,8 @@ def load_config(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()
         _apply(run_config, settings, where, f'regions."{sha_name(key)}"')
     if "run" not in data and "extends" not in data:  # e.g. only a misspelt [runn], already refused above
         raise InputError(
-            'no [run] table and no extends = "default.toml": every run would take the built-in defaults; '
-            "add [run], even empty",
+            'no [run] table and no extends = "default": every run would take the defaults in the code, not the'
+            " built-in settings; add [run], even empty",
             file=path,
         )
     return ConfigFile(where, run_config, regions)

@@ -14,7 +14,7 @@ import time
 import traceback
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boundaries.app.config import RunConfig, check_for_region
 from boundaries.atomic import atomic_path, slug, write_text
@@ -22,6 +22,9 @@ from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, quali
 from boundaries.engine.plan import Plan
 from boundaries.errors import InputError
 from boundaries.status import Status, solved
+
+if TYPE_CHECKING:
+    from boundaries.data.region import Region
 
 DONE = "done.json"
 OUTPUTS = (
@@ -160,7 +163,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
 
     from boundaries.check.metrics import evaluate
     from boundaries.check.validation import measures
-    from boundaries.publish.maps import render_map
+    from boundaries.publish.map_assets import MissingAssetsError
     from boundaries.publish.planfile import write_plan_csv
     from boundaries.publish.report import write_report
 
@@ -230,30 +233,41 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         text += ["", table, "", ATTRIBUTION]
         files["summary"] = write_text(folder / "summary.txt", "\n".join(text) + "\n").name
         files["report"] = write_report(summary, folder / "report.html", map_href="map.html").name
-        render_map(
-            plan,
-            region,
-            folder / "map.html",
-            compare=ccg13,
-            title=f"{region.name}: proposed consortia ({config.preset})",
-            compare_name="2013 CCGs",
-            card=card,
-            settings=config,
-            # the map links the files beside it: those written above, and metrics.json, written next
-            downloads=[name for name in DOWNLOADS if name == "metrics.json" or (folder / name).is_file()],
-            report="report.html",  # charts of the same scorecard, written above
-            comment_email=config.comment_email,
-        )
-        files["map"] = "map.html"
+        try:
+            _render(plan, region, folder, config, ccg13, card)
+            files["map"] = "map.html"
+        except MissingAssetsError as err:  # the plan and its figures are kept: only the map waits for its assets
+            summary["map_error"] = str(err)
     summary["files"] = files
     summary["seconds"] = round(clock() - started, 2)
     write_text(folder / "metrics.json", json.dumps(summary, indent=2, default=str) + "\n")
     files["metrics"] = "metrics.json"
+    if "map_error" in summary:  # not done: a rerun, once the assets are installed, draws the map
+        raise MissingAssetsError(f"{summary['map_error']} (the plan, metrics.json and the report were written)")
     done = {
         k: summary.get(k) for k in ("region", "status", "consortia", "bound_patient_km", "gap", "quality", "seconds")
     }
     write_text(folder / DONE, json.dumps(done) + "\n")
     return summary
+
+
+def _render(plan: Plan, region: Region, folder: Path, config: RunConfig, ccg13, card) -> None:
+    from boundaries.publish.maps import render_map
+
+    render_map(
+        plan,
+        region,
+        folder / "map.html",
+        compare=ccg13,
+        title=f"{region.name}: proposed consortia ({config.preset})",
+        compare_name="2013 CCGs",
+        card=card,
+        settings=config,
+        # the map links the files beside it: those written above, and metrics.json, written next
+        downloads=[name for name in DOWNLOADS if name == "metrics.json" or (folder / name).is_file()],
+        report="report.html",  # charts of the same scorecard, written above
+        comment_email=config.comment_email,
+    )
 
 
 def _to_wgs84(areas):

@@ -27,7 +27,7 @@ ATTRIBUTION = (
 )
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
-#: The dates of the data every plan is built from (fixed text: the bundle in data/geo/).
+#: The dates of the data every plan is built from (fixed text: the bundle in boundaries/data/geo/).
 DATA_VINTAGE = (
     "registered patients per practice July 2014 (HSCIC); practice sites February 2014 (NHS Choices); "
     "local authorities 2013 districts; CCGs April 2013; deprivation IMD 2019; hospital admission flows 2018"

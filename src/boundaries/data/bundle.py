@@ -1,4 +1,4 @@
-"""The bundled England data set in ``data/geo/``: where it is, how to read it, how to fingerprint it.
+"""The bundled England data set in ``boundaries/data/geo/``: where it is, how to read it, how to fingerprint it.
 
 The bundle is written by ``scripts/build_data.py`` (see :mod:`boundaries.data.sources.build`) and committed, so the
 product never needs the raw files at run time. One GeoPackage holds every geometry (practices, LADs, 2013
@@ -73,11 +73,12 @@ PRACTICE_COLUMNS = [
 
 
 def default_data_dir() -> Path:
-    """``$BOUNDARIES_DATA_DIR`` if set, else ``data/geo`` of the source tree of this package."""
+    """``$BOUNDARIES_DATA_DIR`` if set, else the bundle shipped inside this package (``boundaries/data/geo``:
+    package data, so an installed wheel plans all England with no checkout)."""
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "data" / "geo"
+    return Path(__file__).resolve().parent / "geo"
 
 
 def _dir(data_dir: str | Path | None) -> Path:

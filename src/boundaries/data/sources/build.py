@@ -1,4 +1,4 @@
-"""Build the England bundle in ``data/geo/`` from the raw files in ``shared/data``.
+"""Build the England bundle in ``boundaries/data/geo/`` from the raw files in ``shared/data``.
 
 One function, :func:`build_bundle`, so that ``scripts/build_data.py`` stays a thin command line and the tests
 can call the same steps. Every practice of the July 2014 list is kept; anything that cannot be used raises
