@@ -5,8 +5,9 @@ can take minutes to find any plan at all. A planner's tool must hand back a vali
 afterwards, so every solve starts here:
 
 1. **Blocks.** Under strict nesting every consortium is inside one local authority or a union of whole ones, so
-   the region is cut into *blocks*: an authority divided into ``k`` consortia, or a union of small neighbouring
-   authorities that form one consortium. With soft or no nesting the whole region is one block.
+   the region is cut into *blocks*: an authority divided into ``k`` consortia (each of its pieces apart, when its
+   units meet only through another's), or a union of small neighbouring authorities that form one consortium
+   in one piece. With soft or no nesting the whole region is one block.
 2. **Construction** (recursive spanning-tree bisection, as in ReCom): draw a random spanning tree of a block,
    cut off a subtree whose patients fit the bounds while the rest can still be divided, and repeat. Every piece
    is connected by construction and the population bounds hold, even in a ±0.5% band, when units are small.
@@ -146,7 +147,10 @@ class _Block:
 
 
 def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
-    """How the region splits into independent blocks, with a count for each (None: no count fits)."""
+    """How the region splits into independent blocks, with a count for each (None: no count fits).
+
+    Construction and the local search keep every consortium inside its block and take each block to be in one
+    piece, so every block is connected in the contiguity graph (island links as the problem allows them)."""
     problem = data.problem
     lo, hi = problem.min_population, problem.max_population
     k_lo, k_hi = problem.count_range
@@ -159,36 +163,56 @@ def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
         lad_units[g].append(i)
     lad_pop = {g: float(data.pop[m].sum()) for g, m in lad_units.items()}
     lad_graph = authority_graph(data.graph, dict(zip(data.ids, data.lad)), lad_units)
-    # authorities too small to divide join whole neighbours, smallest first, the smallest union first
+    # An authority's units need not meet inside it (an exclave; a town across an estuary when island links are not
+    # allowed). Its consortia are then inside one of its pieces each, or it joins whole neighbours in one
+    # consortium, and that union is in one piece only through the units of the authorities between.
+    pieces = {g: [sorted(p) for p in connected_pieces(m, data.adj)] for g, m in lad_units.items()}
+
+    def size(grp: frozenset) -> float:
+        return sum(lad_pop[h] for h in grp)
+
+    def in_pieces(grp: frozenset) -> int:
+        return len(connected_pieces([i for h in grp for i in lad_units[h]], data.adj))
+
+    def counts(p: float, units: int) -> tuple[int, int]:
+        """How many consortia a piece of p patients in ``units`` units can make (none when a > b)."""
+        return max(1, math.ceil(p / hi - 1e-9)), min(units, math.floor(p / lo + 1e-9)) if lo else units
+
+    def stands_alone(grp: frozenset) -> bool:
+        """An authority alone: each piece divides into consortia; a union (one consortium): the bounds, one piece."""
+        if len(grp) == 1:
+            a_b = [counts(float(data.pop[p].sum()), len(p)) for p in pieces[next(iter(grp))]]
+            return all(a <= b for a, b in a_b)
+        return size(grp) >= lo and in_pieces(grp) == 1
+
+    # authorities that cannot stand alone join whole neighbours, smallest first, the smallest union first (the one
+    # that leaves the union in fewest pieces first, when an authority is in pieces)
     group_of = {g: frozenset([g]) for g in lad_units}
-
-    def divisible(p: float) -> bool:
-        return math.ceil(p / hi - 1e-9) <= math.floor(p / lo + 1e-9) if lo else True
-
     for g in sorted(lad_units, key=lambda g: (lad_pop[g], g)):
         grp = group_of[g]
-        size = sum(lad_pop[h] for h in grp)
-        while size < lo:
+        while not stands_alone(grp):
             near = {group_of[h] for m in grp for h in lad_graph[m]} - {grp}
-            fits = sorted(near, key=lambda o: (sum(lad_pop[h] for h in o), sorted(o)))
-            fits = [o for o in fits if size + sum(lad_pop[h] for h in o) <= hi]
+            fits = [o for o in near if size(grp) + size(o) <= hi]
             if not fits:
                 return None
-            grp = grp | fits[0]
+            grp = grp | min(fits, key=lambda o: (in_pieces(grp | o), size(o), sorted(o)))
             for h in grp:
                 group_of[h] = grp
-            size = sum(lad_pop[h] for h in grp)
     groups = sorted(set(group_of.values()), key=lambda grp: sorted(grp))
     target = total / ((k_lo + k_hi) / 2)
     while True:
-        sizes = [sum(lad_pop[h] for h in grp) for grp in groups]
-        if any(not divisible(p) for p in sizes):
-            return None
-        # a union of whole authorities is one consortium: dividing it would split its authorities
-        ranges = [
-            (1, 1) if len(grp) > 1 else (math.ceil(p / hi - 1e-9), math.floor(p / lo + 1e-9) if lo else len(grp))
-            for p, grp in zip(sizes, groups)
+        # a union of whole authorities is one block and one consortium (dividing it would split its authorities);
+        # an authority alone is one block per piece
+        units = [
+            [sorted(i for h in grp for i in lad_units[h])] if len(grp) > 1 else pieces[next(iter(grp))]
+            for grp in groups
         ]
+        blocks = [(x, u) for x, us in enumerate(units) for u in us]
+        sizes = [float(data.pop[u].sum()) for _, u in blocks]
+        ranges = [counts(p, len(u)) for p, (_, u) in zip(sizes, blocks)]
+        ranges = [(a, min(b, 1)) if len(groups[x]) > 1 else (a, b) for (a, b), (x, _) in zip(ranges, blocks)]
+        if any(a > b for a, b in ranges):
+            return None
         ks = [min(max(round(p / target), a), b) for p, (a, b) in zip(sizes, ranges)]
         # meet the region's count: add or remove consortia where the average size moves least
         while sum(ks) < k_lo or sum(ks) > k_hi:
@@ -202,18 +226,20 @@ def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
             break
         if sum(ks) < k_lo:
             return None
-        # still too many consortia: join the two smallest neighbouring groups that fit in one
-        pairs = [
-            (sizes[x] + sizes[y], sorted(groups[x]), x, y)
+        # still too many consortia: join the two smallest neighbouring groups that fit in one and are one piece
+        pairs = sorted(
+            (size(groups[x]) + size(groups[y]), sorted(groups[x]), x, y)
             for x in range(len(groups))
             for y in range(x + 1, len(groups))
-            if sizes[x] + sizes[y] <= hi and any(lad_graph.has_edge(g, h) for g in groups[x] for h in groups[y])
-        ]
-        if not pairs:
+            if size(groups[x]) + size(groups[y]) <= hi
+            and any(lad_graph.has_edge(g, h) for g in groups[x] for h in groups[y])
+        )
+        pair = next(((x, y) for _, _, x, y in pairs if in_pieces(groups[x] | groups[y]) == 1), None)
+        if pair is None:
             return None
-        _, _, x, y = min(pairs)
+        x, y = pair
         groups = sorted([g for k, g in enumerate(groups) if k not in (x, y)] + [groups[x] | groups[y]], key=sorted)
-    return [_Block(sorted(i for g in grp for i in lad_units[g]), k) for grp, k in zip(groups, ks)]
+    return [_Block(u, k) for (_, u), k in zip(blocks, ks)]
 
 
 def _pick_count(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> int | None:
@@ -345,6 +371,9 @@ class _Search:
         total = self.moves_penalty(self.moved)
         for p, m in enumerate(self.members):
             total += self.part_penalty(p, self.size[p], len(m), self.excess[p], self.same_trust(p, m))
+            # a consortium in pieces breaks contiguity. No move cuts one (``connected_without``), so only the start
+            # can hold one, such as a plan handed to ``improve_plan``
+            total += HARD * max(0, len(connected_pieces(m, self.d.adj)) - 1)
         for i, rules in self.d.pairs.items():
             for j, together in rules:
                 if i < j and (self.label[i] == self.label[j]) != together:
