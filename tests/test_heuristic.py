@@ -168,3 +168,21 @@ def test_a_plan_in_pieces_is_not_valid_by_the_heuristics_own_count():
     problem = Problem.from_graph(graph, 3000, 3000, weights=Weights(health=0, deprivation=0))
     assert improve_plan(problem, {0: "a", 1: "a", 2: "b", 3: "b"}, time_limit=5) is not None
     assert improve_plan(problem, {0: "a", 3: "a", 1: "b", 2: "b"}, time_limit=5) is None
+
+
+@pytest.mark.parametrize("nesting", ["off", "soft"])
+@pytest.mark.parametrize("price", [0.0, 50_000.0])
+def test_a_count_that_only_fits_on_paper_gives_way_to_one_that_can_be_built(nesting, price):
+    # a row of practices of 1,000, 1,000, 3,000 and 3,000 patients, consortia of 2,000-4,000: the bounds allow 2
+    # to 4 consortia, but 4 leaves a consortium of 1,000 and 2 one of 5,000 or 6,000; only 3 can be built. The
+    # preferred count is 4 (nothing priced per consortium) or 2 (priced): either way 3 must be tried next.
+    graph = nx.path_graph(4)
+    for node, pop in zip(graph.nodes, (1000, 1000, 3000, 3000)):
+        graph.nodes[node].update(population=pop, x=node * 1000.0, y=0.0, lad="AABB"[node])
+    weights = Weights(health=0, deprivation=0, consortium=price)
+    problem = Problem.from_graph(graph, 2000, 4000, lad="lad", nesting=nesting, weights=weights)
+    assert problem.count_range == (2, 4)
+    plan = first_plan(problem, time_limit=5, seed=0)
+    assert plan is not None
+    assert validate(plan.centres, problem).ok
+    assert len(set(plan.centres.values())) == 3

@@ -7,7 +7,8 @@ afterwards, so every solve starts here:
 1. **Blocks.** Under strict nesting every consortium is inside one local authority or a union of whole ones, so
    the region is cut into *blocks*: an authority divided into ``k`` consortia (each of its pieces apart, when its
    units meet only through another's), or a union of small neighbouring authorities that form one consortium
-   in one piece. With soft or no nesting the whole region is one block.
+   in one piece. With soft or no nesting the whole region is one block, divided into the preferred count of
+   consortia, or into each other count the bounds allow in turn when that one fails.
 2. **Construction** (recursive spanning-tree bisection, as in ReCom): draw a random spanning tree of a block,
    cut off a subtree whose patients fit the bounds while the rest can still be divided, and repeat. Every piece
    is connected by construction and the population bounds hold, even in a ±0.5% band, when units are small.
@@ -146,8 +147,23 @@ class _Block:
     k: int
 
 
-def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
-    """How the region splits into independent blocks, with a count for each (None: no count fits).
+def _divisions(data: UnitData) -> list[list[_Block]]:
+    """The divisions of the region into blocks to try, the preferred first (none: no count fits). With soft or
+    no nesting the whole region is one block, once for each count :func:`_counts` names; under strict nesting
+    the authorities fix the blocks and their counts (:func:`_nested_blocks`)."""
+    problem = data.problem
+    if problem.nesting == "strict":
+        blocks = _nested_blocks(data)
+        return [] if blocks is None else [blocks]
+    k_lo, k_hi = problem.count_range
+    total, price = float(data.pop.sum()), problem.weights.consortium
+    counts = _counts(total, problem.min_population, problem.max_population, k_lo, k_hi, price)
+    return [[_Block(list(range(data.n)), k)] for k in counts]
+
+
+def _nested_blocks(data: UnitData) -> list[_Block] | None:
+    """Under strict nesting, how the region splits into independent blocks, with a count for each (None: no
+    count fits).
 
     Construction and the local search keep every consortium inside its block and take each block to be in one
     piece, so every block is connected in the contiguity graph (island links as the problem allows them)."""
@@ -155,9 +171,6 @@ def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
     lo, hi = problem.min_population, problem.max_population
     k_lo, k_hi = problem.count_range
     total = float(data.pop.sum())
-    if problem.nesting != "strict":
-        k = _pick_count(total, lo, hi, k_lo, k_hi, problem.weights.consortium)
-        return None if k is None else [_Block(list(range(data.n)), k)]
     lad_units: dict[str, list[int]] = defaultdict(list)
     for i, g in enumerate(data.lad):
         lad_units[g].append(i)
@@ -242,12 +255,12 @@ def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
     return [_Block(u, k) for (_, u), k in zip(blocks, ks)]
 
 
-def _pick_count(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> int | None:
-    """The count to try: the most consortia the bounds allow (compactness favours them) unless each is priced."""
+def _counts(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> list[int]:
+    """The counts to try, in order: the most consortia the bounds allow first (compactness favours them), or the
+    fewest when each is priced, then the others in turn. The bounds allow a count on paper that no plan may meet
+    (a heavy unit, a narrow neck between two parts of the region), so each other count is a fallback."""
     feasible = [k for k in range(k_lo, k_hi + 1) if k * lo <= total <= k * hi]
-    if not feasible:
-        return None
-    return feasible[0] if price > 0 else feasible[-1]
+    return feasible if price > 0 else feasible[::-1]
 
 
 # -- construction: recursive spanning-tree bisection ----------------------------------------------------------
@@ -517,25 +530,28 @@ def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int
 
     Each attempt builds a plan from new random spanning trees (the first from the baseline plan, when there
     is one) and improves it until no move helps; ``attempts=None`` keeps starting new ones until the time is
-    up and keeps the best."""
+    up and keeps the best. An attempt that gives no valid plan hands over to the next division into blocks
+    (:func:`_divisions`; with soft or no nesting, the next count), and after the last back to the first."""
     started = time.perf_counter()
     deadline = started + max(0.0, time_limit)
     rng = np.random.default_rng(seed)
     data = UnitData(problem)
     log: list[str] = []
-    blocks = _blocks(data, rng)
-    if blocks is None:
+    divisions = _divisions(data)
+    if not divisions:
         log.append("heuristic: no division into blocks meets the bounds and the count")
         return None
-    block_of_unit = np.empty(data.n, dtype=int)
-    for b, block in enumerate(blocks):
-        block_of_unit[block.units] = b
     best: _Search | None = None
     best_objective = math.inf
     progress: list[tuple[float, float]] = []
     attempt = 0
+    choice = 0  # which of the divisions this attempt uses
     while time.perf_counter() < deadline and (best is None or attempts is None or attempt < attempts):
         attempt += 1
+        blocks = divisions[choice]
+        block_of_unit = np.empty(data.n, dtype=int)
+        for b, block in enumerate(blocks):
+            block_of_unit[block.units] = b
         parts = _baseline_parts(data, blocks, block_of_unit) if attempt == 1 and problem.baseline is not None else None
         if parts is None:
             parts = []
@@ -546,14 +562,18 @@ def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int
                     break
                 parts += pieces
         if parts is None:
-            log.append(f"heuristic attempt {attempt}: no balanced spanning-tree cut found")
+            count = sum(block.k for block in blocks)
+            log.append(f"heuristic attempt {attempt}: no balanced spanning-tree cut found into {count} consortia")
+            choice = (choice + 1) % len(divisions)
             continue
         home = _match_baseline(data, parts) if problem.baseline is not None else None
         search = _Search(data, parts, [int(block_of_unit[p[0]]) for p in parts], home)
         _descend(search, rng, deadline)
         pen, objective = search.penalty(), search.objective()
-        log.append(f"heuristic attempt {attempt}: penalty {pen:g}, objective {objective:,.1f}")
-        if pen <= 1e-9 and objective < best_objective:
+        log.append(f"heuristic attempt {attempt}: {len(parts)} consortia, penalty {pen:g}, objective {objective:,.1f}")
+        if pen > 1e-9:
+            choice = (choice + 1) % len(divisions)
+        elif objective < best_objective:
             best, best_objective = search, objective
             progress.append((time.perf_counter() - started, objective))
     if best is None:
