@@ -186,3 +186,16 @@ def test_a_count_that_only_fits_on_paper_gives_way_to_one_that_can_be_built(nest
     assert plan is not None
     assert validate(plan.centres, problem).ok
     assert len(set(plan.centres.values())) == 3
+
+
+@pytest.mark.parametrize(("counts", "built"), [((1, 4), 4), ((1, 2), 2), (1, None)])
+def test_a_region_in_pieces_is_divided_piece_by_piece(counts, built):
+    # a row of four practices whose middle link is a sea link, not allowed: each shore has its own consortia
+    problem = grid_problem(1, 4, lo=5_000, hi=100_000, n_consortia=counts, use_island_links=False)
+    problem.graph.edges["P0001", "P0002"]["island"] = True
+    plan = first_plan(problem, time_limit=5, seed=0)
+    if built is None:  # one consortium cannot hold both shores
+        assert plan is None
+        return
+    assert plan is not None and validate(plan.centres, problem).ok
+    assert len(set(plan.centres.values())) == built

@@ -7,8 +7,9 @@ afterwards, so every solve starts here:
 1. **Blocks.** Under strict nesting every consortium is inside one local authority or a union of whole ones, so
    the region is cut into *blocks*: an authority divided into ``k`` consortia (each of its pieces apart, when its
    units meet only through another's), or a union of small neighbouring authorities that form one consortium
-   in one piece. With soft or no nesting the whole region is one block, divided into the preferred count of
-   consortia, or into each other count the bounds allow in turn when that one fails.
+   in one piece. With soft or no nesting the whole region is one block (each of its pieces, when island links
+   are not allowed), divided into the preferred count of consortia, or into each other count the bounds allow
+   in turn when that one fails.
 2. **Construction** (recursive spanning-tree bisection, as in ReCom): draw a random spanning tree of a block,
    cut off a subtree whose patients fit the bounds while the rest can still be divided, and repeat. Every piece
    is connected by construction and the population bounds hold, even in a ±0.5% band, when units are small.
@@ -149,16 +150,27 @@ class _Block:
 
 def _divisions(data: UnitData) -> list[list[_Block]]:
     """The divisions of the region into blocks to try, the preferred first (none: no count fits). With soft or
-    no nesting the whole region is one block, once for each count :func:`_counts` names; under strict nesting
-    the authorities fix the blocks and their counts (:func:`_nested_blocks`)."""
+    no nesting each connected piece of the region is a block (the whole region, unless island links are not
+    allowed), once for each count :func:`_counts` names that the pieces can share; under strict nesting the
+    authorities fix the blocks and their counts (:func:`_nested_blocks`)."""
     problem = data.problem
     if problem.nesting == "strict":
         blocks = _nested_blocks(data)
         return [] if blocks is None else [blocks]
+    lo, hi = problem.min_population, problem.max_population
     k_lo, k_hi = problem.count_range
-    total, price = float(data.pop.sum()), problem.weights.consortium
-    counts = _counts(total, problem.min_population, problem.max_population, k_lo, k_hi, price)
-    return [[_Block(list(range(data.n)), k)] for k in counts]
+    pieces = [sorted(p) for p in connected_pieces(range(data.n), data.adj)]
+    sizes = [float(data.pop[p].sum()) for p in pieces]
+    ranges = [_count_range(p, len(u), lo, hi) for p, u in zip(sizes, pieces)]
+    if any(a > b for a, b in ranges):
+        return []
+    total = sum(sizes)
+    divisions = []
+    for k in _counts(total, lo, hi, k_lo, k_hi, problem.weights.consortium):
+        ks = _share(sizes, ranges, k, k, total / k)
+        if ks is not None:
+            divisions.append([_Block(u, kp) for u, kp in zip(pieces, ks)])
+    return divisions
 
 
 def _nested_blocks(data: UnitData) -> list[_Block] | None:
@@ -187,14 +199,10 @@ def _nested_blocks(data: UnitData) -> list[_Block] | None:
     def in_pieces(grp: frozenset) -> int:
         return len(connected_pieces([i for h in grp for i in lad_units[h]], data.adj))
 
-    def counts(p: float, units: int) -> tuple[int, int]:
-        """How many consortia a piece of p patients in ``units`` units can make (none when a > b)."""
-        return max(1, math.ceil(p / hi - 1e-9)), min(units, math.floor(p / lo + 1e-9)) if lo else units
-
     def stands_alone(grp: frozenset) -> bool:
         """An authority alone: each piece divides into consortia; a union (one consortium): the bounds, one piece."""
         if len(grp) == 1:
-            a_b = [counts(float(data.pop[p].sum()), len(p)) for p in pieces[next(iter(grp))]]
+            a_b = [_count_range(float(data.pop[p].sum()), len(p), lo, hi) for p in pieces[next(iter(grp))]]
             return all(a <= b for a, b in a_b)
         return size(grp) >= lo and in_pieces(grp) == 1
 
@@ -222,22 +230,14 @@ def _nested_blocks(data: UnitData) -> list[_Block] | None:
         ]
         blocks = [(x, u) for x, us in enumerate(units) for u in us]
         sizes = [float(data.pop[u].sum()) for _, u in blocks]
-        ranges = [counts(p, len(u)) for p, (_, u) in zip(sizes, blocks)]
+        ranges = [_count_range(p, len(u), lo, hi) for p, (_, u) in zip(sizes, blocks)]
         ranges = [(a, min(b, 1)) if len(groups[x]) > 1 else (a, b) for (a, b), (x, _) in zip(ranges, blocks)]
         if any(a > b for a, b in ranges):
             return None
-        ks = [min(max(round(p / target), a), b) for p, (a, b) in zip(sizes, ranges)]
-        # meet the region's count: add or remove consortia where the average size moves least
-        while sum(ks) < k_lo or sum(ks) > k_hi:
-            step = 1 if sum(ks) < k_lo else -1
-            options = [k for k, (a, b) in enumerate(ranges) if a <= ks[k] + step <= b]
-            if not options:
-                break
-            best = min(options, key=lambda k: (abs(sizes[k] / (ks[k] + step) - target), k))
-            ks[best] += step
-        if k_lo <= sum(ks) <= k_hi:
+        ks = _share(sizes, ranges, k_lo, k_hi, target)
+        if ks is not None:
             break
-        if sum(ks) < k_lo:
+        if sum(b for _, b in ranges) < k_lo:  # too few consortia even with each block divided the most
             return None
         # still too many consortia: join the two smallest neighbouring groups that fit in one and are one piece
         pairs = sorted(
@@ -253,6 +253,26 @@ def _nested_blocks(data: UnitData) -> list[_Block] | None:
         x, y = pair
         groups = sorted([g for k, g in enumerate(groups) if k not in (x, y)] + [groups[x] | groups[y]], key=sorted)
     return [_Block(u, k) for (_, u), k in zip(blocks, ks)]
+
+
+def _count_range(p: float, units: int, lo: int, hi: int) -> tuple[int, int]:
+    """How many consortia a connected piece of p patients in ``units`` units can make (none when a > b)."""
+    return max(1, math.ceil(p / hi - 1e-9)), min(units, math.floor(p / lo + 1e-9)) if lo else units
+
+
+def _share(sizes: list[float], ranges: list[tuple[int, int]], k_lo: int, k_hi: int, target: float) -> list[int] | None:
+    """A count for each block within its range, k_lo to k_hi in all, near ``target`` patients per consortium;
+    None when the ranges cannot meet the total."""
+    ks = [min(max(round(p / target), a), b) if target else a for p, (a, b) in zip(sizes, ranges)]
+    # meet the region's count: add or remove consortia where the average size moves least
+    while sum(ks) < k_lo or sum(ks) > k_hi:
+        step = 1 if sum(ks) < k_lo else -1
+        options = [k for k, (a, b) in enumerate(ranges) if a <= ks[k] + step <= b]
+        if not options:
+            return None
+        best = min(options, key=lambda k: (abs(sizes[k] / (ks[k] + step) - target), k))
+        ks[best] += step
+    return ks
 
 
 def _counts(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> list[int]:
@@ -616,8 +636,9 @@ def improve_plan(problem: Problem, groups: dict, time_limit: float, seed: int = 
 
 
 def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndarray) -> list[list[int]] | None:
-    """The baseline plan's consortia (each connected piece apart) as a start, when each lies in one block and
-    every block holds as many as it should (so moves inside a block keep strict nesting)."""
+    """The baseline plan's consortia (each connected piece apart) as a start, when each lies in one block and,
+    under strict nesting with several blocks, every block holds as many as it should (so moves inside a block
+    keep the nesting; with soft or no nesting the blocks are the region's pieces, which no move crosses)."""
     base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
     parts: list[list[int]] = []
     for label in sorted(set(base)):
@@ -625,7 +646,7 @@ def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndar
     if any(len(set(block_of_unit[p])) > 1 for p in parts):
         return None
     k_lo, k_hi = data.problem.count_range
-    if len(blocks) == 1:
+    if len(blocks) == 1 or data.problem.nesting != "strict":
         return parts if k_lo <= len(parts) <= k_hi else None
     per_block = Counter(int(block_of_unit[p[0]]) for p in parts)
     if any(per_block[b] != block.k for b, block in enumerate(blocks)):
