@@ -5,8 +5,11 @@ can take minutes to find any plan at all. A planner's tool must hand back a vali
 afterwards, so every solve starts here:
 
 1. **Blocks.** Under strict nesting every consortium is inside one local authority or a union of whole ones, so
-   the region is cut into *blocks*: an authority divided into ``k`` consortia, or a union of small neighbouring
-   authorities that form one consortium. With soft or no nesting the whole region is one block.
+   the region is cut into *blocks*: an authority divided into ``k`` consortia (each of its pieces apart, when its
+   units meet only through another's), or a union of small neighbouring authorities that form one consortium
+   in one piece. With soft or no nesting the whole region is one block (each of its pieces, when island links
+   are not allowed), divided into the preferred count of consortia, or into each other count the bounds allow
+   in turn when that one fails.
 2. **Construction** (recursive spanning-tree bisection, as in ReCom): draw a random spanning tree of a block,
    cut off a subtree whose patients fit the bounds while the rest can still be divided, and repeat. Every piece
    is connected by construction and the population bounds hold, even in a ±0.5% band, when units are small.
@@ -145,83 +148,139 @@ class _Block:
     k: int
 
 
-def _blocks(data: UnitData, rng: np.random.Generator) -> list[_Block] | None:
-    """How the region splits into independent blocks, with a count for each (None: no count fits)."""
+def _divisions(data: UnitData) -> list[list[_Block]]:
+    """The divisions of the region into blocks to try, the preferred first (none: no count fits). With soft or
+    no nesting each connected piece of the region is a block (the whole region, unless island links are not
+    allowed), once for each count :func:`_counts` names that the pieces can share; under strict nesting the
+    authorities fix the blocks and their counts (:func:`_nested_blocks`)."""
+    problem = data.problem
+    if problem.nesting == "strict":
+        blocks = _nested_blocks(data)
+        return [] if blocks is None else [blocks]
+    lo, hi = problem.min_population, problem.max_population
+    k_lo, k_hi = problem.count_range
+    pieces = [sorted(p) for p in connected_pieces(range(data.n), data.adj)]
+    sizes = [float(data.pop[p].sum()) for p in pieces]
+    ranges = [_count_range(p, len(u), lo, hi) for p, u in zip(sizes, pieces)]
+    if any(a > b for a, b in ranges):
+        return []
+    total = sum(sizes)
+    divisions = []
+    for k in _counts(total, lo, hi, k_lo, k_hi, problem.weights.consortium):
+        ks = _share(sizes, ranges, k, k, total / k)
+        if ks is not None:
+            divisions.append([_Block(u, kp) for u, kp in zip(pieces, ks)])
+    return divisions
+
+
+def _nested_blocks(data: UnitData) -> list[_Block] | None:
+    """Under strict nesting, how the region splits into independent blocks, with a count for each (None: no
+    count fits).
+
+    Construction and the local search keep every consortium inside its block and take each block to be in one
+    piece, so every block is connected in the contiguity graph (island links as the problem allows them)."""
     problem = data.problem
     lo, hi = problem.min_population, problem.max_population
     k_lo, k_hi = problem.count_range
     total = float(data.pop.sum())
-    if problem.nesting != "strict":
-        k = _pick_count(total, lo, hi, k_lo, k_hi, problem.weights.consortium)
-        return None if k is None else [_Block(list(range(data.n)), k)]
     lad_units: dict[str, list[int]] = defaultdict(list)
     for i, g in enumerate(data.lad):
         lad_units[g].append(i)
     lad_pop = {g: float(data.pop[m].sum()) for g, m in lad_units.items()}
     lad_graph = authority_graph(data.graph, dict(zip(data.ids, data.lad)), lad_units)
-    # authorities too small to divide join whole neighbours, smallest first, the smallest union first
+    # An authority's units need not meet inside it (an exclave; a town across an estuary when island links are not
+    # allowed). Its consortia are then inside one of its pieces each, or it joins whole neighbours in one
+    # consortium, and that union is in one piece only through the units of the authorities between.
+    pieces = {g: [sorted(p) for p in connected_pieces(m, data.adj)] for g, m in lad_units.items()}
+
+    def size(grp: frozenset) -> float:
+        return sum(lad_pop[h] for h in grp)
+
+    def in_pieces(grp: frozenset) -> int:
+        return len(connected_pieces([i for h in grp for i in lad_units[h]], data.adj))
+
+    def stands_alone(grp: frozenset) -> bool:
+        """An authority alone: each piece divides into consortia; a union (one consortium): the bounds, one piece."""
+        if len(grp) == 1:
+            a_b = [_count_range(float(data.pop[p].sum()), len(p), lo, hi) for p in pieces[next(iter(grp))]]
+            return all(a <= b for a, b in a_b)
+        return size(grp) >= lo and in_pieces(grp) == 1
+
+    # authorities that cannot stand alone join whole neighbours, smallest first, the smallest union first (the one
+    # that leaves the union in fewest pieces first, when an authority is in pieces)
     group_of = {g: frozenset([g]) for g in lad_units}
-
-    def divisible(p: float) -> bool:
-        return math.ceil(p / hi - 1e-9) <= math.floor(p / lo + 1e-9) if lo else True
-
     for g in sorted(lad_units, key=lambda g: (lad_pop[g], g)):
         grp = group_of[g]
-        size = sum(lad_pop[h] for h in grp)
-        while size < lo:
+        while not stands_alone(grp):
             near = {group_of[h] for m in grp for h in lad_graph[m]} - {grp}
-            fits = sorted(near, key=lambda o: (sum(lad_pop[h] for h in o), sorted(o)))
-            fits = [o for o in fits if size + sum(lad_pop[h] for h in o) <= hi]
+            fits = [o for o in near if size(grp) + size(o) <= hi]
             if not fits:
                 return None
-            grp = grp | fits[0]
+            grp = grp | min(fits, key=lambda o: (in_pieces(grp | o), size(o), sorted(o)))
             for h in grp:
                 group_of[h] = grp
-            size = sum(lad_pop[h] for h in grp)
     groups = sorted(set(group_of.values()), key=lambda grp: sorted(grp))
     target = total / ((k_lo + k_hi) / 2)
     while True:
-        sizes = [sum(lad_pop[h] for h in grp) for grp in groups]
-        if any(not divisible(p) for p in sizes):
-            return None
-        # a union of whole authorities is one consortium: dividing it would split its authorities
-        ranges = [
-            (1, 1) if len(grp) > 1 else (math.ceil(p / hi - 1e-9), math.floor(p / lo + 1e-9) if lo else len(grp))
-            for p, grp in zip(sizes, groups)
+        # a union of whole authorities is one block and one consortium (dividing it would split its authorities);
+        # an authority alone is one block per piece
+        units = [
+            [sorted(i for h in grp for i in lad_units[h])] if len(grp) > 1 else pieces[next(iter(grp))]
+            for grp in groups
         ]
-        ks = [min(max(round(p / target), a), b) for p, (a, b) in zip(sizes, ranges)]
-        # meet the region's count: add or remove consortia where the average size moves least
-        while sum(ks) < k_lo or sum(ks) > k_hi:
-            step = 1 if sum(ks) < k_lo else -1
-            options = [k for k, (a, b) in enumerate(ranges) if a <= ks[k] + step <= b]
-            if not options:
-                break
-            best = min(options, key=lambda k: (abs(sizes[k] / (ks[k] + step) - target), k))
-            ks[best] += step
-        if k_lo <= sum(ks) <= k_hi:
-            break
-        if sum(ks) < k_lo:
+        blocks = [(x, u) for x, us in enumerate(units) for u in us]
+        sizes = [float(data.pop[u].sum()) for _, u in blocks]
+        ranges = [_count_range(p, len(u), lo, hi) for p, (_, u) in zip(sizes, blocks)]
+        ranges = [(a, min(b, 1)) if len(groups[x]) > 1 else (a, b) for (a, b), (x, _) in zip(ranges, blocks)]
+        if any(a > b for a, b in ranges):
             return None
-        # still too many consortia: join the two smallest neighbouring groups that fit in one
-        pairs = [
-            (sizes[x] + sizes[y], sorted(groups[x]), x, y)
+        ks = _share(sizes, ranges, k_lo, k_hi, target)
+        if ks is not None:
+            break
+        if sum(b for _, b in ranges) < k_lo:  # too few consortia even with each block divided the most
+            return None
+        # still too many consortia: join the two smallest neighbouring groups that fit in one and are one piece
+        pairs = sorted(
+            (size(groups[x]) + size(groups[y]), sorted(groups[x]), x, y)
             for x in range(len(groups))
             for y in range(x + 1, len(groups))
-            if sizes[x] + sizes[y] <= hi and any(lad_graph.has_edge(g, h) for g in groups[x] for h in groups[y])
-        ]
-        if not pairs:
+            if size(groups[x]) + size(groups[y]) <= hi
+            and any(lad_graph.has_edge(g, h) for g in groups[x] for h in groups[y])
+        )
+        pair = next(((x, y) for _, _, x, y in pairs if in_pieces(groups[x] | groups[y]) == 1), None)
+        if pair is None:
             return None
-        _, _, x, y = min(pairs)
+        x, y = pair
         groups = sorted([g for k, g in enumerate(groups) if k not in (x, y)] + [groups[x] | groups[y]], key=sorted)
-    return [_Block(sorted(i for g in grp for i in lad_units[g]), k) for grp, k in zip(groups, ks)]
+    return [_Block(u, k) for (_, u), k in zip(blocks, ks)]
 
 
-def _pick_count(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> int | None:
-    """The count to try: the most consortia the bounds allow (compactness favours them) unless each is priced."""
+def _count_range(p: float, units: int, lo: int, hi: int) -> tuple[int, int]:
+    """How many consortia a connected piece of p patients in ``units`` units can make (none when a > b)."""
+    return max(1, math.ceil(p / hi - 1e-9)), min(units, math.floor(p / lo + 1e-9)) if lo else units
+
+
+def _share(sizes: list[float], ranges: list[tuple[int, int]], k_lo: int, k_hi: int, target: float) -> list[int] | None:
+    """A count for each block within its range, k_lo to k_hi in all, near ``target`` patients per consortium;
+    None when the ranges cannot meet the total."""
+    ks = [min(max(round(p / target), a), b) if target else a for p, (a, b) in zip(sizes, ranges)]
+    # meet the region's count: add or remove consortia where the average size moves least
+    while sum(ks) < k_lo or sum(ks) > k_hi:
+        step = 1 if sum(ks) < k_lo else -1
+        options = [k for k, (a, b) in enumerate(ranges) if a <= ks[k] + step <= b]
+        if not options:
+            return None
+        best = min(options, key=lambda k: (abs(sizes[k] / (ks[k] + step) - target), k))
+        ks[best] += step
+    return ks
+
+
+def _counts(total: float, lo: int, hi: int, k_lo: int, k_hi: int, price: float) -> list[int]:
+    """The counts to try, in order: the most consortia the bounds allow first (compactness favours them), or the
+    fewest when each is priced, then the others in turn. The bounds allow a count on paper that no plan may meet
+    (a heavy unit, a narrow neck between two parts of the region), so each other count is a fallback."""
     feasible = [k for k in range(k_lo, k_hi + 1) if k * lo <= total <= k * hi]
-    if not feasible:
-        return None
-    return feasible[0] if price > 0 else feasible[-1]
+    return feasible if price > 0 else feasible[::-1]
 
 
 # -- construction: recursive spanning-tree bisection ----------------------------------------------------------
@@ -345,6 +404,9 @@ class _Search:
         total = self.moves_penalty(self.moved)
         for p, m in enumerate(self.members):
             total += self.part_penalty(p, self.size[p], len(m), self.excess[p], self.same_trust(p, m))
+            # a consortium in pieces breaks contiguity. No move cuts one (``connected_without``), so only the start
+            # can hold one, such as a plan handed to ``improve_plan``
+            total += HARD * max(0, len(connected_pieces(m, self.d.adj)) - 1)
         for i, rules in self.d.pairs.items():
             for j, together in rules:
                 if i < j and (self.label[i] == self.label[j]) != together:
@@ -488,25 +550,28 @@ def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int
 
     Each attempt builds a plan from new random spanning trees (the first from the baseline plan, when there
     is one) and improves it until no move helps; ``attempts=None`` keeps starting new ones until the time is
-    up and keeps the best."""
+    up and keeps the best. An attempt that gives no valid plan hands over to the next division into blocks
+    (:func:`_divisions`; with soft or no nesting, the next count), and after the last back to the first."""
     started = time.perf_counter()
     deadline = started + max(0.0, time_limit)
     rng = np.random.default_rng(seed)
     data = UnitData(problem)
     log: list[str] = []
-    blocks = _blocks(data, rng)
-    if blocks is None:
+    divisions = _divisions(data)
+    if not divisions:
         log.append("heuristic: no division into blocks meets the bounds and the count")
         return None
-    block_of_unit = np.empty(data.n, dtype=int)
-    for b, block in enumerate(blocks):
-        block_of_unit[block.units] = b
     best: _Search | None = None
     best_objective = math.inf
     progress: list[tuple[float, float]] = []
     attempt = 0
+    choice = 0  # which of the divisions this attempt uses
     while time.perf_counter() < deadline and (best is None or attempts is None or attempt < attempts):
         attempt += 1
+        blocks = divisions[choice]
+        block_of_unit = np.empty(data.n, dtype=int)
+        for b, block in enumerate(blocks):
+            block_of_unit[block.units] = b
         parts = _baseline_parts(data, blocks, block_of_unit) if attempt == 1 and problem.baseline is not None else None
         if parts is None:
             parts = []
@@ -517,14 +582,18 @@ def first_plan(problem: Problem, time_limit: float, seed: int = 0, attempts: int
                     break
                 parts += pieces
         if parts is None:
-            log.append(f"heuristic attempt {attempt}: no balanced spanning-tree cut found")
+            count = sum(block.k for block in blocks)
+            log.append(f"heuristic attempt {attempt}: no balanced spanning-tree cut found into {count} consortia")
+            choice = (choice + 1) % len(divisions)
             continue
         home = _match_baseline(data, parts) if problem.baseline is not None else None
         search = _Search(data, parts, [int(block_of_unit[p[0]]) for p in parts], home)
         _descend(search, rng, deadline)
         pen, objective = search.penalty(), search.objective()
-        log.append(f"heuristic attempt {attempt}: penalty {pen:g}, objective {objective:,.1f}")
-        if pen <= 1e-9 and objective < best_objective:
+        log.append(f"heuristic attempt {attempt}: {len(parts)} consortia, penalty {pen:g}, objective {objective:,.1f}")
+        if pen > 1e-9:
+            choice = (choice + 1) % len(divisions)
+        elif objective < best_objective:
             best, best_objective = search, objective
             progress.append((time.perf_counter() - started, objective))
     if best is None:
@@ -567,8 +636,9 @@ def improve_plan(problem: Problem, groups: dict, time_limit: float, seed: int = 
 
 
 def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndarray) -> list[list[int]] | None:
-    """The baseline plan's consortia (each connected piece apart) as a start, when each lies in one block and
-    every block holds as many as it should (so moves inside a block keep strict nesting)."""
+    """The baseline plan's consortia (each connected piece apart) as a start, when each lies in one block and,
+    under strict nesting with several blocks, every block holds as many as it should (so moves inside a block
+    keep the nesting; with soft or no nesting the blocks are the region's pieces, which no move crosses)."""
     base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
     parts: list[list[int]] = []
     for label in sorted(set(base)):
@@ -576,7 +646,7 @@ def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndar
     if any(len(set(block_of_unit[p])) > 1 for p in parts):
         return None
     k_lo, k_hi = data.problem.count_range
-    if len(blocks) == 1:
+    if len(blocks) == 1 or data.problem.nesting != "strict":
         return parts if k_lo <= len(parts) <= k_hi else None
     per_block = Counter(int(block_of_unit[p[0]]) for p in parts)
     if any(per_block[b] != block.k for b, block in enumerate(blocks)):
