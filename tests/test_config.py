@@ -15,6 +15,18 @@ def test_presets_extend_the_defaults_and_keep_region_exceptions():
     assert config.for_region("north east").lad_groups == ()
 
 
+def test_a_bare_name_is_a_built_in_file_and_a_path_is_the_planners(tmp_path, monkeypatch):
+    assert load_config("hub").run.preset == "hub"
+    with pytest.raises(InputError, match="did you mean 'hub'.*built-in: consortium, default, hub, locality"):
+        load_config("hubb")
+    mine = tmp_path / "mine.toml"
+    mine.write_text('extends = "consortium"\n[run]\ntime_limit = 42\n')
+    monkeypatch.chdir(tmp_path)
+    config = load_config("mine.toml")  # a file in the current folder, starting from a built-in one
+    assert (config.run.preset, config.run.time_limit) == ("consortium", 42)
+    assert config.for_region("South West").lad_groups  # the default file's nesting exceptions came along
+
+
 def test_command_line_overrides_win():
     settings = load_config("default").for_region("London", time_limit=7, backend="highs")
     assert settings.time_limit == 7 and settings.backend == "highs"
