@@ -17,7 +17,6 @@ from setuptools.command.bdist_wheel import bdist_wheel" 2>/dev/null; then
 fi
 
 need_apt=()
-command -v npm >/dev/null || need_apt+=(npm)
 command -v chromium >/dev/null || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then

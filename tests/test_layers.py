@@ -113,3 +113,11 @@ def test_no_import_cycles():
 def test_each_layer_is_a_folder_with_its_reason(folder):
     init = PACKAGE / folder / "__init__.py"
     assert init.exists() and ast.get_docstring(ast.parse(init.read_text())), f"{folder}/ says what it is for"
+
+
+def test_the_tests_mirror_the_layers():
+    """Each layer folder of the package has a folder of tests beside the others (tests/<layer>/test_<module>.py);
+    tests of the whole (the API, the layers, the README, the wheel, bad input everywhere) stay at the top."""
+    tests = Path(__file__).resolve().parent
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    assert folders == {p.name for p in tests.iterdir() if p.is_dir() and list(p.glob("test_*.py"))}

@@ -230,6 +230,23 @@ def regions(data: DataOpt = None) -> None:
 
 @app.command()
 @_guard
+def assets(
+    dest: Annotated[
+        Path | None,
+        typer.Argument(help="Folder for the assets.", show_default="$BOUNDARIES_ASSETS, else the user's data folder"),
+    ] = None,
+) -> None:
+    """Fetch the map assets (Leaflet, Leaflet.markercluster: pinned versions, checksummed) from the npm registry:
+    once per machine, so maps open offline. An installed package needs this; a checkout's set-up does it."""
+    from boundaries.publish.map_assets import fetch_assets
+
+    if dest is not None:
+        _check_output(dest, "DEST", folder=True)
+    console.print(f"map assets installed in {escape(str(fetch_assets(dest)))}")
+
+
+@app.command()
+@_guard
 def solve(
     region: RegionOpt,
     preset: PresetOpt = None,

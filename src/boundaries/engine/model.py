@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from boundaries.data.graph import authority_graph
 from boundaries.engine.linear import LinearModel
 from boundaries.engine.problem import Problem
 
@@ -141,9 +142,7 @@ def candidate_pairs(problem: Problem) -> dict[str, set[str]]:
     if problem.nesting == "strict":
         lad = units["lad"].to_dict()
         lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()
-        lad_graph = nx.Graph()
-        lad_graph.add_nodes_from(lad_pop)
-        lad_graph.add_edges_from((lad[u], lad[v]) for u, v in graph.edges if lad[u] != lad[v])
+        lad_graph = authority_graph(graph, lad, lad_pop)
         mergeable = {g: set(population_reach(lad_graph, lad_pop, g, hi)) if lad_pop[g] <= hi else {g} for g in lad_pop}
         members = units.groupby("lad").groups
     out: dict[str, set[str]] = {}

@@ -2,19 +2,26 @@
 
 Consultation copies of a map get emailed and opened anywhere, often with no internet, so a map may not load
 anything from a CDN. folium links its scripts from CDNs; :func:`make_offline` swaps those links for inline
-copies read from a local folder that ``scripts/fetch_assets.sh`` fills from the npm registry (pinned versions,
-checksummed). The folder is gitignored: nothing downloaded is committed.
+copies read from a local folder that :func:`fetch_assets` fills from the npm registry (pinned versions, checked
+against their tarballs' SHA-256): ``boundaries assets`` on an installed package, ``scripts/fetch_assets.sh`` (the
+same function) in a checkout. The folder is gitignored: nothing downloaded is committed or shipped in the wheel.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import io
 import os
 import re
+import shutil
+import tarfile
+import urllib.request
 from pathlib import Path
 
 import folium
+import platformdirs
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 
@@ -41,24 +48,59 @@ UNUSED = {
 }
 
 
+LEAFLET_IMAGES = ("layers", "layers-2x", "marker-icon", "marker-icon-2x", "marker-shadow")  # the CSS's url()s
+#: (npm package, version, SHA-256 of its tarball) and the files taken from it: (path in the tarball, path here)
+PACKAGES = (
+    (
+        "leaflet",
+        "1.9.4",
+        "84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77",
+        {
+            "package/dist/leaflet.js": JS["leaflet"],
+            "package/dist/leaflet.css": CSS["leaflet_css"],
+            "package/LICENSE": "leaflet/LICENSE",
+            **{f"package/dist/images/{n}.png": f"leaflet/images/{n}.png" for n in LEAFLET_IMAGES},
+        },
+    ),
+    (
+        "leaflet.markercluster",
+        "1.5.3",
+        "fc6b0b1d00b6c708ae54e43ee4a11ac345e41660e19f0a570190bb35babb1a1c",
+        {
+            "package/dist/leaflet.markercluster.js": JS["markerclusterjs"],
+            "package/dist/MarkerCluster.css": CSS["markerclustercss"],
+            "package/dist/MarkerCluster.Default.css": CSS["markerclusterdefaultcss"],
+            "package/MIT-LICENCE.txt": "leaflet.markercluster/LICENSE",
+        },
+    ),
+)
+REGISTRY = "https://registry.npmjs.org"
+
+
 class MissingAssetsError(RuntimeError):
     """The Leaflet files to inline are not installed."""
 
 
+def user_asset_dir() -> Path:
+    """Where ``boundaries assets`` puts the assets by default: the user's data folder (``platformdirs``)."""
+    return Path(platformdirs.user_data_dir("boundaries", appauthor=False)) / FOLDER
+
+
 def asset_dir() -> Path:
-    """The folder holding the assets: $BOUNDARIES_ASSETS, else vendor-assets/ in the checkout (or the cwd)."""
+    """The folder holding the assets: $BOUNDARIES_ASSETS, else vendor-assets/ in the checkout (or the cwd),
+    else the user's data folder that ``boundaries assets`` fills."""
     env = os.environ.get(ENV_VAR)
     candidates = [Path(env)] if env else []
     candidates += [parent / FOLDER for parent in Path(__file__).resolve().parents[1:4]]
-    candidates.append(Path.cwd() / FOLDER)
+    candidates += [Path.cwd() / FOLDER, user_asset_dir()]
     for folder in candidates:
         if all((folder / rel).is_file() for rel in (*JS.values(), *CSS.values())):
             return folder
     looked = ", ".join(str(c) for c in dict.fromkeys(candidates))
     raise MissingAssetsError(
         "Offline map assets (Leaflet, Leaflet.markercluster) are missing; looked in: "
-        f"{looked}. Install them with `bash scripts/fetch_assets.sh` (needs npm), or point {ENV_VAR} "
-        "at a folder that script filled."
+        f"{looked}. Install them with `boundaries assets` (or `bash scripts/fetch_assets.sh` in a checkout), "
+        f"or point {ENV_VAR} at a folder one of them filled."
     )
 
 
@@ -123,3 +165,46 @@ def leaflet_inline() -> tuple[str, str]:
     from the same checked copies as every map: one offline page, no CDN."""
     folder = asset_dir()
     return _read(folder, CSS["leaflet_css"]), _read(folder, JS["leaflet"])
+
+
+def _stamp() -> str:
+    return "".join(f"{name} {version} {sha}\n" for name, version, sha, _ in PACKAGES)
+
+
+def fetch_assets(dest: str | Path | None = None, registry: str | None = None) -> Path:
+    """Download the pinned packages' tarballs from the npm registry, check each against its SHA-256 and put the
+    files maps inline into ``dest`` (default: ``$BOUNDARIES_ASSETS``, else :func:`user_asset_dir`). Idempotent:
+    nothing is fetched when ``dest`` already holds these versions. The folder appears whole or not at all (it is
+    filled beside ``dest`` and renamed). ``registry``: another npm registry (default ``$npm_config_registry``,
+    else registry.npmjs.org)."""
+    dest = Path(dest or os.environ.get(ENV_VAR) or user_asset_dir())
+    if (dest / "VERSIONS").is_file() and (dest / "VERSIONS").read_text() == _stamp():
+        return dest
+    registry = (registry or os.environ.get("npm_config_registry") or REGISTRY).rstrip("/")  # noqa: SIM112 (npm's name)
+    partial = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    for name, version, sha, files in PACKAGES:
+        url = f"{registry}/{name}/-/{name}-{version}.tgz"
+        with urllib.request.urlopen(url, timeout=60) as response:
+            data = response.read()
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise MissingAssetsError(f"{url}: checksum mismatch (expected SHA-256 {sha}); nothing was installed")
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            for member, rel in files.items():
+                source = tar.extractfile(member)
+                if source is None:
+                    raise MissingAssetsError(f"{url}: {member} is not a file in the package")
+                target = partial / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(source.read())
+    (partial / "VERSIONS").write_text(_stamp())
+    shutil.rmtree(dest, ignore_errors=True)
+    partial.rename(dest)
+    _read.cache_clear()
+    return dest
+
+
+if __name__ == "__main__":  # scripts/fetch_assets.sh: python -m boundaries.publish.map_assets [DEST]
+    import sys
+
+    print(f"map assets installed in {fetch_assets(sys.argv[1] if len(sys.argv) > 1 else None)}")

@@ -21,7 +21,7 @@ from boundaries.data.sources import build, geocode, raw, towns
 from boundaries.data.sources.text import read_delimited
 from boundaries.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
 PRACTICES = 7_875
 PATIENTS = 56_793_044

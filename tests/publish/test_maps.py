@@ -43,7 +43,7 @@ from boundaries.publish.maps import (
     town_points,
 )
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("BOUNDARIES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -358,7 +358,7 @@ def test_town_names_come_after_the_others_and_never_overlap(region):
 def test_missing_assets_say_how_to_get_them(region, monkeypatch, tmp_path):
     monkeypatch.setenv(map_assets.ENV_VAR, str(tmp_path))
     monkeypatch.setattr(map_assets, "FOLDER", "no-such-folder")
-    with pytest.raises(MissingAssetsError, match=r"bash scripts/fetch_assets\.sh"):
+    with pytest.raises(MissingAssetsError, match=r"`boundaries assets` \(or `bash scripts/fetch_assets\.sh`"):
         render_map(by_lad(region), region)
 
 
