@@ -1,9 +1,10 @@
-"""Output files appear whole or not at all: write to a temporary file beside the target, then rename."""
+"""Output files and folders appear whole or not at all: write to a temporary beside the target, then rename."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -31,6 +32,25 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty folder beside ``path`` to fill; on success it takes ``path``'s place (two renames: the old
+    folder aside, the new one in), on failure it is removed and ``path`` is left as it was. For outputs made of
+    several files that only make sense together (the data bundle, the map assets)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield partial
+        old = path.with_name(f"{partial.name}.old")
+        if path.exists():
+            path.rename(old)
+        partial.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:

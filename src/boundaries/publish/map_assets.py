@@ -15,7 +15,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import tarfile
 import urllib.request
 from pathlib import Path
@@ -24,6 +23,8 @@ import folium
 import platformdirs
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
+
+from boundaries.atomic import atomic_folder
 
 ENV_VAR = "BOUNDARIES_ASSETS"
 FOLDER = "vendor-assets"
@@ -181,27 +182,28 @@ def fetch_assets(dest: str | Path | None = None, registry: str | None = None) ->
     if (dest / "VERSIONS").is_file() and (dest / "VERSIONS").read_text() == _stamp():
         return dest
     registry = (registry or os.environ.get("npm_config_registry") or REGISTRY).rstrip("/")  # noqa: SIM112 (npm's name)
-    partial = dest.with_name(dest.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    for name, version, sha, files in PACKAGES:
-        url = f"{registry}/{name}/-/{name}-{version}.tgz"
-        with urllib.request.urlopen(url, timeout=60) as response:
-            data = response.read()
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise MissingAssetsError(f"{url}: checksum mismatch (expected SHA-256 {sha}); nothing was installed")
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            for member, rel in files.items():
-                source = tar.extractfile(member)
-                if source is None:
-                    raise MissingAssetsError(f"{url}: {member} is not a file in the package")
-                target = partial / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(source.read())
-    (partial / "VERSIONS").write_text(_stamp())
-    shutil.rmtree(dest, ignore_errors=True)
-    partial.rename(dest)
+    with atomic_folder(dest) as partial:
+        for name, version, sha, files in PACKAGES:
+            _unpack(f"{registry}/{name}/-/{name}-{version}.tgz", sha, files, partial)
+        (partial / "VERSIONS").write_text(_stamp())
     _read.cache_clear()
     return dest
+
+
+def _unpack(url: str, sha: str, files: dict[str, str], folder: Path) -> None:
+    """Download a package's tarball, check it, and copy the files named (path in the tarball -> path here)."""
+    with urllib.request.urlopen(url, timeout=60) as response:
+        data = response.read()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise MissingAssetsError(f"{url}: checksum mismatch (expected SHA-256 {sha}); nothing was installed")
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member, rel in files.items():
+            source = tar.extractfile(member)
+            if source is None:
+                raise MissingAssetsError(f"{url}: {member} is not a file in the package")
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read())
 
 
 if __name__ == "__main__":  # scripts/fetch_assets.sh: python -m boundaries.publish.map_assets [DEST]

@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from boundaries.atomic import atomic_folder
 from boundaries.data import bundle
 from boundaries.data.sources import enrich, geocode, raw, towns
 from boundaries.data.sources.text import ROW
@@ -418,10 +419,15 @@ def _markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(out: Path, p, lads, ccg_polys, trusts, shares, sha, left_out, report) -> None:
+def _write(final: Path, p, lads, ccg_polys, trusts, shares, sha, left_out, report) -> None:
+    """Write the bundle whole or not at all (``atomic_folder``): a failed or interrupted build leaves the old
+    bundle as it was, never half of a new one."""
+    with atomic_folder(final) as out:
+        _write_files(out, p, lads, ccg_polys, trusts, shares, sha, left_out, report)
+
+
+def _write_files(out: Path, p, lads, ccg_polys, trusts, shares, sha, left_out, report) -> None:
     gpkg = out / bundle.GPKG
-    if gpkg.exists():
-        gpkg.unlink()
     points = gpd.GeoDataFrame(p, geometry=shapely.points(p["x"].to_numpy(), p["y"].to_numpy()), crs=raw.BNG)
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
