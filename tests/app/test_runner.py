@@ -153,43 +153,6 @@ def test_a_rerun_without_a_plan_removes_the_old_plan_files(tmp_path):
     assert '"infeasible"' in (folder / "done.json").read_text()
 
 
-def test_geojson_areas_stay_valid_after_reprojection(tmp_path):
-    # the 2013 CCG areas of the East of England: 13 of 19 cross themselves by a hair once in degrees
-    import geopandas as gpd
-
-    from boundaries.app.runner import _to_wgs84
-    from boundaries.data.areas import consortium_areas
-    from boundaries.data.region import load_region
-
-    region = load_region("East of England")
-    areas = consortium_areas(region.ccg_assignment(), region)
-    assert (~areas.to_crs(4326).is_valid).sum() > 0  # the defect this guards against is really there
-    path = tmp_path / "areas.geojson"
-    _to_wgs84(areas).to_file(path, driver="GeoJSON", COORDINATE_PRECISION=7)
-    back = gpd.read_file(path)
-    assert back.is_valid.all() and len(back) == len(areas)
-    assert abs(back.to_crs(27700).area.sum() - areas.area.sum()) / areas.area.sum() < 1e-5
-
-
-def test_a_geos_failure_on_one_area_leaves_the_others_repaired():
-    # _to_wgs84 repairs and snaps all areas at once; where GEOS fails on one, the others still get theirs
-    import numpy as np
-    import shapely
-
-    from boundaries.app.runner import _each
-
-    geoms = np.array([shapely.Point(0, 0), shapely.Point(1, 1)], dtype=object)
-
-    def picky(geom):
-        if not isinstance(geom, shapely.Geometry) or geom.x == 0:  # fails on the array and on the first point
-            raise shapely.errors.GEOSException("no")
-        return shapely.buffer(geom, 1)
-
-    out = _each(picky, geoms)
-    assert out[0] is None and out[1].equals(shapely.buffer(geoms[1], 1))
-    assert list(_each(shapely.make_valid, geoms)) == list(geoms)
-
-
 @pytest.mark.slow
 def test_missing_map_assets_keep_the_plan_and_its_metrics(monkeypatch, tmp_path, quick):
     """An install without the offline map assets (a wheel, say) still gets its plan and figures; only the map

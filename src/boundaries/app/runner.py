@@ -163,6 +163,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
 
     from boundaries.check.metrics import evaluate
     from boundaries.check.validation import measures
+    from boundaries.data.areas import to_wgs84
     from boundaries.publish.map_assets import MissingAssetsError
     from boundaries.publish.planfile import write_plan_csv
     from boundaries.publish.report import write_report
@@ -216,7 +217,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             areas.to_file(tmp, layer="consortia", driver="GPKG")
         files["areas_gpkg"] = "consortia.gpkg"
         with atomic_path(folder / "consortia.geojson") as tmp:
-            _to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON", COORDINATE_PRECISION=7)
+            to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON", COORDINATE_PRECISION=7)
         files["areas_geojson"] = "consortia.geojson"
         head, full = card.text(), card.text(table=True)
         table = full[len(head) :].strip("\n") if full.startswith(head) else full
@@ -268,52 +269,6 @@ def _render(plan: Plan, region: Region, folder: Path, config: RunConfig, ccg13, 
         report="report.html",  # charts of the same scorecard, written above
         comment_email=config.comment_email,
     )
-
-
-def _to_wgs84(areas):
-    """Reprojected for GeoJSON: parts of a consortium that touch at a point in metres can cross by a hair in
-    degrees, which is invalid. Each such area is repaired the gentlest way GEOS manages (the first of
-    ``make_valid`` keeping the structure, ``make_valid``, ``buffer(0)`` that gives a valid area), then every
-    area is snapped to the 1e-7 degree grid (about 1 cm) the file is written with, so that it reads back valid
-    (an area that snapping would break stays as it was). Shapely's array functions do each step for all the
-    areas at once."""
-    import numpy as np
-    import shapely
-
-    wgs = areas.to_crs(4326)
-    geoms = np.asarray(wgs.geometry.values, dtype=object)
-    todo = ~shapely.is_valid(geoms)
-    for repair in (
-        lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
-        shapely.make_valid,
-        lambda g: shapely.buffer(g, 0),
-    ):
-        fixed = _each(repair, geoms[todo])
-        good = shapely.is_valid(fixed) & ~shapely.is_empty(fixed)
-        done = np.flatnonzero(todo)[good]
-        geoms[done], todo[done] = fixed[good], False
-    if todo.any():
-        raise ValueError("an area could not be made valid in longitude/latitude")
-    snapped = _each(lambda g: shapely.set_precision(g, 1e-7), geoms)
-    wgs["geometry"] = np.where(shapely.is_valid(snapped) & ~shapely.is_empty(snapped), snapped, geoms)
-    return wgs
-
-
-def _each(operation, geoms):
-    """``operation`` on an array of geometries at once; if GEOS fails on one, one by one, None where it fails."""
-    import numpy as np
-    import shapely
-
-    try:
-        return operation(geoms)
-    except shapely.errors.GEOSException:
-        out = np.empty(len(geoms), dtype=object)
-        for k, geom in enumerate(geoms):
-            try:
-                out[k] = operation(geom)
-            except shapely.errors.GEOSException:
-                out[k] = None
-        return out
 
 
 def _flat(frame):

@@ -298,3 +298,43 @@ def simplified_layers(
 def _is_coverage(frame: gpd.GeoDataFrame) -> bool:
     """Whether the cells tile without overlaps or unmatched edges (so the fast coverage union applies)."""
     return bool(shapely.coverage_is_valid(np.asarray(frame.geometry.values, dtype=object)))
+
+
+def to_wgs84(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reprojected for GeoJSON: parts of a consortium that touch at a point in metres can cross by a hair in
+    degrees, which is invalid. Each such area is repaired the gentlest way GEOS manages (the first of
+    ``make_valid`` keeping the structure, ``make_valid``, ``buffer(0)`` that gives a valid area), then every
+    area is snapped to the 1e-7 degree grid (about 1 cm) the file is written with, so that it reads back valid
+    (an area that snapping would break stays as it was). Shapely's array functions do each step for all the
+    areas at once."""
+    wgs = areas.to_crs(4326)
+    geoms = np.asarray(wgs.geometry.values, dtype=object)
+    todo = ~shapely.is_valid(geoms)
+    for repair in (
+        lambda g: shapely.make_valid(g, method="structure", keep_collapsed=False),
+        shapely.make_valid,
+        lambda g: shapely.buffer(g, 0),
+    ):
+        fixed = _each(repair, geoms[todo])
+        good = shapely.is_valid(fixed) & ~shapely.is_empty(fixed)
+        done = np.flatnonzero(todo)[good]
+        geoms[done], todo[done] = fixed[good], False
+    if todo.any():
+        raise ValueError("an area could not be made valid in longitude/latitude")
+    snapped = _each(lambda g: shapely.set_precision(g, 1e-7), geoms)
+    wgs["geometry"] = np.where(shapely.is_valid(snapped) & ~shapely.is_empty(snapped), snapped, geoms)
+    return wgs
+
+
+def _each(operation, geoms):
+    """``operation`` on an array of geometries at once; if GEOS fails on one, one by one, None where it fails."""
+    try:
+        return operation(geoms)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(geoms), dtype=object)
+        for k, geom in enumerate(geoms):
+            try:
+                out[k] = operation(geom)
+            except shapely.errors.GEOSException:
+                out[k] = None
+        return out
