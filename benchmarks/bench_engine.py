@@ -9,10 +9,13 @@ about 3 h without):
         [--quick] [--new CHECKOUT] [--previous /tmp/prev] [--regions "North East,London"] [--jobs 2] \
         [--match TEXT] [--gap 0.01] [--json FILE]
 
-(a) **Regions**: the ten SHA regions in four settings: the ``hub`` preset with strict nesting (``default.toml``),
-    the same with soft nesting and with nesting off, and the ``consortium`` preset (strict). Each checkout builds
-    its own regions and problems from its own code and settings files. ``--gap 0.01`` stops each region solve
-    once it is proven within 1%: its wall time is then the time to a 1% proof.
+(a) **Regions**: the ten SHA regions in five settings: the ``hub`` preset with strict nesting (``default.toml``),
+    the same with soft nesting and with nesting off, the ``consortium`` preset (strict), and the ``consortium``
+    preset (strict) with as many consortia as the region had 2013 CCGs ("consortium ccg": ``n_consortia`` = the
+    distinct CCG codes among the region's practices, ``region.ccg_assignment().nunique()``, instead of the
+    settings file's count; the count used is reported as ``n_consortia`` in the per-solve line). Each checkout
+    builds its own regions and problems from its own code and settings files. ``--gap 0.01`` stops each region
+    solve once it is proven within 1%: its wall time is then the time to a 1% proof.
 (b) **Generic graphs**: practice graphs of single large authorities (Birmingham, Leeds, Cornwall, and Kent: the
     practices of its twelve districts) and square grids of unit populations with tuple ids, cut into k districts
     of equal population within ±0.5% or ±2% (``min/max = total/k * (1 -/+ tol)``, rounded inwards), nesting off,
@@ -77,7 +80,10 @@ SETTINGS = {
     "hub soft": ("default.toml", "soft"),
     "hub off": ("default.toml", "off"),
     "consortium strict": ("consortium.toml", None),
+    "consortium ccg": ("consortium.toml", None),
 }
+#: settings whose number of consortia is the region's number of 2013 CCGs
+CCG_COUNT = ("consortium ccg",)
 KENT = tuple(f"E070001{n:02d}" for n in range(5, 17))  # Ashford ... Tunbridge Wells (Kent's 12 districts, LAD13)
 AUTHORITIES = {
     "Birmingham": ("E08000025",),
@@ -106,8 +112,12 @@ def _problem_for_region(spec):
     from boundaries.engine.problem import Problem
 
     file, nesting = SETTINGS[spec["setting"]]
-    config = load_config(Path(DEFAULT_CONFIG).parent / file).for_region(spec["region"], nesting=nesting)
     region = load_region(spec["region"])
+    # the 2013 CCG count overrides the file's n_consortia as a command-line option would (None: the file's)
+    n_consortia = int(region.ccg_assignment().nunique()) if spec["setting"] in CCG_COUNT else None
+    config = load_config(Path(DEFAULT_CONFIG).parent / file).for_region(
+        spec["region"], nesting=nesting, n_consortia=n_consortia
+    )
     problem = Problem.from_region(region, **config.problem_settings())
     return problem, config.backend, config.seed, spec.get("gap", config.gap), "from_region"
 
@@ -175,6 +185,7 @@ def worker(spec_path: str) -> None:
         if "refused_ids" in spec:
             out["refused_ids"] = spec["refused_ids"]
         out["units"] = len(problem.units)
+        out["n_consortia"] = getattr(problem, "n_consortia", None)
         import boundaries.engine.solver as solver_module
 
         heuristic: dict = {}
