@@ -56,3 +56,18 @@ def test_names_are_the_same_for_the_same_plan_however_it_is_listed():
     assert name_consortia(backwards, problem) == names
     renamed = {u: max(v for v in units if centres[v] == c) for u, c in centres.items()}  # other centres
     assert name_consortia(renamed, problem) == names
+
+
+def test_names_come_from_the_units_not_from_the_region():
+    """The engine reads a problem's words from its units (``name``, ``lad_name``, ``town``): the same problem
+    without its region names its consortia the same, and without those columns by codes."""
+    from dataclasses import replace
+
+    region = load_region(["E06000001", "E06000004"])
+    problem = Problem.from_region(region, "small")
+    centres = {u: min(problem.units.index[problem.units["lad"] == g]) for u, g in problem.units["lad"].items()}
+    named = name_consortia(centres, problem)
+    assert sorted(set(named.values())) == ["Hartlepool", "Stockton-on-Tees"]
+    assert name_consortia(centres, replace(problem, region=None)) == named
+    bare = replace(problem, region=None, units=problem.units.drop(columns=["name", "lad_name", "town"]))
+    assert sorted(set(name_consortia(centres, bare).values())) == ["E06000001", "E06000004"]

@@ -25,17 +25,13 @@ from boundaries.status import Status
 
 
 def _who(problem: Problem, unit: str) -> str:
-    region = problem.region
-    if region is not None and unit in region.practices.index:
-        return f"practice {unit} ({region.practices.at[unit, 'name']})"
+    if "name" in problem.units.columns:
+        return f"practice {unit} ({problem.units.at[unit, 'name']})"
     return f"unit {unit}"
 
 
 def _lad_name(problem: Problem, lad: str) -> str:
-    region = problem.region
-    if region is not None and lad in region.lads.index:
-        return f"{region.lads.at[lad, 'lad_name']}"
-    return lad
+    return problem.lad_names().get(lad, str(lad))
 
 
 def precheck(problem: Problem) -> list[str]:
@@ -178,5 +174,5 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
             f"{' or '.join(undecided)} would help, or whether {rules} cannot be formed at all"
         ]
     advice = "widen the bounds" + (" or relax the nesting" if problem.nesting == "strict" else "")
-    units = f"{len(problem.units)} {'practices' if problem.region is not None else 'units'}"
+    units = f"{len(problem.units)} {'practices' if 'name' in problem.units.columns else 'units'}"
     return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}"]

@@ -14,13 +14,6 @@ from collections import defaultdict
 from boundaries.engine.problem import Problem
 
 
-def _lad_names(problem: Problem) -> dict[str, str]:
-    region = problem.region
-    if region is not None and "lad_name" in region.lads.columns:
-        return region.lads["lad_name"].astype(str).to_dict()
-    return {}
-
-
 def name_consortia(centres: dict[str, str], problem: Problem) -> dict[str, str]:
     """unit -> consortium name, from unit -> centre unit."""
     units = problem.units
@@ -35,7 +28,7 @@ def name_consortia(centres: dict[str, str], problem: Problem) -> dict[str, str]:
         names = {c: f"C{k + 1:0{width}d}" for k, c in enumerate(order)}
         return {u: names[centres[u]] for u in centres}
 
-    lad_names = _lad_names(problem)
+    lad_names = problem.lad_names()
     base: dict[str, str] = {}
     for centre, group in members.items():
         pops = units.loc[group].groupby("lad")["population"].sum().sort_values(ascending=False, kind="stable")
@@ -78,10 +71,7 @@ def _letters(name: str) -> str:
 
 def _towns(problem: Problem):
     """unit -> its town (the practice's post town in the bundle), or None without one."""
-    region = problem.region
-    if region is None or "town" not in region.practices.columns:
-        return None
-    return region.practices["town"]
+    return problem.units["town"] if "town" in problem.units.columns else None
 
 
 def _main_town(group: list, units, towns) -> str | None:

@@ -5,7 +5,9 @@ backends read; ``boundaries.check.validation`` re-checks any plan against it wit
 
 Units are any areas a user brings (GP practices, wards, LSOAs): a DataFrame indexed by unit id with at least
 ``population``, ``x`` and ``y`` (metres), and optionally ``lad`` (the nesting group: a local authority),
-``community`` (a natural health community: the practice's main acute trust) and ``imd`` (deprivation score).
+``community`` (a natural health community: the practice's main acute trust) and ``imd`` (deprivation score);
+``name``, ``lad_name`` and ``town`` are the words explanations and consortium names use (``from_region`` fills
+them; the engine never reaches into the region for them).
 """
 
 from __future__ import annotations
@@ -251,6 +253,14 @@ class Problem:
             lengths = {e: km for e, km in lengths.items() if (e[0] in units) != (e[1] in units)}
         return {e: km for e, km in lengths.items() if km > 0}
 
+    def lad_names(self) -> dict[str, str]:
+        """Authority (nesting group) code -> its name, from the units' optional ``lad_name`` column (empty without
+        one): what explanations and consortium names call an authority."""
+        if "lad" not in self.units.columns or "lad_name" not in self.units.columns:
+            return {}
+        pairs = self.units[["lad", "lad_name"]].dropna().drop_duplicates("lad")
+        return dict(zip(pairs["lad"].astype(str), pairs["lad_name"].astype(str)))
+
     def contiguity_graph(self) -> nx.Graph:
         """The graph consortia must be connected in: island links count only when allowed."""
         if self.use_island_links:
@@ -346,14 +356,20 @@ class Problem:
         strangers = sorted({*(lad_groups or {}), *(lad_groups or {}).values()} - set(region.lads.index))
         if strangers:  # an exception naming no authority of the region would be reported yet change nothing
             raise InputError(f"lad_groups names authorities that are not in {region.name}: {', '.join(strangers)}")
+        lad = practices["lad"].astype(str).replace(lad_groups or {})
         units = pd.DataFrame(
             {
                 "population": practices["patients"].astype(int),
                 "x": practices.geometry.x,
                 "y": practices.geometry.y,
-                "lad": practices["lad"].astype(str).replace(lad_groups or {}),
+                "lad": lad,
                 "community": practices["main_trust"].astype(str),
                 "imd": practices["imd"].astype(float),
+                # the words explanations and consortium names are made of: the engine reads them here, never
+                # through the region, so a problem built from any graph with these columns reads the same
+                "name": practices["name"].astype(str),
+                "lad_name": lad.map(region.lads["lad_name"].astype(str)),
+                **({"town": practices["town"]} if "town" in practices.columns else {}),
             },
             index=practices.index.astype(str),
         )
