@@ -10,7 +10,7 @@ python=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -c "import boundaries, pulp, pydantic, matplotlib, jinja2, platformdirs, pytest, gerrychain, playwright
+if ! .venv/bin/python -c "import boundaries, pulp, pydantic, matplotlib, jinja2, platformdirs, pytest, gerrychain, playwright, mypy
 from setuptools.command.bdist_wheel import bdist_wheel" 2>/dev/null; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test,bench]"

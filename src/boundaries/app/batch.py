@@ -84,8 +84,8 @@ class BatchProgress:
 
     def best_gap(self) -> float | None:
         gaps = [e.result.get("gap") for e in self.regions.values() if e.result and solved(e.result.get("status"))]
-        gaps = [g for g in gaps if isinstance(g, int | float)]
-        return min(gaps) if gaps else None
+        numbers = [g for g in gaps if isinstance(g, int | float)]
+        return min(numbers) if numbers else None
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(region, state in words, time, plan) per region, in the batch's order: what the display draws."""

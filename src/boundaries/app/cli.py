@@ -12,7 +12,6 @@ import atexit
 import functools
 import gc
 import os
-import sys
 import time
 import tomllib
 import traceback
@@ -643,4 +642,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # typer exits with the command's code

@@ -20,7 +20,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator
 
@@ -113,6 +113,12 @@ _Positive = Annotated[int, Field(ge=1)]
 _Amount = Annotated[float, Field(ge=0)]
 
 
+@overload
+def _choice(value: str, choices: tuple[str, ...] | list[str], what: str) -> str: ...
+@overload
+def _choice(value: None, choices: tuple[str, ...] | list[str], what: str) -> None: ...
+@overload
+def _choice(value: str | None, choices: tuple[str, ...] | list[str], what: str) -> str | None: ...
 def _choice(value: str | None, choices: tuple[str, ...] | list[str], what: str) -> str | None:
     if value is not None and value not in choices:
         raise ValueError(f"is not {what}{did_you_mean(value, choices)}; choose one of {', '.join(choices)}")
@@ -135,11 +141,9 @@ class LadGroupSchema(BaseModel):
         return joins
 
 
-WeightsSchema = create_model(  # one optional, non-negative number per objective weight, kept in step with Weights
-    "WeightsSchema",
-    __config__=_STRICT,
-    **{f.name: (_Amount | None, None) for f in fields(Weights)},
-)
+# one optional, non-negative number per objective weight, kept in step with Weights
+_WEIGHT_FIELDS: dict[str, Any] = {f.name: (_Amount | None, None) for f in fields(Weights)}
+WeightsSchema = create_model("WeightsSchema", __config__=_STRICT, **_WEIGHT_FIELDS)
 
 
 class RunSchema(BaseModel):
@@ -163,7 +167,7 @@ class RunSchema(BaseModel):
     beat: _Text | None = None
     beat_measures: list[str] | None = None
     comment_email: _Text | None = None
-    weights: WeightsSchema | None = None  # type: ignore[valid-type]
+    weights: WeightsSchema | None = None  # type: ignore[valid-type]  # a model made at run time, from Weights
     lad_groups: list[LadGroupSchema] | None = None
 
     @field_validator("preset")

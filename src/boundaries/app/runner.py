@@ -220,7 +220,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
             to_wgs84(areas).to_file(tmp, layer="consortia", driver="GeoJSON", COORDINATE_PRECISION=7)
         files["areas_geojson"] = "consortia.geojson"
         head, full = card.text(), card.text(table=True)
-        table = full[len(head) :].strip("\n") if full.startswith(head) else full
+        table_text = full[len(head) :].strip("\n") if full.startswith(head) else full
         text = [head, "", "Plan", "----", f"quality: {summary['quality']}"]
         text.append(f"status: {plan.status} ({plan.source}, {plan.seconds:.1f} s)")
         if plan.gap is not None and plan.bound is not None:
@@ -231,7 +231,7 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         if "beat" in summary:
             text.append(f"no worse than {config.beat} on every measure: {beat_text(summary['beat'])}")
         text += [f"nesting exception: {g.lad} joins {g.joins}: {g.reason}" for g in config.lad_groups]
-        text += ["", table, "", ATTRIBUTION]
+        text += ["", table_text, "", ATTRIBUTION]
         files["summary"] = write_text(folder / "summary.txt", "\n".join(text) + "\n").name
         files["report"] = write_report(summary, folder / "report.html", map_href="map.html").name
         try:
@@ -362,7 +362,7 @@ def remove_stale_temporaries(folder: str | Path, names: tuple[str, ...]) -> list
     output (``.plan.<random>.csv``, and a GeoPackage's ``-journal``, ``-wal`` or ``-shm`` beside its own). A
     run that finishes removes its own; one killed mid-write cannot. Only names of that exact shape go: the
     folder may be a planner's own, with hidden files of theirs."""
-    removed = []
+    removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed

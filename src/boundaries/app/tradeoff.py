@@ -33,6 +33,7 @@ and so also works where a level cannot be stated (soft nesting); it reaches only
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,9 @@ def verdict(status: str, first: str, level: float | None, met: bool | None) -> t
     return False, "best found: not proven"
 
 
-def _run(client, name, config, jobs: list[tuple[dict, dict | None, float | None]], data_dir, hints=None) -> list[dict]:
+def _run(
+    client, name, config, jobs: Sequence[tuple[dict, dict | None, float | None]], data_dir, hints=None
+) -> list[dict]:
     futures = [
         client.submit(solve_point, name, config, factors, data_dir, level, centre, hints, pure=False)
         for factors, level, centre in jobs
@@ -305,6 +308,7 @@ def chart(
     edge = frontier(points, between)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     drawn: set[str] = set()
+    style: dict[str, Any]  # Line2D properties
     for p in points:
         if p.level is None:
             continue

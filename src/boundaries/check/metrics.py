@@ -37,6 +37,7 @@ its own, and tests check that the two agree). Patient weights are registered pat
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +89,7 @@ class Scorecard:
             mine, theirs = _measure(self.summary, key), _measure(other.summary, key)
             rows.append({"measure": name, "plan": mine, "against": theirs, "better": better})
         out = pd.DataFrame(rows).set_index("measure")
-        out["verdict"] = [_verdict(r.plan, r.against, r.better) for r in out.itertuples()]
+        out["verdict"] = [_verdict(p, a, b) for p, a, b in zip(out["plan"], out["against"], out["better"])]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,7 +203,7 @@ class Scorecard:
                 f"{row['verdict']} ({row['better']} is better)"
             )
         worse = [m for m, v in self.comparison["verdict"].items() if v == "worse"]
-        verdict = "no worse on every measure" if not worse else f"worse on {', '.join(worse)}"
+        verdict = "no worse on every measure" if not worse else f"worse on {', '.join(map(str, worse))}"
         lines.append(f"This plan is {verdict}.")
         return "\n".join(lines)
 
@@ -315,12 +316,13 @@ def match_consortia(labels: pd.Series, baseline: pd.Series, patients: pd.Series)
     shared = pd.DataFrame({"plan": labels.to_numpy(), "base": base, "n": 1, "w": weights.to_numpy()})
     shared = shared.groupby(["plan", "base"])[["n", "w"]].sum()
     count = shared["n"].unstack(fill_value=0).sort_index().sort_index(axis=1)
-    kept = shared["w"].unstack(fill_value=0.0).reindex_like(count)
+    kept = shared["w"].unstack(fill_value=0).reindex_like(count)
     score = count.to_numpy(dtype=float) * (float(weights.sum()) + 1.0) + kept.to_numpy(dtype=float)
     rows, cols = linear_sum_assignment(score, maximize=True)
     matching: dict[str, str | None] = {str(label): None for label in count.index}
+    together = count.to_numpy()
     for i, j in zip(rows, cols, strict=True):
-        if count.iat[i, j] > 0:
+        if together[i, j] > 0:
             matching[str(count.index[i])] = str(count.columns[j])
     return matching
 
@@ -349,8 +351,8 @@ def _authorities(labels: pd.Series, practices: pd.DataFrame, region: Region) -> 
 def _lad_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -> pd.DataFrame:
     lad = practices["lad"].astype(str)
     counts = pd.crosstab(labels, lad)  # practices per (consortium, LAD)
-    lad_total = counts.sum(axis=0)
-    size = counts.sum(axis=1)
+    lad_total = counts.sum(axis=0).to_dict()  # LAD -> practices
+    size = counts.sum(axis=1).to_dict()  # consortium -> practices
     names = region.lads["lad_name"] if "lad_name" in region.lads else pd.Series(dtype=str)
     names = names.combine_first(practices.groupby(lad)["lad_name"].first()) if "lad_name" in practices else names
     out = {}
@@ -358,12 +360,13 @@ def _lad_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -> 
         present = row[row > 0]
         split = [k for k, n in present.items() if n < lad_total[k] and size[label] > n]
         whole = [k for k, n in present.items() if n == lad_total[k]]
+        lads = sorted(map(str, present.index))  # LAD codes, as text above
         out[label] = {
-            "lads": tuple(sorted(present.index)),
-            "lad_names": tuple(str(names.get(k, k)) for k in sorted(present.index)),
+            "lads": tuple(lads),
+            "lad_names": tuple(str(names.get(k, k)) for k in lads),
             "n_lads": len(present),
             "whole_lads": len(whole),
-            "split_lads": tuple(sorted(split)),
+            "split_lads": tuple(sorted(map(str, split))),
             "la_splits": len(split),
             "coterminous": not split,
         }
@@ -378,7 +381,7 @@ def _trust_metrics(labels: pd.Series, practices: pd.DataFrame, region: Region) -
     votes = (
         pd.DataFrame({"consortium": labels, "trust": own, "patients": patients})
         .dropna(subset=["trust"])
-        .groupby(["consortium", "trust"], as_index=False)["patients"]
+        .groupby(["consortium", "trust"], as_index=False)[["patients"]]
         .sum()
         .sort_values(["consortium", "patients", "trust"], ascending=[True, False, True])
         .drop_duplicates("consortium")
@@ -457,8 +460,8 @@ def _borders(labels: pd.Series, graph: nx.Graph) -> pd.Series:
 
 def _connectivity(labels: pd.Series, graph: nx.Graph) -> pd.DataFrame:
     label_of = labels.to_dict()
-    full: dict[str, nx.Graph] = {}
-    mainland: dict[str, nx.Graph] = {}
+    full: dict[Hashable, nx.Graph] = {}  # consortium label -> its practices' graph
+    mainland: dict[Hashable, nx.Graph] = {}
     for label, codes in labels.groupby(labels, sort=True).groups.items():
         full[label] = nx.Graph()
         full[label].add_nodes_from(codes)

@@ -43,7 +43,8 @@ DOWNLOADS = {
     "summary.txt": ("Summary (text)", "the scorecard, the plan's quality and the consortium table as text"),
 }
 
-_NO_PLAN = {
+# keyed by str: a status read back from a file is a plain string, and a StrEnum member hashes as its value
+_NO_PLAN: dict[str, str] = {
     Status.INFEASIBLE: "no plan: the rules cannot all be met",
     Status.TIMED_OUT: "no plan: time ran out before a first plan",
     Status.ERROR: "no plan: the run failed",
@@ -96,7 +97,7 @@ def plan_quality(plan: Any) -> dict[str, Any]:
 
 
 def solver_text(
-    status: str, source: str | None, objective: float | None, bound: float | None, gap: float | None
+    status: str | None, source: str | None, objective: float | None, bound: float | None, gap: float | None
 ) -> str:
     """Status, the backend that solved it, objective, bound and gap in one line (no timings: maps stay
     byte-identical)."""

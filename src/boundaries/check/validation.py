@@ -209,12 +209,14 @@ def validate(plan, problem) -> Validation:
     if problem.beat and not missing and not unknown:
         own = measures(got, problem).plan
         for measure, target in problem.beat.items():
-            value = own.get(measure)
+            achieved = own.get(measure)
             slack = BEAT_SLACK * max(1.0, abs(target))  # equal is no worse; rounding in the model stays inside
             better = BEATABLE[measure]
-            if value is None or (value > target + slack if better == "max" else value < target - slack):
+            if achieved is None:  # the plan's measures lack it: no worse is not shown
+                problems.append(f"{measure} is not measured, so not shown no worse than the reference's {target:.4g}")
+            elif achieved > target + slack if better == "max" else achieved < target - slack:
                 side = "above" if better == "max" else "below"
-                problems.append(f"{measure} is {value:.4g}, {side} the reference's {target:.4g}")
+                problems.append(f"{measure} is {achieved:.4g}, {side} the reference's {target:.4g}")
 
     return Validation(not problems, problems, island_linked, ground, island_parts)
 
@@ -226,7 +228,7 @@ def _on_the_ground(members: dict[str, set[str]], problem) -> tuple[dict[str, int
     region = getattr(problem, "region", None)
     cells = getattr(region, "cells", None)
     labels = pd.Series({u: label for label, group in members.items() for u in group}, dtype=object)
-    if cells is None or not set(labels.index) <= set(map(str, cells.index)):
+    if region is None or cells is None or not set(labels.index) <= set(map(str, cells.index)):
         return {}, {}
     links = [
         (str(a), str(b))
@@ -376,8 +378,9 @@ def _main_trust(group: set[str], pop: dict[str, int], trust: dict[str, str | Non
     patients have it as their practice's main trust."""
     patients: dict[str, int] = defaultdict(int)
     for u in group:
-        if trust[u] is not None:
-            patients[trust[u]] += pop[u]
+        own_trust = trust[u]
+        if own_trust is not None:
+            patients[own_trust] += pop[u]
     if not patients:
         return None, 0
     main = min(patients, key=lambda t: (-patients[t], t))

@@ -210,10 +210,10 @@ def area_pieces(assignment: Any, region: Region) -> pd.DataFrame:
     islands = cells[cells["island_parts"] > 0].groupby(labels[cells["island_parts"] > 0], sort=True)
     out = pd.DataFrame(index=pd.Index(sorted(pieces), name="consortium"))
     out["pieces"] = [len(pieces[label]) for label in out.index]
-    out["members"] = [pieces[label] for label in out.index]
+    out["members"] = pd.Series([pieces[label] for label in out.index], index=out.index, dtype=object)
     out["island_parts"] = islands["island_parts"].sum().reindex(out.index).fillna(0).astype(int)
     out["island_km2"] = islands["island_km2"].sum().reindex(out.index).fillna(0.0)
-    lads = islands["lad_name"].agg(lambda v: tuple(sorted(set(v))))
+    lads = {label: tuple(sorted(set(in_label))) for label, in_label in islands["lad_name"]}
     out["island_lads"] = [lads.get(label, ()) for label in out.index]
     return out
 

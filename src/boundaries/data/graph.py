@@ -72,6 +72,7 @@ def link_islands(graph: nx.Graph, practices: pd.DataFrame) -> list[tuple[str, st
     """
     added: list[tuple[str, str, float]] = []
     xy = practices[["x", "y"]]
+    lad = practices["lad"]
     while True:
         components = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (len(c), c[0]))
         if len(components) <= 1:
@@ -88,7 +89,7 @@ def link_islands(graph: nx.Graph, practices: pd.DataFrame) -> list[tuple[str, st
             length=0.0,
             island=True,
             colocated=False,
-            cross_lad=practices.at[a, "lad"] != practices.at[b, "lad"],
+            cross_lad=lad[a] != lad[b],
             distance=round(d, 1),
         )
         added.append((a, b, round(d, 1)))
@@ -99,7 +100,7 @@ def build_graph(practices: pd.DataFrame, cells: gpd.GeoDataFrame) -> nx.Graph:
     graph = nx.Graph()
     rows = practices[list(NODE_ATTRIBUTES)].itertuples(index=False)
     for code, row in zip(practices.index, rows, strict=True):
-        attrs = row._asdict()
+        attrs = dict(zip(NODE_ATTRIBUTES, row))
         attrs["patients"] = int(attrs["patients"])
         graph.add_node(str(code), **attrs)
     lad = practices["lad"]
@@ -162,7 +163,9 @@ def connected_pieces(members, neighbours) -> list[set]:
     return out
 
 
-def authority_graph(graph: nx.Graph, lad: Mapping[Hashable, str], authorities: Iterable[str] = ()) -> nx.Graph:
+def authority_graph(
+    graph: nx.Graph, lad: Mapping[Hashable, Hashable], authorities: Iterable[Hashable] = ()
+) -> nx.Graph:
     """The local authorities' neighbour graph of a graph of units (``lad``: each unit's authority): two
     authorities are neighbours where a unit of one is a neighbour of a unit of the other.
 

@@ -40,6 +40,7 @@ from boundaries.engine.backends.highs import quiet_highs
 from boundaries.engine.exact import Outcome
 from boundaries.engine.labels import fits, unit_order, wish_pairs
 from boundaries.engine.model import SCALE
+from boundaries.engine.plan import Progress
 from boundaries.engine.problem import Problem
 from boundaries.status import Status, proven, proven_status
 
@@ -85,8 +86,8 @@ class _Units:
             if price:
                 edges.append((i, j, price))
         excess = None
-        if "imd" in frame:
-            mean = problem.imd_mean
+        mean = problem.imd_mean  # None only without IMD
+        if "imd" in frame and mean is not None:
             excess = [
                 round(p * (v - mean)) for p, v in zip(frame["population"].astype(int), frame["imd"].astype(float))
             ]
@@ -174,7 +175,7 @@ class _LocalPricing:
             if time.perf_counter() > deadline:
                 break
             frontier = sorted({v for u in inside for v in data.neighbours[u]} - inside)
-            moves = []
+            moves: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []  # (gain, units in, units out)
             adds = {v: add_gain(v) for v in frontier}
             drops = {u: drop_gain(u) for u in sorted(inside)}
             for v, gain in adds.items():
@@ -217,56 +218,56 @@ class _Pricing:
         n = len(data.units)
         m = self.cp = cp_model.CpModel()
         index = {u: i for i, u in enumerate(data.units)}
-        self.take = [m.NewBoolVar(f"take[{u}]") for u in data.units]
-        m.AddBoolOr(self.take)
+        self.take = [m.new_bool_var(f"take[{u}]") for u in data.units]
+        m.add_bool_or(self.take)
         if connected:
-            self.root = [m.NewBoolVar(f"root[{u}]") for u in data.units]
-            m.AddExactlyOne(self.root)
-            seen = []  # the root is the consortium's first unit in order: no unit before it is taken
+            self.root = [m.new_bool_var(f"root[{u}]") for u in data.units]
+            m.add_exactly_one(self.root)
+            seen: list[int] = []  # the root is the consortium's first unit in order: no unit before it is taken
             for i in range(n):
                 for before in seen:
-                    m.AddImplication(self.root[i], self.take[before].Not())
+                    m.add_implication(self.root[i], self.take[before].Not())
                 seen.append(i)
-            depth = [m.NewIntVar(0, n - 1, f"depth[{u}]") for u in data.units]
+            depth = [m.new_int_var(0, n - 1, f"depth[{u}]") for u in data.units]
             for i in range(n):
                 arcs = []
                 for p in data.neighbours[i]:
-                    arc = m.NewBoolVar(f"parent[{data.units[i]},{data.units[p]}]")
-                    m.AddImplication(arc, self.take[p])
-                    m.Add(depth[i] >= depth[p] + 1).OnlyEnforceIf(arc)
+                    arc = m.new_bool_var(f"parent[{data.units[i]},{data.units[p]}]")
+                    m.add_implication(arc, self.take[p])
+                    m.add(depth[i] >= depth[p] + 1).only_enforce_if(arc)
                     arcs.append(arc)
-                m.Add(sum(arcs) + self.root[i] == self.take[i])
+                m.add(sum(arcs) + self.root[i] == self.take[i])
         total = sum(p * t for p, t in zip(data.pop, self.take))
-        m.Add(total >= problem.min_population)
-        m.Add(total <= problem.max_population)
+        m.add(total >= problem.min_population)
+        m.add(total <= problem.max_population)
         if problem.max_practices is not None:
-            m.Add(sum(self.take) <= problem.max_practices)
+            m.add(sum(self.take) <= problem.max_practices)
         terms = []
         for a, b, price in data.edges:
-            cut = m.NewBoolVar(f"cut[{data.units[a]},{data.units[b]}]")
-            m.Add(cut >= self.take[a] - self.take[b])
-            m.Add(cut >= self.take[b] - self.take[a])
+            cut = m.new_bool_var(f"cut[{data.units[a]},{data.units[b]}]")
+            m.add(cut >= self.take[a] - self.take[b])
+            m.add(cut >= self.take[b] - self.take[a])
             terms.append(price * cut)
         if data.excess is not None and (problem.imd_band is not None or data.deprivation_price):
             frame = problem.units.loc[data.units]
             imd, mean = frame["imd"].to_numpy(float), problem.imd_mean
             if problem.imd_band is not None:
-                b = problem.imd_band
-                lo = sum(math.ceil(100 * p * (v - mean - b)) * t for p, v, t in zip(data.pop, imd, self.take))
-                hi = sum(math.floor(100 * p * (v - mean + b)) * t for p, v, t in zip(data.pop, imd, self.take))
-                m.Add(lo <= 0)
-                m.Add(hi >= 0)
+                band = problem.imd_band
+                lo = sum(math.ceil(100 * p * (v - mean - band)) * t for p, v, t in zip(data.pop, imd, self.take))
+                hi = sum(math.floor(100 * p * (v - mean + band)) * t for p, v, t in zip(data.pop, imd, self.take))
+                m.add(lo <= 0)
+                m.add(hi >= 0)
             if data.deprivation_price:
                 signed = sum(e * t for e, t in zip(data.excess, self.take))
-                spread = m.NewIntVar(0, sum(abs(e) for e in data.excess) + 1, "imd_gap")
-                m.Add(spread >= signed)
-                m.Add(spread >= -signed)
+                spread = m.new_int_var(0, sum(abs(e) for e in data.excess) + 1, "imd_gap")
+                m.add(spread >= signed)
+                m.add(spread >= -signed)
                 terms.append(2 * data.deprivation_price * spread)
         same, apart = wish_pairs(problem, index)
         for a, b in same:
-            m.Add(self.take[a] == self.take[b])
+            m.add(self.take[a] == self.take[b])
         for a, b in apart:
-            m.AddBoolOr([self.take[a].Not(), self.take[b].Not()])
+            m.add_bool_or([self.take[a].Not(), self.take[b].Not()])
         self.cost = sum(terms) + 2 * data.consortium_price
 
     def price(
@@ -275,10 +276,11 @@ class _Pricing:
         """Every improving set the search passed through, the proven lower bound on
         min_S (cost2(S) - prices2(S)), and whether that minimum was proven; ``hint`` is a set to start from
         (the best of the LP's columns at these prices: an incumbent from the first second)."""
-        self.cp.Minimize(self.cost - sum(p * t for p, t in zip(prices2, self.take)))
-        self.cp.ClearHints()
-        for i, t in enumerate(self.take if hint is not None else []):
-            self.cp.AddHint(t, i in hint)
+        self.cp.minimize(self.cost - sum(p * t for p, t in zip(prices2, self.take)))
+        self.cp.clear_hints()
+        if hint is not None:
+            for i, t in enumerate(self.take):
+                self.cp.add_hint(t, i in hint)
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.max_time_in_seconds = max(0.01, limit)
@@ -288,10 +290,10 @@ class _Pricing:
         params.catch_sigint_signal = False
         found = _Found(self.take)
         with _stop_on_ctrl_c(solver):
-            code = solver.Solve(self.cp, found)
+            code = solver.solve(self.cp, found)
         if code == cp_model.INFEASIBLE:
             return [], math.inf, True
-        bound = solver.BestObjectiveBound() if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN) else None
+        bound = solver.best_objective_bound if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN) else None
         return found.sets, bound, code == cp_model.OPTIMAL
 
 
@@ -304,7 +306,7 @@ class _Found(cp_model.CpSolverSolutionCallback):
         self.sets: list[frozenset[int]] = []
 
     def on_solution_callback(self) -> None:
-        self.sets.append(frozenset(i for i, t in enumerate(self.take) if self.BooleanValue(t)))
+        self.sets.append(frozenset(i for i, t in enumerate(self.take) if self.boolean_value(t)))
 
 
 @dataclass
@@ -364,26 +366,26 @@ class _Master:
         limit): often better than the start, since the columns come from the LP's optimum."""
         m = cp_model.CpModel()
         usable = [i for i, w in enumerate(self.whole) if w]
-        take = {i: m.NewBoolVar(f"take[{i}]") for i in usable}
+        take = {i: m.new_bool_var(f"take[{i}]") for i in usable}
         covers: list[list] = [[] for _ in range(self.n)]
         for i in usable:
             for unit in self.columns[i]:
                 covers[unit].append(take[i])
-            m.AddHint(take[i], self.columns[i] in start)
+            m.add_hint(take[i], self.columns[i] in start)
         for options in covers:
-            m.AddExactlyOne(options)
-        m.AddLinearConstraint(sum(take.values()), *self.count)
-        m.Minimize(sum(self.costs[i] * take[i] for i in usable))
+            m.add_exactly_one(options)
+        m.add_linear_constraint(sum(take.values()), *self.count)
+        m.minimize(sum(self.costs[i] * take[i] for i in usable))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, time_limit)
         solver.parameters.random_seed = seed
         solver.parameters.num_workers = 1
         solver.parameters.catch_sigint_signal = False
         with _stop_on_ctrl_c(solver):
-            code = solver.Solve(m)
+            code = solver.solve(m)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
-        return [self.columns[i] for i in usable if solver.BooleanValue(take[i])]
+        return [self.columns[i] for i in usable if solver.boolean_value(take[i])]
 
 
 def lagrangian(prices2: list[int], least: float, count: tuple[int, int]) -> float:
@@ -426,8 +428,8 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
             master.add(members, data.cost2(members), data.connected(members))
 
     groups: dict = {}
-    for unit, centre in start.items():
-        groups.setdefault(centre, set()).add(index[unit])
+    for unit, head in start.items():
+        groups.setdefault(head, set()).add(index[unit])
     plan = [frozenset(g) for g in groups.values()]
     for members in plan:
         add(members)
@@ -442,7 +444,7 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
     solved_lp = False
     centre: list[float] | None = None  # the prices of the best bound so far (Wentges smoothing's centre)
     smoothing = SMOOTHING
-    progress: list[tuple[float, float, float | None]] = []
+    progress: list[Progress] = []
 
     def _bound() -> float | None:
         return None if bound2 == -math.inf else _floor_units(bound2, data.step) / SCALE

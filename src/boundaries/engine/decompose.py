@@ -287,10 +287,11 @@ def solve_decomposed(
     units = problem.units
     problem = problem.with_imd_reference()
     data = UnitData(problem)
-    lad_members = {g: sorted(m) for g, m in units.groupby("lad").groups.items()}
-    lad_pop = units.groupby("lad")["population"].sum().astype(int).to_dict()
+    # authorities by their codes, as text: columns are named by them and sorted (``Column.lads``)
+    lad_members = {str(g): sorted(m) for g, m in units.groupby("lad").groups.items()}
+    lad_pop = {str(g): int(p) for g, p in units.groupby("lad")["population"].sum().astype(int).items()}
     graph = problem.contiguity_graph()
-    lad = units["lad"].to_dict()
+    lad = {u: str(g) for u, g in units["lad"].items()}
     lad_graph = authority_graph(graph, lad, lad_pop)
     k_lo, k_hi = problem.count_range
     size = problem.total_population / ((k_lo + k_hi) / 2)
@@ -302,8 +303,9 @@ def solve_decomposed(
     if problem.weights.border:
         for (a, b), km in problem.border_km().items():
             if lad[a] != lad[b]:
-                between[tuple(sorted((lad[a], lad[b])))] += km
-    around = defaultdict(float)
+                g, h = sorted((lad[a], lad[b]))
+                between[g, h] += km
+    around: dict[str, float] = defaultdict(float)  # km of border of each authority with the others
     for (g, h), km in between.items():
         around[g] += km
         around[h] += km
@@ -319,18 +321,19 @@ def solve_decomposed(
 
     unions = []
     union_sets, left_out = _union_columns(problem, lad_pop, lad_graph)
-    pricer = _UnionPricer(problem, data, lad_members) if union_sets else None
-    for k, union in enumerate(union_sets):
-        if time.perf_counter() - started > UNION_SHARE * time_limit:
-            log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
-            left_out = 2
-            break
-        members = [u for g in union for u in lad_members[g]]
-        priced = pricer.price(union, members)
-        if priced:
-            cost = priced[0] + half_border(union)
-            centres = dict.fromkeys(members, priced[1])
-            unions.append(Column(union, 1, cost, cost, centres, True, measured(centres, union)))
+    if union_sets:
+        pricer = _UnionPricer(problem, data, lad_members)
+        for k, union in enumerate(union_sets):
+            if time.perf_counter() - started > UNION_SHARE * time_limit:
+                log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
+                left_out = 2
+                break
+            members = [u for g in union for u in lad_members[g]]
+            priced = pricer.price(union, members)
+            if priced:
+                cost = priced[0] + half_border(union)
+                centres = dict.fromkeys(members, priced[1])
+                unions.append(Column(union, 1, cost, cost, centres, True, measured(centres, union)))
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
     unlisted = None
     if left_out is not None:
@@ -346,10 +349,8 @@ def solve_decomposed(
         others = problem.total_population - lad_pop[g]
         k_max = k_hi - math.ceil(others / problem.max_population)
         k_min = k_lo - (others // problem.min_population if problem.min_population else k_lo)
-        counts[g] = tuple(
-            [k for k in ks if k_min <= k <= k_max]
-            for ks in _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
-        )
+        first, rest = _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
+        counts[g] = [k for k in first if k_min <= k <= k_max], [k for k in rest if k_min <= k <= k_max]
     results: dict[tuple[str, int], Outcome] = {}
     floor: dict[tuple[str, int], float] = defaultdict(float)  # best lower bound known for each division
     relaxations: dict[str, CountBounds] = {}
@@ -360,14 +361,14 @@ def solve_decomposed(
             sub = problem.subproblem(lad_members[g], n_consortia=k)
             results[job] = Outcome(Status.FEASIBLE, centres, plan_objective(sub, centres), None, 0.0)
         known = {c.lads for c in unions}
-        for members in _start_unions(start, lad):
-            if members not in known:
-                group = [u for g in members for u in lad_members[g]]
+        for joined in _start_unions(start, lad):
+            if joined not in known:
+                group = [u for g in joined for u in lad_members[g]]
                 priced = _price_single(problem, data, group)
                 if priced:
-                    cost = priced[0] + half_border(members)
+                    cost = priced[0] + half_border(joined)
                     centres = dict.fromkeys(group, priced[1])
-                    unions.append(Column(members, 1, cost, cost, centres, True, measured(centres, members)))
+                    unions.append(Column(joined, 1, cost, cost, centres, True, measured(centres, joined)))
         log.append(f"start plan: {len(results)} divisions seeded")
 
     def run(jobs: list[tuple[str, int]], until: float, must: bool = False, within: float = 0.0) -> None:
@@ -439,13 +440,13 @@ def solve_decomposed(
         for (g, k), part in _start_divisions(problem, centres, lad_members, lad).items():
             cost = plan_objective(problem.subproblem(lad_members[g], n_consortia=k), part) + outer[g]
             hinted.append((g, k, cost, part, measured(part, (g,))))
-        for members in sorted(set(_start_unions(centres, lad)) - {c.lads for c in unions}):
-            group = [u for g in members for u in lad_members[g]]
+        for joined in sorted(set(_start_unions(centres, lad)) - {c.lads for c in unions}):
+            group = [u for g in joined for u in lad_members[g]]
             priced = _price_single(problem, data, group)
             if priced:
                 whole = dict.fromkeys(group, priced[1])
-                cost = priced[0] + half_border(members)
-                unions.append(Column(members, 1, cost, cost, whole, True, measured(whole, members)))
+                cost = priced[0] + half_border(joined)
+                unions.append(Column(joined, 1, cost, cost, whole, True, measured(whole, joined)))
     if hints:
         log.append(f"{len(hints)} plan(s) given as hints: their divisions and unions are columns")
 
@@ -457,7 +458,7 @@ def solve_decomposed(
         for g, ks in counts.items():
             for k in sorted(set(sum(ks, []))):
                 out = results.get((g, k))
-                if out is not None and out.centres is not None:
+                if out is not None and out.centres is not None and out.objective is not None:
                     lb = min(floor[(g, k)], out.objective)
                     proven_ = out.status == Status.OPTIMAL or proven(out.objective, lb)
                     if (g, k) not in seen or seen[(g, k)][0] is not out.centres:
@@ -483,7 +484,7 @@ def solve_decomposed(
     # again while its plan or bound improves (a cap of two attempts left West Midlands at 1.4% with a third of
     # a 600 s limit unused).
     stalled: set[tuple[str, int]] = set()
-    progress: list[tuple[float, float, float]] = []
+    progress: list[tuple[float, float, float | None]] = []
 
     best_bound: list[float] = []  # every lower-bound choice bounds every plan: a later one cut short is weaker
 
@@ -549,12 +550,13 @@ def solve_decomposed(
         unproven = chosen is not None or any(out.status == Status.TIMED_OUT for out in results.values())
         bound = chosen.bound if chosen is not None else None
         return Outcome(Status.TIMED_OUT if unproven else Status.INFEASIBLE, None, None, bound, seconds, log)
-    centres: dict[str, str] = {}
+    plan: dict[str, str] = {}
     for column in chosen.columns:
-        centres.update(column.centres)
+        assert column.centres is not None  # chosen among the columns with a plan
+        plan.update(column.centres)
     log.append(f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}")
     status = Status.OPTIMAL if chosen.proven() else Status.FEASIBLE
-    return Outcome(status, centres, chosen.objective, chosen.bound, seconds, log, progress=progress)
+    return Outcome(status, plan, chosen.objective, chosen.bound, seconds, log, progress=progress)
 
 
 def _divide(
@@ -582,6 +584,7 @@ def _divide(
     if (
         earlier is not None
         and earlier.centres is not None
+        and earlier.objective is not None
         and (out.objective is None or out.objective > earlier.objective)
     ):
         return replace(earlier, bound=max(filter(None, [earlier.bound, out.bound]), default=None))
@@ -633,7 +636,7 @@ def _choose(
         if problem.beat:
             _beat_rows(lp, cols, problem, lad_pop, relaxed, inside)
         result = solve_model(lp, backend, time_limit=time_limit / 2, seed=seed, threads=threads)
-        picks = [k for k, v in enumerate(result.values) if v] if result.has_solution else None
+        picks = [k for k, v in enumerate(result.values) if v] if result.values is not None else None
         if picks is not None and unlisted is not None and any(k >= len(cols) for k in picks):
             log.append("the lower bound joins some authorities in unions left off the list")
         return result.status, picks and [k for k in picks if k < len(cols)], result.objective, result.bound
@@ -647,7 +650,7 @@ def _choose(
     covered = all(any(g in c.lads for c in real) for g in lad_pop)
     _, picks, objective, _ = top(real, lambda c: c.cost) if covered else (None, None, None, None)
     shown = "none" if bound is None else f"{bound:.2f}"
-    if picks is None:
+    if picks is None or objective is None:  # (a choice comes with its objective)
         log.append(f"choice of columns: none yet, lower bound {shown}, open {open_jobs}")
         return Choice(None, math.inf, bound, open_jobs)
     log.append(f"choice of columns: {objective:.2f}, lower bound {shown}, open {open_jobs}")
@@ -662,8 +665,9 @@ def _beat_rows(lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: b
     and the IMD spread is left out; so the bound, and "no plan exists", hold for the measures as defined."""
     total = problem.total_population
 
-    def exact(col: Column) -> bool:
-        return col.measures is not None and not (relaxed and col.consortia > 1)
+    def exact(col: Column) -> dict[str, float] | None:
+        """The column's measures when they enter as they are, else None (at their best)."""
+        return None if relaxed and col.consortia > 1 else col.measures
 
     use = list(range(len(cols)))
     for measure, target in problem.beat.items():
@@ -671,12 +675,14 @@ def _beat_rows(lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: b
             coefs = [c.consortia - 1 if len(c.lads) == 1 else 0 for c in cols]
             lp.row(use, coefs, hi=math.floor(target + 1e-9))
         elif measure == "coherence":
-            coefs = [round(c.measures["coherent"]) if exact(c) else sum(lad_pop[g] for g in c.lads) for c in cols]
+            coefs = [
+                round(m["coherent"]) if (m := exact(c)) is not None else sum(lad_pop[g] for g in c.lads) for c in cols
+            ]
             lp.row(
                 use + list(inside.values()), coefs + [lad_pop[g] for g in inside], lo=math.ceil(target * total - 1e-6)
             )
         elif measure == "compactness_km":  # per 10 patient-m, rounded up; the reference itself still fits
-            coefs = [math.ceil(100 * c.measures["patient_km"]) if exact(c) else 0 for c in cols]
+            coefs = [math.ceil(100 * m["patient_km"]) if (m := exact(c)) is not None else 0 for c in cols]
             lp.row(use, coefs, hi=math.floor(100 * target * total * (1 + BEAT_SLACK / 2)))
         elif measure == "imd_spread" and not relaxed:
             # The plans compared meet a stricter rule: squared gaps from the reference's centre, over the target's
@@ -684,8 +690,14 @@ def _beat_rows(lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: b
             # validator's slack). The lower bound leaves the spread out: the stricter rule would shut out plans
             # the measure allows, so a bound or an "impossible" with it would claim too much.
             square = max(target**2, 1e-12)
-            coefs = [round(1e6 * (c.measures["imd_sq"] / square - c.consortia)) for c in cols]
+            coefs = [round(1e6 * (_measured(c)["imd_sq"] / square - c.consortia)) for c in cols]
             lp.row(use, coefs, hi=problem.count_range[1] // 2 + 1)
+
+
+def _measured(col: Column) -> dict[str, float]:
+    """A column's measures: every column has them when the problem has a reference to beat (``measured``)."""
+    assert col.measures is not None, f"column {'+'.join(col.lads)} x{col.consortia} has no measures"
+    return col.measures
 
 
 def _start_divisions(problem: Problem, start: dict, lad_members, lad) -> dict[tuple[str, int], dict]:

@@ -8,11 +8,13 @@ with a valid plan when it was given one, and with the best bound any round prove
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from boundaries.check.validation import validate
 from boundaries.engine.backends import solve_model
 from boundaries.engine.model import SCALE, ConsortiumModel, build_model
+from boundaries.engine.plan import Progress
 from boundaries.engine.problem import Problem
 from boundaries.engine.repair import reconnect
 from boundaries.status import Status, proven, proven_status
@@ -31,8 +33,9 @@ class Outcome:
     rounds: int = 0
     cuts: int = 0
     values: list[int] | None = None  # the full solution vector, for one model
-    # (seconds, objective, bound) each time a better valid plan or a better bound is known
-    progress: list[tuple[float, float, float | None]] = field(default_factory=list)
+    # (seconds, objective, bound) each time a better valid plan or a better bound is known; the labelling model
+    # may know a bound before any plan (objective None)
+    progress: Sequence[Progress] = field(default_factory=list)
 
 
 def solve_single(
@@ -82,7 +85,7 @@ def solve_single(
         for var, coef in own.items():
             model.lp.cost[var] = coef
         stage = _cut_loop(model, problem, backend, left() / (stages - k), seed, threads, log, gap)
-        if stage.centres is None:
+        if stage.centres is None or stage.values is None:  # a plan comes with its solution vector
             return stage
         value = model.lp.term_value(term, stage.values)
         model.lp.row(list(own), list(own.values()), hi=value)  # hold this term at its best
@@ -148,16 +151,17 @@ def _cut_loop(
             if best is not None:  # cannot happen for a start plan that meets the model's rules: say so
                 log.append(f"round {rounds}: the model says infeasible although a valid plan is known")
             return finish(Status.INFEASIBLE)
-        if not result.has_solution:
+        values, objective = result.values, result.objective
+        if values is None or objective is None:  # no solution (a solution always comes with its objective)
             return finish(result.status)
-        centres = model.decode(result.values)
+        centres = model.decode(values)
         added = model.contiguity_cuts(centres, graph)
         if not added:
-            if best is None or result.objective < best[0]:
-                best = (result.objective, centres, result.values)
+            if best is None or objective < best[0]:
+                best = (objective, centres, values)
             return finish(result.status)
         log.append(f"round {rounds}: {added} contiguity cut(s) added")
-        model.lp.hint = dict(enumerate(result.values))
+        model.lp.hint = dict(enumerate(values))
         fixed = reconnect(centres, problem, graph)
         left = time_limit - (time.perf_counter() - started)
         if fixed is not None and left > 0 and validate(fixed, problem).ok:
@@ -182,4 +186,6 @@ def _objective_of(model, centres: dict, backend: str, seed: int, time_limit: flo
     for var, value in fixed.items():
         lp.lower[var] = lp.upper[var] = value
     result = solve_model(lp, backend, time_limit=time_limit, seed=seed)
-    return (result.objective, result.values) if result.has_solution else None
+    if result.values is None or result.objective is None:  # no solution (one always comes with its objective)
+        return None
+    return result.objective, result.values

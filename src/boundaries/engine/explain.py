@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Hashable
 from dataclasses import replace
+from typing import Any
 
 import networkx as nx
 
@@ -26,12 +28,12 @@ from boundaries.status import Status
 
 def _who(problem: Problem, unit: str) -> str:
     if "name" in problem.units.columns:
-        return f"practice {unit} ({problem.units.at[unit, 'name']})"
+        return f"practice {unit} ({str(problem.units.at[unit, 'name'])})"
     return f"unit {unit}"
 
 
-def _lad_name(problem: Problem, lad: str) -> str:
-    return problem.lad_names().get(lad, str(lad))
+def _lad_name(problem: Problem, lad: Hashable) -> str:
+    return problem.lad_names().get(str(lad), str(lad))
 
 
 def precheck(problem: Problem) -> list[str]:
@@ -120,7 +122,7 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
     Each relaxed problem is tried with the heuristic first (a plan found proves the rule is to blame), then
     with the exact search for an equal share of the time left."""
     started = time.perf_counter()
-    candidates = {
+    candidates: dict[str, dict[str, Any]] = {  # rule -> the fields that drop it
         "the health-community floor": dict(health_floor=None),
         "the deprivation band": dict(imd_band=None),
         "the number of consortia asked for": dict(n_consortia=None),

@@ -30,6 +30,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Hashable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,6 +184,7 @@ def _nested_blocks(data: UnitData) -> list[_Block] | None:
     lo, hi = problem.min_population, problem.max_population
     k_lo, k_hi = problem.count_range
     total = float(data.pop.sum())
+    assert data.lad is not None  # Problem refuses nesting without a 'lad' column
     lad_units: dict[str, list[int]] = defaultdict(list)
     for i, g in enumerate(data.lad):
         lad_units[g].append(i)
@@ -193,13 +195,13 @@ def _nested_blocks(data: UnitData) -> list[_Block] | None:
     # consortium, and that union is in one piece only through the units of the authorities between.
     pieces = {g: [sorted(p) for p in connected_pieces(m, data.adj)] for g, m in lad_units.items()}
 
-    def size(grp: frozenset) -> float:
+    def size(grp: AbstractSet[str]) -> float:
         return sum(lad_pop[h] for h in grp)
 
-    def in_pieces(grp: frozenset) -> int:
+    def in_pieces(grp: AbstractSet[str]) -> int:
         return len(connected_pieces([i for h in grp for i in lad_units[h]], data.adj))
 
-    def stands_alone(grp: frozenset) -> bool:
+    def stands_alone(grp: AbstractSet[str]) -> bool:
         """An authority alone: each piece divides into consortia; a union (one consortium): the bounds, one piece."""
         if len(grp) == 1:
             a_b = [_count_range(float(data.pop[p].sum()), len(p), lo, hi) for p in pieces[next(iter(grp))]]
@@ -492,7 +494,7 @@ class _Search:
             for j in d.adj[i]:
                 km = d.border.get((min(i, j), max(i, j)), 0.0)
                 obj += w.border * km * (int(self.label[j] == a) - int(self.label[j] == b))
-        if d.problem.nesting == "soft" and w.la_split:
+        if d.problem.nesting == "soft" and w.la_split and d.lad is not None:
             g = d.lad[i]
             la, lb = Counter(self.lads[a]), Counter(self.lads[b])
             la[g] -= 1
@@ -526,7 +528,8 @@ class _Search:
         """One pass over the border units in random order, taking every move that lowers (penalty,
         objective) lexicographically; True if any move was made."""
         improved = False
-        for i in rng.permutation(self.d.n):
+        order: list[int] = rng.permutation(self.d.n).tolist()
+        for i in order:
             if time.perf_counter() > deadline:
                 break
             a = self.label[i]
@@ -639,7 +642,9 @@ def _baseline_parts(data: UnitData, blocks: list[_Block], block_of_unit: np.ndar
     """The baseline plan's consortia (each connected piece apart) as a start, when each lies in one block and,
     under strict nesting with several blocks, every block holds as many as it should (so moves inside a block
     keep the nesting; with soft or no nesting the blocks are the region's pieces, which no move crosses)."""
-    base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
+    baseline = data.problem.baseline
+    assert baseline is not None  # called only for a problem with a baseline plan
+    base = baseline.reindex(data.ids).astype(str).to_numpy()
     parts: list[list[int]] = []
     for label in sorted(set(base)):
         parts += [sorted(piece) for piece in connected_pieces(np.flatnonzero(base == label).tolist(), data.adj)]
@@ -658,7 +663,9 @@ def _match_baseline(data: UnitData, parts: list[list[int]]) -> np.ndarray:
     """Each unit's 'home' part: the part matched (by most shared units) to its baseline consortium."""
     from scipy.optimize import linear_sum_assignment
 
-    base = data.problem.baseline.reindex(data.ids).astype(str).to_numpy()
+    baseline = data.problem.baseline
+    assert baseline is not None  # called only for a problem with a baseline plan
+    base = baseline.reindex(data.ids).astype(str).to_numpy()
     labels = sorted(set(base))
     col = {x: k for k, x in enumerate(labels)}
     overlap = np.zeros((len(parts), len(labels)))

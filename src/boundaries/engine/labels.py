@@ -58,6 +58,7 @@ def unit_order(problem: Problem) -> list:
     xy = units[["x", "y"]].to_numpy(float)
     far = units.index[int(np.argmax(np.hypot(*(xy - xy.mean(axis=0)).T)))]
     graph = problem.contiguity_graph()
+    position = {u: k for k, u in enumerate(units.index)}  # the index is unique (``Problem``)
     order: list = []
     seen: set = set()
     for start in [far, *units.index]:  # every component, the furthest unit's first
@@ -68,7 +69,7 @@ def unit_order(problem: Problem) -> list:
         while queue:
             unit = queue.popleft()
             order.append(unit)
-            for other in sorted(graph[unit], key=units.index.get_loc):
+            for other in sorted(graph[unit], key=position.__getitem__):
                 if other not in seen:
                     seen.add(other)
                     queue.append(other)
@@ -95,31 +96,33 @@ class LabelModel:
         neighbours = {i: sorted(index[v] for v in graph[units[i]]) for i in range(n)}
 
         # -- labels, numbered by their first unit ---------------------------------------------------------------
-        self.in_label = {(i, j): m.NewBoolVar(f"in_label[{units[i]},{j}]") for i in range(n) for j in labels if j <= i}
-        self.label = [m.NewIntVar(0, min(i, k_hi - 1), f"label[{units[i]}]") for i in range(n)]
-        seen = {}  # seen[i, j]: some unit up to i has label j
+        self.in_label = {
+            (i, j): m.new_bool_var(f"in_label[{units[i]},{j}]") for i in range(n) for j in labels if j <= i
+        }
+        self.label = [m.new_int_var(0, min(i, k_hi - 1), f"label[{units[i]}]") for i in range(n)]
+        seen: dict[tuple[int, int], cp_model.IntVar] = {}  # seen[i, j]: some unit up to i has label j
         for i in range(n):
             own = [(j, self.in_label[i, j]) for j in labels if j <= i]
-            m.AddExactlyOne(var for _, var in own)
-            m.Add(self.label[i] == sum(j * var for j, var in own))
+            m.add_exactly_one(var for _, var in own)
+            m.add(self.label[i] == sum(j * var for j, var in own))
             for j in labels:
                 if j > i:
                     continue
                 here = self.in_label[i, j]
                 if j > 0:  # label j only after label j-1 has appeared
-                    m.AddImplication(here, seen[i - 1, j - 1])
-                seen[i, j] = m.NewBoolVar(f"seen[{units[i]},{j}]")
+                    m.add_implication(here, seen[i - 1, j - 1])
+                seen[i, j] = m.new_bool_var(f"seen[{units[i]},{j}]")
                 before = seen.get((i - 1, j))
                 if before is None:
-                    m.Add(seen[i, j] == here)
+                    m.add(seen[i, j] == here)
                 else:
-                    m.AddBoolOr([before, here]).OnlyEnforceIf(seen[i, j])
-                    m.AddImplication(before, seen[i, j])
-                    m.AddImplication(here, seen[i, j])
-        self.used = [seen.get((n - 1, j)) for j in labels]
+                    m.add_bool_or([before, here]).only_enforce_if(seen[i, j])
+                    m.add_implication(before, seen[i, j])
+                    m.add_implication(here, seen[i, j])
+        self.used = [seen[n - 1, j] for j in labels]  # k_hi <= n: every label may be seen by the last unit
         for j in labels:
             if j < k_lo:
-                m.Add(self.used[j] == 1)
+                m.add(self.used[j] == 1)
         # root[i]: unit i is the first of its label (the consortium's centre in the p-median model's terms)
         self.root = []
         for i in range(n):
@@ -130,38 +133,38 @@ class LabelModel:
                 if (i - 1, j) not in seen:
                     parts.append(self.in_label[i, j])
                 else:
-                    r = m.NewBoolVar(f"root[{units[i]},{j}]")
-                    m.AddBoolAnd([self.in_label[i, j], seen[i - 1, j].Not()]).OnlyEnforceIf(r)
-                    m.AddBoolOr([self.in_label[i, j].Not(), seen[i - 1, j]]).OnlyEnforceIf(r.Not())
+                    r = m.new_bool_var(f"root[{units[i]},{j}]")
+                    m.add_bool_and([self.in_label[i, j], seen[i - 1, j].Not()]).only_enforce_if(r)
+                    m.add_bool_or([self.in_label[i, j].Not(), seen[i - 1, j]]).only_enforce_if(r.Not())
                     parts.append(r)
-            is_root = m.NewBoolVar(f"root[{units[i]}]")
-            m.Add(is_root == sum(parts))
+            is_root = m.new_bool_var(f"root[{units[i]}]")
+            m.add(is_root == sum(parts))
             self.root.append(is_root)
 
         # -- population and practices per consortium --------------------------------------------------------
         for j in labels:
             members = [(pop[i], self.in_label[i, j]) for i in range(j, n)]
             total = sum(p * var for p, var in members)
-            m.Add(total >= problem.min_population).OnlyEnforceIf(self.used[j])
-            m.Add(total <= problem.max_population)
+            m.add(total >= problem.min_population).only_enforce_if(self.used[j])
+            m.add(total <= problem.max_population)
             if problem.max_practices is not None:
-                m.Add(sum(var for _, var in members) <= problem.max_practices)
+                m.add(sum(var for _, var in members) <= problem.max_practices)
 
         # -- contiguity: a tree inside each consortium, hanging from its root -------------------------------
-        self.depth = [m.NewIntVar(0, n - 1, f"depth[{units[i]}]") for i in range(n)]
+        self.depth = [m.new_int_var(0, n - 1, f"depth[{units[i]}]") for i in range(n)]
         self.parent = {}
         for i in range(n):
             choices = []
             for p in neighbours[i]:
-                arc = self.parent[i, p] = m.NewBoolVar(f"parent[{units[i]},{units[p]}]")
-                m.Add(self.label[i] == self.label[p]).OnlyEnforceIf(arc)
-                m.Add(self.depth[i] >= self.depth[p] + 1).OnlyEnforceIf(arc)
+                arc = self.parent[i, p] = m.new_bool_var(f"parent[{units[i]},{units[p]}]")
+                m.add(self.label[i] == self.label[p]).only_enforce_if(arc)
+                m.add(self.depth[i] >= self.depth[p] + 1).only_enforce_if(arc)
                 choices.append(arc)
-            m.AddExactlyOne([*choices, self.root[i]])
-            m.Add(self.depth[i] == 0).OnlyEnforceIf(self.root[i])
+            m.add_exactly_one([*choices, self.root[i]])
+            m.add(self.depth[i] == 0).only_enforce_if(self.root[i])
 
         # -- borders between consortia -----------------------------------------------------------------------
-        objective = []
+        objective: list[cp_model.LinearExprT] = []
         self.cut = {}
         edges = sorted((min(index[a], index[b]), max(index[a], index[b])) for a, b in problem.graph.edges)
         km = {tuple(sorted((index[a], index[b]))): d for (a, b), d in problem.border_km().items()}
@@ -169,12 +172,12 @@ class LabelModel:
             price = round(w.border * SCALE * km.get((a, b), 0.0))
             if not price:
                 continue
-            cut = self.cut[a, b] = m.NewBoolVar(f"cut[{units[a]},{units[b]}]")
-            m.Add(self.label[a] == self.label[b]).OnlyEnforceIf(cut.Not())
+            cut = self.cut[a, b] = m.new_bool_var(f"cut[{units[a]},{units[b]}]")
+            m.add(self.label[a] == self.label[b]).only_enforce_if(cut.Not())
             for j in labels:
                 x, y = self.in_label.get((a, j)), self.in_label.get((b, j))
-                m.Add(cut >= (x if x is not None else 0) - (y if y is not None else 0))
-                m.Add(cut >= (y if y is not None else 0) - (x if x is not None else 0))
+                m.add(cut >= (x if x is not None else 0) - (y if y is not None else 0))
+                m.add(cut >= (y if y is not None else 0) - (x if x is not None else 0))
             objective.append(price * cut)
 
         # -- deprivation: a hard band and a priced spread ----------------------------------------------------
@@ -183,20 +186,20 @@ class LabelModel:
             mean = problem.imd_mean
             excess = [round(p * (v - mean)) for p, v in zip(pop, imd)]
             for j in labels:
-                members = [i for i in range(j, n)]
+                may_take = range(j, n)  # the units that may take label j
                 if problem.imd_band is not None:
-                    b = problem.imd_band
-                    lo = sum(math.ceil(100 * pop[i] * (imd[i] - mean - b)) * self.in_label[i, j] for i in members)
-                    hi = sum(math.floor(100 * pop[i] * (imd[i] - mean + b)) * self.in_label[i, j] for i in members)
-                    m.Add(lo <= 0)
-                    m.Add(hi >= 0)
+                    band = problem.imd_band
+                    lo = sum(math.ceil(100 * pop[i] * (imd[i] - mean - band)) * self.in_label[i, j] for i in may_take)
+                    hi = sum(math.floor(100 * pop[i] * (imd[i] - mean + band)) * self.in_label[i, j] for i in may_take)
+                    m.add(lo <= 0)
+                    m.add(hi >= 0)
                 price = round(SCALE * w.deprivation)
                 if price:
                     bound = sum(abs(e) for e in excess) + 1
-                    spread = m.NewIntVar(0, bound, f"imd_gap[{j}]")
-                    signed = sum(excess[i] * self.in_label[i, j] for i in members)
-                    m.Add(spread >= signed)
-                    m.Add(spread >= -signed)
+                    spread = m.new_int_var(0, bound, f"imd_gap[{j}]")
+                    signed = sum(excess[i] * self.in_label[i, j] for i in may_take)
+                    m.add(spread >= signed)
+                    m.add(spread >= -signed)
                     objective.append(price * spread)
         if w.consortium:
             objective.append(round(SCALE * w.consortium) * sum(self.used))
@@ -204,11 +207,11 @@ class LabelModel:
         # -- planner's wishes ----------------------------------------------------------------------------------
         same, apart = wish_pairs(problem, index)
         for a, b in same:
-            m.Add(self.label[a] == self.label[b])
+            m.add(self.label[a] == self.label[b])
         for a, b in apart:
-            m.Add(self.label[a] != self.label[b])
+            m.add(self.label[a] != self.label[b])
 
-        m.Minimize(sum(objective))
+        m.minimize(sum(objective))
         self.index = index
 
     def hint(self, centres: dict) -> None:
@@ -222,11 +225,11 @@ class LabelModel:
         if max(labels) >= self.k:
             return
         for i, j in enumerate(labels):
-            m.AddHint(self.label[i], j)
+            m.add_hint(self.label[i], j)
             for jj in range(min(i, self.k - 1) + 1):
-                m.AddHint(self.in_label[i, jj], int(jj == j))
+                m.add_hint(self.in_label[i, jj], int(jj == j))
         for (a, b), cut in self.cut.items():
-            m.AddHint(cut, int(labels[a] != labels[b]))
+            m.add_hint(cut, int(labels[a] != labels[b]))
         graph = self.problem.contiguity_graph()
         depth, parent = [0] * len(units), {}
         for j in set(labels):
@@ -238,17 +241,17 @@ class LabelModel:
             for u, d in depths.items():
                 depth[self.index[u]] = d
         for i in range(len(units)):
-            m.AddHint(self.root[i], int(i not in parent))
-            m.AddHint(self.depth[i], depth[i])
+            m.add_hint(self.root[i], int(i not in parent))
+            m.add_hint(self.depth[i], depth[i])
         for (i, p), arc in self.parent.items():
-            m.AddHint(arc, int(parent.get(i) == p))
+            m.add_hint(arc, int(parent.get(i) == p))
 
     def decode(self, solver: cp_model.CpSolver) -> dict:
         """unit -> centre unit (each consortium's first unit), as the p-median model reports plans."""
         first: dict[int, str] = {}
         out = {}
         for i, u in enumerate(self.units):
-            j = solver.Value(self.label[i])
+            j = solver.value(self.label[i])
             out[u] = first.setdefault(j, u)
         return out
 
@@ -297,7 +300,7 @@ def find_any_plan(problem: Problem, time_limit: float, seed: int = 0) -> Outcome
     params.interleave_search = True
     params.catch_sigint_signal = False
     with _stop_on_ctrl_c(solver):
-        code = solver.Solve(model.cp)
+        code = solver.solve(model.cp)
     seconds = time.perf_counter() - started
     if code == cp_model.INFEASIBLE:
         log = [f"{_ANY} none exists (proven in {seconds:.1f} s)"]
@@ -333,18 +336,18 @@ def solve_labels(
     progress = _Progress(SCALE, started)
     solver.best_bound_callback = progress.bound_found
     with _stop_on_ctrl_c(solver):
-        code = solver.Solve(model.cp, progress)
+        code = solver.solve(model.cp, progress)
     seconds = time.perf_counter() - started
     log = [
         f"labelling model (CP-SAT): {len(model.units)} units, {model.k} labels, "
-        f"{len(model.cp.Proto().variables):,} variables; {solver.StatusName(code)} in {seconds:.1f} s"
+        f"{len(model.cp.proto.variables):,} variables; {solver.status_name(code)} in {seconds:.1f} s"
     ]
     if code == cp_model.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, None, None, None, seconds, log)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        bound = solver.BestObjectiveBound() / SCALE if code != cp_model.MODEL_INVALID else None
+        bound = solver.best_objective_bound / SCALE if code != cp_model.MODEL_INVALID else None
         return Outcome(Status.TIMED_OUT, None, None, bound, seconds, log, progress=progress.points)
-    objective = solver.ObjectiveValue() / SCALE
-    bound = solver.BestObjectiveBound() / SCALE
+    objective = solver.objective_value / SCALE
+    bound = solver.best_objective_bound / SCALE
     status = Status.OPTIMAL if code == cp_model.OPTIMAL else proven_status(objective, bound)
     return Outcome(status, model.decode(solver), objective, bound, seconds, log, progress=progress.points)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
@@ -113,7 +115,10 @@ class ConsortiumModel:
         return added
 
 
-def population_reach(graph: nx.Graph, pop: dict[str, int], source: str, limit: int) -> dict[str, int]:
+Node = TypeVar("Node", bound=Hashable)
+
+
+def population_reach(graph: nx.Graph, pop: Mapping[Node, int], source: Node, limit: int) -> dict[Node, int]:
     """Units reachable from ``source`` by a path holding at most ``limit`` patients (node-weighted Dijkstra)."""
     best = {source: pop[source]}
     heap = [(pop[source], source)]
@@ -239,6 +244,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
 
     # -- local-authority nesting ------------------------------------------------------------------------------
     if problem.nesting != "off":
+        assert lad is not None  # Problem refuses nesting without a 'lad' column
         lad_units: dict[str, list[int]] = defaultdict(list)
         for i, g in enumerate(lad):
             lad_units[g].append(i)
@@ -271,9 +277,9 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
         for r, members in members_of.items():
             idx = [assign[(i, r)] for i in members]
             if problem.imd_band is not None:
-                b = problem.imd_band
-                lp.row(idx, [math.ceil(100 * pop[i] * (imd[i] - imd_mean - b)) for i in members], hi=0)
-                lp.row(idx, [math.floor(100 * pop[i] * (imd[i] - imd_mean + b)) for i in members], lo=0)
+                band = problem.imd_band
+                lp.row(idx, [math.ceil(100 * pop[i] * (imd[i] - imd_mean - band)) for i in members], hi=0)
+                lp.row(idx, [math.floor(100 * pop[i] * (imd[i] - imd_mean + band)) for i in members], lo=0)
             if w.deprivation or "deprivation" in problem.priorities:
                 ub = int(sum(pop[i] * abs(imd[i] - imd_mean) for i in members)) + 1
                 spread = lp.var(f"imd_gap[{units[r]}]", 0, ub)
@@ -293,9 +299,9 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
     apart = [(index[a], index[b]) for a, b in problem.apart]
     anchors = sorted({min(m) for key, m in groups.items() if key.startswith("fixed:")})
     apart += [(a, b) for k, a in enumerate(anchors) for b in anchors[k + 1 :]]
-    for a, b in apart:
-        for r in set(roots_of[a]) & set(roots_of[b]):
-            lp.row([assign[(a, r)], assign[(b, r)]], [1, 1], hi=1)
+    for i, j in apart:
+        for r in set(roots_of[i]) & set(roots_of[j]):
+            lp.row([assign[(i, r)], assign[(j, r)]], [1, 1], hi=1)
 
     # -- stability: few moves from a baseline plan -------------------------------------------------------------
     if problem.baseline is not None:

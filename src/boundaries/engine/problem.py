@@ -116,10 +116,12 @@ class Problem:
         for column in ("population", "x", "y", "imd"):
             if column in self.units.columns:
                 self.units[column] = _numbers(self.units[column], column)
-        negative = self.units.index[self.units["population"] < 0]
-        if len(negative):
+        negative = (self.units["population"] < 0).to_numpy()
+        if negative.any():
+            first = int(np.flatnonzero(negative)[0])
             raise InputError(
-                f"unit {_unit(negative[0])} has a negative population ({self.units.at[negative[0], 'population']})",
+                f"unit {_unit(self.units.index[first])} has a negative population "
+                f"({self.units['population'].iloc[first]})",
                 field="population",
             )
         if self.nesting not in NESTINGS:
@@ -149,9 +151,9 @@ class Problem:
             if len(absent):
                 raise ValueError(f"the baseline plan does not place {len(absent)} unit(s), e.g. {list(absent[:3])}")
         self._set("priorities", tuple(self.priorities))
-        bad = set(self.priorities) - set(TERMS)
-        if bad:
-            raise ValueError(f"unknown priority {sorted(bad)}; objective terms are {', '.join(TERMS)}")
+        unknown = set(self.priorities) - set(TERMS)
+        if unknown:
+            raise ValueError(f"unknown priority {sorted(unknown)}; objective terms are {', '.join(TERMS)}")
         if self.max_moves is not None and self.baseline is None:
             raise ValueError("max_moves needs a baseline plan to count moves from")
 
@@ -190,14 +192,14 @@ class Problem:
         if self.candidate_radius_km is not None:
             _number(self.candidate_radius_km, "candidate_radius_km", least=1e-9)
         needs = {"coherence": "community", "imd_spread": "imd", "la_splits": "lad", "non_coterminous": "lad"}
-        for measure, value in self.beat.items():
+        for measure, target in self.beat.items():
             if measure not in BEATABLE:
                 raise InputError(
                     f"{measure!r} is not a measure a plan can beat{did_you_mean(measure, BEATABLE)}; "
                     f"measures: {', '.join(BEATABLE)}",
                     field="beat",
                 )
-            _number(value, f"beat[{measure}]", least=-math.inf)
+            _number(target, f"beat[{measure}]", least=-math.inf)
             if measure in needs and needs[measure] not in self.units.columns:
                 raise InputError(f"beating {measure} needs a {needs[measure]!r} column on the units", field="beat")
 
@@ -425,9 +427,10 @@ def _numbers(column: pd.Series, field: str) -> pd.Series:
         column = pd.to_numeric(column)
     if column.dtype.kind not in "iuf":
         raise InputError(f"{field} must be numbers, not {column.dtype}", field=field)
-    bad = column.index[~np.isfinite(column.to_numpy(dtype=float))]
+    finite = np.isfinite(column.to_numpy(dtype=float))
+    bad = column.index[~finite]
     if len(bad):
-        value = column.at[bad[0]]
+        value = column.iloc[int(np.flatnonzero(~finite)[0])]  # the first unit's, as bad[0] names it
         what = "missing data" if pd.isna(value) else "not a finite number"
         raise InputError(
             f"unit {_unit(bad[0])} has {field} {value}: {what} ({len(bad)} unit(s) in all); give every unit a "

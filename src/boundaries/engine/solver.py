@@ -39,7 +39,7 @@ from boundaries.engine.heuristic import first_plan, improve_plan, plan_objective
 from boundaries.engine.lagrange import lagrangian_bound
 from boundaries.engine.model import population_reach
 from boundaries.engine.naming import name_consortia
-from boundaries.engine.plan import Plan
+from boundaries.engine.plan import Plan, Progress
 from boundaries.engine.problem import Problem
 from boundaries.errors import InputError
 from boundaries.status import Status, proven, proven_status, relative_gap
@@ -86,7 +86,8 @@ def _label_search(problem: Problem, time_limit: float, seed: int, threads: int, 
     rest = time_limit - (time.perf_counter() - started)
     then = labels.solve_labels(problem, rest, seed, threads, gap, start=first.centres)
     bound = max((b for b in (first.bound, then.bound) if b is not None), default=None)
-    best = then if then.centres is not None and then.objective <= first.objective else first
+    then_better = then.objective is not None and (first.objective is None or then.objective <= first.objective)
+    best = then if then.centres is not None and then_better else first
     progress = [*first.progress, *((first.seconds + t, o, b) for t, o, b in then.progress)]
     return replace(
         best,
@@ -173,7 +174,7 @@ def solve(
     # the reserve comes off what is left, not off the heuristic's cap: past 333 s it would have left it nothing
     heuristic = first_plan(problem, min(budget, left() - RESERVE * time_limit), seed, attempts=2 if exact else None)
     start, start_objective = None, None
-    progress: list[tuple[float, float, float | None]] = []
+    progress: list[Progress] = []
     if heuristic is not None:
         log += heuristic.log
         check = validate(heuristic.centres, problem)
@@ -182,7 +183,7 @@ def solve(
             progress += [(heuristic_started + t, objective, None) for t, objective in heuristic.progress]
         else:
             log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
-    if nested:
+    if nested and strict is not None:
         whole = _whole_authorities(problem, strict, backend, nested_time, seed, threads, log)
         if whole is not None and (start_objective is None or whole[0] < start_objective):
             start_objective, start = whole
@@ -212,7 +213,7 @@ def solve(
         if bound is not None:
             progress.append((time.perf_counter() - started, start_objective, bound))
             log.append(f"Lagrangian bound: {bound:,.1f}")
-    if by_pairs and start is not None:
+    if by_pairs and start is not None and start_objective is not None:  # a start plan comes with its objective
         offset = time.perf_counter() - started
         better = neighbourhood.improve(problem, start, start_objective, left() - RESERVE * time_limit, seed)
         log.append(better.log)
@@ -297,6 +298,7 @@ def _whole_authorities(
 
 
 def _plan(problem, backend, outcome: Outcome, decompose, progress, log, started) -> Plan:
+    assert outcome.centres is not None  # a plan to write up (``_no_plan`` otherwise)
     labels = name_consortia(outcome.centres, problem)
     index = problem.units.index
     assignment = pd.Series([labels[u] for u in index], index=index, name="consortium", dtype=object)

@@ -27,9 +27,9 @@ import itertools
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import quote, urlsplit
 
 import folium
@@ -38,7 +38,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 from folium.utilities import JsCode
@@ -180,7 +180,8 @@ def render_map(
             minZoom=5,
             zoomSnap=0.25,  # fit the region snugly rather than a whole zoom level out
         )
-        fmap.get_root().title = _e(title)
+        root = cast(Figure, fmap.get_root())  # a map's root is the page: a Figure
+        root.title = _e(title)
         if tiles:
             folium.TileLayer(
                 "OpenStreetMap", name="Street map (needs internet)", overlay=True, show=False, control=True
@@ -189,12 +190,15 @@ def render_map(
         areas_layer = _areas_layer(card, areas, colours)
         areas_layer.add_to(fmap)
         _lads_layer(lads).add_to(fmap)
-        area_names = folium.FeatureGroup(name=_e(f"Consortium names ({len(areas)})")).add_to(fmap)
+        area_names = folium.FeatureGroup(name=_e(f"Consortium names ({len(areas)})"))
+        area_names.add_to(fmap)
         places = name_places(areas, lads, town_points(region.practices))
         lad_count = sum(1 for p in places if p["kind"] == "lad")
-        lad_names = folium.FeatureGroup(name=_e(f"Local authority names ({lad_count})")).add_to(fmap)
+        lad_names = folium.FeatureGroup(name=_e(f"Local authority names ({lad_count})"))
+        lad_names.add_to(fmap)
         town_count = sum(1 for p in places if p["kind"] == "town")
-        town_names = folium.FeatureGroup(name=_e(f"Town names ({town_count})")).add_to(fmap)
+        town_names = folium.FeatureGroup(name=_e(f"Town names ({town_count})"))
+        town_names.add_to(fmap)
         summary = card.summary
         show_moves = card.moved is not None and like_sized(summary["consortia"], summary["baseline_consortia"])
         switchable: dict[str, str] = {}  # legend entry -> the JavaScript name of its layer (for the print key)
@@ -208,10 +212,10 @@ def render_map(
             switchable["ring"] = _moved_layer(card, region, compare_name, comment_email).add_to(fmap).get_name()
         _PracticeSearch(card, region, areas_layer, practices).add_to(fmap)
         _PlaceNames(places, area_names, lad_names, town_names).add_to(fmap)
-        control = folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+        control = folium.LayerControl(collapsed=False, position="topright")
+        control.add_to(fmap)
         _Layout(_bounds_latlon(areas), control).add_to(fmap)
 
-        root = fmap.get_root()
         root.html.add_child(Element(str(_HTML.title(title))), name="boundaries_title")
         about = _plan_rows(plan, settings) + _comparison_rows(card, compare_name, show_moves)
         links = _download_links(downloads)
@@ -252,11 +256,11 @@ def deterministic_ids() -> Iterator[None]:
     counter = itertools.count(1)
     original = BrancaElement.__dict__["_generate_id"]
     sequential = classmethod(lambda cls: f"{next(counter):05d}")
-    BrancaElement._generate_id = sequential  # type: ignore[method-assign]
+    setattr(BrancaElement, "_generate_id", sequential)  # noqa: B010 - swapping a classmethod for the block
     try:
         yield
     finally:
-        BrancaElement._generate_id = original  # type: ignore[method-assign]
+        setattr(BrancaElement, "_generate_id", original)  # noqa: B010
 
 
 def area_colours(areas: gpd.GeoDataFrame, graph: nx.Graph, labels: pd.Series) -> dict[str, str]:
@@ -1068,18 +1072,19 @@ def _panel_html(
     card: Scorecard,
     colours: dict[str, str],
     compare_name: str,
-    about: list[tuple[str, str, str]] = (),
-    links: list[tuple[str, str, str]] = (),
+    about: Sequence[tuple[str, str, str]] = (),
+    links: Sequence[tuple[str, str, str]] = (),
     show_moves: bool = False,
-    legend: list[_Key] = (),
+    legend: Sequence[_Key] = (),
     report: str | None = None,
 ) -> str:
-    moved_by = card.moved.groupby(card.assignment).sum() if show_moves else None
+    moved_by = card.moved.groupby(card.assignment).sum() if show_moves and card.moved is not None else None
     head = ["", "Consortium", "Patients", "Practices", "LADs (split)", "Main trust (share)", "IMD", "km", "Connected"]
     if show_moves:  # the per-consortium match and moves mean something only between plans of like size
         head += [f"≈ {compare_name}", "Moved"]
     rows = []
-    for label, row in card.consortia.iterrows():
+    for key, row in card.consortia.iterrows():
+        label = str(key)  # consortium labels are text (``Plan``)
         match = card.matching.get(label) if show_moves else None
         rows.append(
             {
@@ -1096,7 +1101,7 @@ def _panel_html(
                 "pieces": bool(row.get("in_pieces", False)),
                 "islands": _islands(row),
                 "match": match if match is not None else "—",
-                "moved": int(moved_by.get(label, 0)) if show_moves else 0,
+                "moved": int(moved_by.get(label, 0)) if moved_by is not None else 0,
             }
         )
     return str(

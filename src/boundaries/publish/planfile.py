@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +48,7 @@ def _plan_text(path: Path) -> str:
         raise InputError(f"{need}: {advice}", file=path, row=row) from None
 
 
-def _columns(header: list[str]) -> tuple[str | None, str | None]:
+def _columns(header: Sequence[str]) -> tuple[str | None, str | None]:
     """The practice-code and consortium columns of a header, matched by name in any case."""
     by_lower = {h.strip().lower(): h for h in header}
     code = next((by_lower[f.lower()] for f in CODE_FIELDS if f.lower() in by_lower), None)

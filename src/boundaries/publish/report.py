@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from boundaries.atomic import write_text
 from boundaries.check.quality import (
@@ -254,7 +254,7 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

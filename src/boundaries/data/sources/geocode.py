@@ -126,7 +126,7 @@ def choose_positions(
     level[(postcode_sector(own_pc) == postcode_sector(own["list_pc"])).to_numpy()] = 1
     level[(own_pc == own["list_pc"]).to_numpy()] = 0
     own["level"] = level
-    own["dist"] = np.hypot(own["x"] - own["rx"], own["y"] - own["ry"]).fillna(np.inf)
+    own["dist"] = pd.Series(np.hypot(own["x"] - own["rx"], own["y"] - own["ry"]), index=own.index).fillna(np.inf)
     best = own.sort_values(["code", "level", "dist", ROW]).drop_duplicates("code").set_index("code")
 
     out = pd.DataFrame({"code": listed["code"].to_numpy()})
@@ -135,17 +135,17 @@ def choose_positions(
     out["x"] = np.where(has_own, chosen["x"].to_numpy(), ref_x)
     out["y"] = np.where(has_own, chosen["y"].to_numpy(), ref_y)
     own_rule = [OWN_RULES[int(v)] if v == v else "" for v in chosen["level"].to_numpy()]
-    rule = np.where(has_own, own_rule, ref_rule)
-    out["geocode"] = rule
+    rules = np.where(has_own, own_rule, ref_rule)
+    out["geocode"] = rules
     out["site_row"] = np.where(has_own, chosen[ROW].fillna(0).to_numpy(), 0).astype(np.int64)
     n_sites = sites.groupby("code").size().reindex(out["code"]).fillna(0).astype(int).to_numpy()
     out["sites"] = n_sites
     detail = np.full(len(out), "", dtype=object)
     for i in np.flatnonzero(~has_own):
         detail[i] = (
-            f"no site with coordinates in GP.csv ({n_sites[i]} rows); list postcode {pc.iloc[i]}" if rule[i] else ""
+            f"no site with coordinates in GP.csv ({n_sites[i]} rows); list postcode {pc.iloc[i]}" if rules[i] else ""
         )
-    for i in np.flatnonzero(has_own & (rule != "own")):
+    for i in np.flatnonzero(has_own & (rules != "own")):
         detail[i] = (
             f"no site at list postcode {pc.iloc[i]}; chose site {chosen['site_name'].iloc[i]!r} at "
             f"{chosen['postcode'].iloc[i]} (GP.csv row {int(chosen[ROW].iloc[i])})"
@@ -214,7 +214,7 @@ def place_in_lads(
         lad = geoms[j]
         on_edge = nearest_points(lad, points[i])[0]
         inside = shapely.intersection(lad, shapely.buffer(on_edge, SNAP_INSET_M)).representative_point()
-        out.loc[out.index[i], ["x", "y"]] = [round(inside.x, 2), round(inside.y, 2)]
+        out.loc[out.index[int(i)], ["x", "y"]] = [round(inside.x, 2), round(inside.y, 2)]
         lad_idx[i] = j
         snapped[i] = True
         snap_m[i] = float(shapely.distance(points[i], inside))

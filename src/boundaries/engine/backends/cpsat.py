@@ -28,11 +28,11 @@ def to_cpsat(model: LinearModel) -> cp_model.CpModel:
         var = proto.variables.add()
         var.name = name
         var.domain.extend([lo, hi])
-    for idx, coefs, lo, hi in model.rows:
+    for idx, coefs, row_lo, row_hi in model.rows:
         row = proto.constraints.add().linear
         row.vars.extend(idx)
         row.coeffs.extend(coefs)
-        row.domain.extend([_bound(lo, cp_model.INT_MIN), _bound(hi, cp_model.INT_MAX)])
+        row.domain.extend([_bound(row_lo, cp_model.INT_MIN), _bound(row_hi, cp_model.INT_MAX)])
     terms = [(k, c) for k, c in enumerate(model.cost) if c]
     proto.objective.vars.extend(k for k, _ in terms)
     proto.objective.coeffs.extend(c for _, c in terms)

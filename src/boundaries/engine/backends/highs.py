@@ -131,7 +131,7 @@ def run(
     # ``threads`` is not passed on: HiGHS keeps one thread pool per process and refuses a run whose option
     # differs from the pool's, and its branch-and-bound is serial anyway.
     h = quiet_highs()
-    for key, value in {
+    options: dict[str, bool | float | str] = {
         "output_flag": True,
         "log_to_console": False,
         "log_file": log_path,
@@ -139,7 +139,8 @@ def run(
         "random_seed": int(seed),
         "mip_rel_gap": float(gap),
         "mip_abs_gap": 0.5,  # objective coefficients are integers
-    }.items():
+    }
+    for key, value in options.items():
         h.setOptionValue(key, value)
     h.passModel(form.to_highs())
     if form.hint is not None:
@@ -149,14 +150,14 @@ def run(
         h.setSolution(sol)
     best = -math.inf
 
-    def bound_seen(event: highspy.cb.HighsCallbackEvent) -> None:
+    def bound_seen(event: highspy.HighsCallbackEvent) -> None:
         nonlocal best
         value = event.data_out.mip_dual_bound
         if on_bound is not None and math.isfinite(value) and value > best:
             best = value
             on_bound(value)
 
-    def solution_seen(event: highspy.cb.HighsCallbackEvent) -> None:
+    def solution_seen(event: highspy.HighsCallbackEvent) -> None:
         if on_solution is not None:
             on_solution(np.array(event.data_out.mip_solution, dtype=float))
         bound_seen(event)

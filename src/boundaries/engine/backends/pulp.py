@@ -35,6 +35,7 @@ from boundaries.engine.backends.highs import MatrixForm
 from boundaries.engine.backends.result import SolveResult, read_log
 from boundaries.engine.backends.watchdog import slack
 from boundaries.engine.linear import LinearModel
+from boundaries.status import Status
 
 # a PuLP name for each variable and row: ours would be rewritten by PuLP ("[" -> "_") and could then collide
 _VAR = "x{}"
@@ -136,7 +137,7 @@ def solve(model: LinearModel, *, time_limit: float, seed: int, threads: int = 1,
         if ended and os.path.exists(sol):
             status, values = _read_solution(cbc, sol, problem, columns, var_names, row_names)
         else:
-            status, values = "timed_out", None
+            status, values = Status.TIMED_OUT, None
     return _result(model, status, values, log, seconds, launched)
 
 
@@ -187,17 +188,17 @@ def _line_buffered() -> list[str]:
     return [stdbuf, "-oL"] if stdbuf else []
 
 
-def _read_solution(cbc, sol: str, problem, columns, var_names, row_names) -> tuple[str, list[float] | None]:
+def _read_solution(cbc, sol: str, problem, columns, var_names, row_names) -> tuple[Status, list[float] | None]:
     """Status and values from CBC's solution file, read by PuLP."""
     status, values, _, _, _, kind = cbc.readsol_MPS(sol, problem, columns, var_names, row_names)
     if status == _pulp.LpStatusInfeasible:
-        return "infeasible", None
+        return Status.INFEASIBLE, None
     if status == _pulp.LpStatusUnbounded:
         raise RuntimeError("CBC reports the model unbounded: every boundaries model is bounded")
     if status == _pulp.LpStatusOptimal:
         ordered = [values[_VAR.format(k)] for k in range(len(columns))]
-        return ("optimal" if kind == _pulp.LpSolutionOptimal else "feasible"), ordered
-    return "timed_out", None  # stopped with no integer solution (its values are the LP relaxation's)
+        return (Status.OPTIMAL if kind == _pulp.LpSolutionOptimal else Status.FEASIBLE), ordered
+    return Status.TIMED_OUT, None  # stopped with no integer solution (its values are the LP relaxation's)
 
 
 _NUMBER = r"(-?[0-9.]+(?:e[+-]?[0-9]+)?)"
@@ -243,7 +244,7 @@ def _progress(log: str) -> tuple[list[tuple[float, float | None, float | None]],
 
 
 def _result(
-    model: LinearModel, status: str, raw: list[float] | None, log: str, seconds: float, launched: float
+    model: LinearModel, status: Status, raw: list[float] | None, log: str, seconds: float, launched: float
 ) -> SolveResult:
 
     def unit(value: float | None) -> float | None:  # CBC's objective leaves out the offset
@@ -252,19 +253,19 @@ def _result(
     points, cbc_bound = _progress(log)
     values = [int(round(v)) for v in raw] if raw is not None else None
     kept_start = False
-    if values is None and status == "timed_out" and model.hint:
+    if values is None and status == Status.TIMED_OUT and model.hint:
         # CBC was killed (or stopped before it had a plan): its own plans are lost, the warm start still stands
         start = [int(model.hint.get(k, 0)) for k in range(model.n_vars)]
         if _START.search(log) or _satisfies(model, start):
-            values, status, kept_start = start, "feasible", True
+            values, status, kept_start = start, Status.FEASIBLE, True
             log += "\nthe warm start is returned: CBC left no solution\n"
     objective = model.evaluate(values) if values is not None else None
     summary = _SUMMARY_BOUND.search(log)
-    if status == "infeasible":
+    if status == Status.INFEASIBLE:
         bound = None
     elif summary:  # CBC's own final bound: with a gap tolerance, "optimal" ends short of the objective
         bound = unit(float(summary.group(1)))
-    elif status == "optimal":
+    elif status == Status.OPTIMAL:
         bound = objective
     else:
         bound = unit(cbc_bound)
