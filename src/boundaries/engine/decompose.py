@@ -587,7 +587,7 @@ def _divide(
         and earlier.objective is not None
         and (out.objective is None or out.objective > earlier.objective)
     ):
-        return replace(earlier, bound=max(filter(None, [earlier.bound, out.bound]), default=None))
+        return replace(earlier, bound=max((b for b in (earlier.bound, out.bound) if b is not None), default=None))
     return out
 
 
