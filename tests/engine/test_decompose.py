@@ -1,12 +1,14 @@
 """The decomposition by local authority: its bound stays valid when the list of unions is cut short."""
 
+from dataclasses import replace
+
 import networkx as nx
 import pytest
 from grids import grid_problem
 
 import boundaries.engine.decompose as decompose
 from boundaries.engine.solver import solve
-from boundaries.status import proven
+from boundaries.status import Status, proven
 
 
 def _small_authorities():
@@ -75,3 +77,52 @@ def test_unions_are_priced_from_sums_per_authority_exactly_as_one_at_a_time():
             assert (fast is None) == (slow is None), union
             if fast is not None:
                 assert fast[0] == pytest.approx(slow[0]) and fast[1] == slow[1], union
+
+
+def _two_authorities():
+    # two authorities divided into several consortia: the bound opens more divisions after the first choice
+    return grid_problem(4, 6, lo=20_000, hi=60_000, lads=2, nesting="strict")
+
+
+def test_the_plans_choice_gets_the_time_the_bounds_choice_left(monkeypatch):
+    # _choose solves two set-partitionings: the bound's, held to half the time, then the plan's with all the time
+    # the first left (it was held to the other half, and East Midlands' ended with no plan, a third of it unused)
+    from boundaries.engine.backends import SolveResult
+    from boundaries.status import Status
+
+    limits = []
+
+    def instant(lp, backend, *, time_limit, seed, threads):
+        limits.append(time_limit)
+        return SolveResult(Status.OPTIMAL, [1] * lp.n_vars, 0.0, 0.0, 0.0, "")
+
+    monkeypatch.setattr(decompose, "solve_model", instant)
+    problem = _small_authorities()
+    lad_pop = problem.units.groupby("lad")["population"].sum().astype(int).to_dict()
+    columns = [decompose.Column((g,), 1, 10.0, 5.0, {}, True) for g in sorted(lad_pop)]
+    decompose._choose(columns, lad_pop, problem, "highs", 0, 1, [], 100.0)
+    assert limits[0] == 50.0
+    assert limits[1] > 99.0  # the bound's choice took next to nothing of its half
+
+
+def test_a_plan_of_columns_is_kept_when_a_later_choice_finds_none(monkeypatch):
+    # the plan's choice of a later round cut short (no plan in its time) must not lose the plan an earlier round
+    # found: columns only improve, so that plan still stands (East Midlands fell back to the heuristic's, 19% worse)
+    inner, calls = decompose.solve_model, []
+
+    def later_plans_fail(lp, backend, **kwargs):
+        calls.append(lp)
+        result = inner(lp, backend, **kwargs)
+        if len(calls) % 2 == 0 and len(calls) > 2:  # every plan's choice after the first
+            return replace(result, status=Status.TIMED_OUT, values=None, objective=None)
+        return result
+
+    problem = _two_authorities()
+    first = decompose.solve_decomposed(problem, "highs", 60, 0, 1)
+    monkeypatch.setattr(decompose, "solve_model", later_plans_fail)
+    cut = decompose.solve_decomposed(problem, "highs", 60, 0, 1)
+    assert len(calls) > 2  # more than one round
+    assert cut.centres is not None and cut.status == Status.FEASIBLE
+    first_choice = next(line for line in cut.log if line.startswith("choice of columns: "))
+    assert cut.objective == pytest.approx(float(first_choice.split()[3].rstrip(",")))
+    assert cut.objective >= first.objective - 1e-6 and cut.bound <= first.objective + 1e-6
