@@ -60,9 +60,9 @@ def installed(tmp_path_factory) -> Path:
     # a copy of the tree as git would give it: setuptools builds in place, and a build/ folder left by an
     # earlier build would put files in the wheel that the package's own settings leave out
     leftovers = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "vendor-assets")
-    for name in ("pyproject.toml", "README.md", "src"):
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        copy(ROOT / name, source / name, **({"ignore": leftovers} if (ROOT / name).is_dir() else {}))
+    shutil.copytree(ROOT / "src", source / "src", ignore=leftovers)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dist), str(source)]
     subprocess.run(build, check=True, cwd=dist, env={**os.environ, "PIP_NO_CACHE_DIR": "1"})

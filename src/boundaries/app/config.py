@@ -412,15 +412,16 @@ def builtin_settings() -> list[str]:
     return sorted(p.stem for p in SETTINGS_DIR.glob("*.toml"))
 
 
-def settings_path(path: str | Path | None) -> Path:
-    """The file a ``--config`` value names: a path as given, or a bare name (no folder, no ``.toml``) for a
-    built-in file. A bare name that is no built-in file is refused with the names there are: it is never taken
-    as a file in the current folder by accident, nor the other way round."""
+def settings_path(path: str | Path | None, beside: Path | None = None) -> Path:
+    """The file a ``--config`` (or ``extends``) value names: a path as given (``extends``: relative to the
+    folder ``beside``), or a bare name (no folder, no ``.toml``) for a built-in file. A bare name that is no
+    built-in file is refused with the names there are: it is never taken as a file in the current folder by
+    accident, nor the other way round."""
     if path is None:
         return DEFAULT_CONFIG
     path = Path(path)
     if path.suffix or len(path.parts) > 1:
-        return path
+        return beside / path if beside is not None else path
     if path.name not in builtin_settings():
         raise InputError(
             f"{str(path)!r} is neither a settings file (a path ending .toml) nor a built-in one"
@@ -443,8 +444,7 @@ def load_config(path: str | Path | None = None, *, _chain: tuple[Path, ...] = ()
     _check_top(data, where)
     parent = ConfigFile(where, RunConfig(), {})
     if "extends" in data:
-        base = Path(str(data["extends"]))  # a bare name is a built-in file; a path is beside this file
-        base = settings_path(base) if not (base.suffix or len(base.parts) > 1) else path.parent / base
+        base = settings_path(str(data["extends"]), beside=path.parent)
         parent = load_config(base, _chain=(*_chain, resolved))
     run = _validated(dict(data.get("run", {})), where, "run")
     if "weights" in data:
