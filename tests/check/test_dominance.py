@@ -1,8 +1,10 @@
 """Beating a reference map on every measure (issue 13): targets read by the validator, stated by the
 decomposition's choice of columns, re-checked by the validator and the scorecard."""
 
+import re
 from dataclasses import replace
 
+import networkx as nx
 import pytest
 from grids import grid_problem
 
@@ -120,3 +122,48 @@ def test_settings_carry_the_reference_and_its_measures():
     assert set(problem.beat) == {"coherence", "imd_spread"}
     with pytest.raises(InputError, match="did you mean 'coherence'"):
         load_config(None).for_region("North East", beat="ccg2013", beat_measures=["coherense"])
+
+
+def _minority_trust_grid():
+    """Eight practices in one authority, to be divided in two: the two practices of trust T2 hold fewer patients
+    than a consortium's minimum, so wherever they go, some patients are not coherent. Every 2-partition into
+    connected consortia within the bounds, with the validator's coherence of each."""
+    problem = grid_problem(2, 4, lo=20_000, hi=200_000, lads=1, nesting="strict", n_consortia=2)
+    units = problem.units.copy()
+    units["community"] = ["T2" if code.endswith("03") else "T1" for code in units.index]
+    problem = replace(problem, units=units)
+    codes = sorted(units.index)
+    plans = []
+    for mask in range(1, 2 ** (len(codes) - 1)):
+        plan = {c: str((mask >> k) & 1) if k < len(codes) - 1 else "0" for k, c in enumerate(codes)}
+        parts = [[c for c in codes if plan[c] == side] for side in "01"]
+        if all(
+            problem.min_population <= units.loc[part, "population"].sum() <= problem.max_population
+            and nx.is_connected(problem.graph.subgraph(part))
+            for part in parts
+        ):
+            plans.append(measures(plan, problem).plan["coherence"])
+    return problem, max(plans)
+
+
+def test_coherence_out_of_reach_inside_an_authority_is_proven_and_explained():
+    # the trusts' own patients allow 100% (two consortia, two trusts): only a division solved for coherence
+    # alone proves the most there can be (issue 13: Yorkshire at its 2013 count, proven the same way)
+    problem, most = _minority_trust_grid()
+    assert most < 0.95
+    plan = solve(replace(problem, beat={"coherence": most + 1e-4}), time_limit=60)
+    assert plan.status == "infeasible"
+    assert "it becomes possible without matching the reference's coherence" in plan.explanation
+    # the cap the proof rests on holds for every plan enumerated (and is below the trusts' own 100%)
+    capped = re.findall(r"at most ([\d,]+) of ([\d,]+) patients coherent", plan.log)
+    assert capped
+    for cap, total in capped:
+        assert most * int(total.replace(",", "")) - 0.5 <= int(cap.replace(",", "")) < int(total.replace(",", ""))
+
+
+def test_coherence_at_the_most_there_can_be_is_still_reached():
+    # the proven cap is not tighter than the truth: asking for exactly the enumerated best finds it
+    problem, most = _minority_trust_grid()
+    plan = solve(replace(problem, beat={"coherence": most}), time_limit=60)
+    assert plan.status == "optimal"
+    assert measures(plan, problem).plan["coherence"] == pytest.approx(most)

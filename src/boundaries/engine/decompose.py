@@ -3,8 +3,8 @@
 Under strict nesting every consortium is either inside one authority or a union of whole authorities, and the
 objective adds up consortium by consortium. So a plan is a choice of *columns* that cover each authority once:
 "authority A divided into k consortia" (its best division, solved as its own model) or "authorities A+B+C
-as one consortium" (priced directly). A small set-partitioning model, solved by the same backend, picks the best
-columns under the count of consortia.
+as one consortium" (priced directly). A small set-partitioning model picks the best columns under the count of
+consortia (``choice_backend``: CP-SAT, or CBC when the backend asked for is PuLP's).
 
 Each authority is first divided at its fair share of the region's count. Every other count is bounded below by
 the LP relaxation (``boundaries.engine.bounds``); the same choice made with every column at its lower bound bounds every
@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import numpy as np
@@ -31,13 +31,22 @@ from boundaries.engine.exact import Outcome, solve_single
 from boundaries.engine.heuristic import UnitData, district_cost, plan_objective
 from boundaries.engine.linear import LinearModel
 from boundaries.engine.model import SCALE, ConsortiumModel, build_model
-from boundaries.engine.problem import Problem
+from boundaries.engine.problem import Problem, Weights
 from boundaries.status import Status, proven
 
 MAX_UNION_COLUMNS = 20_000
 #: How many times its weight a measure's term gets in divisions solved to help beat a reference.
 LEAN = 20.0
 UNION_SHARE = 0.25  # of the time, at most, for pricing unions of whole authorities
+
+
+def choice_backend(backend: str) -> str:
+    """The solver of the choice of columns. It is a pure 0-1 set-partitioning model, with rows for a reference's
+    measures when there is one to beat; CP-SAT solves it several times faster than HiGHS where it is hard
+    (East Midlands, `consortium` preset in 23, 35,909 unions: 17 s against 85 s; with the 2013 map to beat,
+    optimal in 14 s where HiGHS found no plan in 60 s). A user who chose PuLP (CBC, or the solver PuLP is
+    set up with) gets that solver here too."""
+    return "pulp" if backend == "pulp" else "cpsat"
 
 
 def can_decompose(problem: Problem) -> bool:
@@ -197,6 +206,42 @@ def _unlisted(problem: Problem, data: UnitData, lad_members: dict, lad_pop: dict
     return Unlisted(min_size, floor, w.consortium)
 
 
+@dataclass
+class CoherenceCaps:
+    """The most coherent patients (docs/measures.md) a column can hold, whatever its plan, for the lower bound.
+
+    A consortium's coherent patients are all of one trust (its main trust), so k consortia inside an authority
+    hold at most the patients of its k largest trusts, and an authority inside a union at most those of its
+    largest (the union's main trust is one trust). A division solved for coherence alone proves a tighter cap
+    (``prove``): the population bounds and contiguity can keep a trust's patients from being any consortium's
+    majority (Leeds in any count: at most 92.2% coherent)."""
+
+    by_trust: dict[str, list[float]]  # each authority's patients by practice main trust, largest first
+    proven: dict[tuple[str, int], int] = field(default_factory=dict)  # (authority, count) -> proven cap
+
+    @classmethod
+    def of(cls, data: UnitData, lad_members: dict[str, list]) -> CoherenceCaps:
+        assert data.community is not None  # (asked only when the units have main trusts)
+        by_trust = {}
+        for g, members in lad_members.items():
+            rows = np.array([data.pos[u] for u in members])
+            trusts, which = np.unique(data.community[rows], return_inverse=True)
+            patients = np.bincount(which, weights=data.pop[rows])
+            by_trust[g] = sorted((float(p) for t, p in zip(trusts, patients, strict=True) if t != "nan"), reverse=True)
+        return cls(by_trust)
+
+    def most(self, lads: tuple[str, ...], consortia: int) -> int:
+        if len(lads) > 1:
+            return sum(math.ceil(sum(self.by_trust[g][:1])) for g in lads)
+        g = lads[0]
+        return int(min(math.ceil(sum(self.by_trust[g][:consortia])), self.proven.get((g, consortia), math.inf)))
+
+    def prove(self, g: str, consortia: int, cap: float) -> None:
+        """Record a division's proven cap; one patient more covers the solver's tolerance."""
+        known = self.proven.get((g, consortia))
+        self.proven[(g, consortia)] = math.ceil(cap) + 1 if known is None else min(known, math.ceil(cap) + 1)
+
+
 def _counts(pop: int, lo: int, hi: int, share: float) -> tuple[list[int], list[int]]:
     """Counts to divide an authority into: (the one nearest its fair share, every other that fits)."""
     k_min, k_max = math.ceil(pop / hi), pop // lo
@@ -263,6 +308,7 @@ class Choice:
     objective: float
     bound: float | None  # None when the choice over lower bounds was not solved in time
     open_jobs: list[tuple[str, int]]  # divisions the lower bound still relies on without proof
+    divisions: list[tuple[str, int]] = field(default_factory=list)  # every division into several it picks
 
     def proven(self, gap: float = 0.0) -> bool:
         """Proven optimal, or (``gap`` > 0) proven within that relative gap."""
@@ -318,6 +364,8 @@ def solve_decomposed(
 
     def measured(centres: dict, lads: tuple[str, ...]) -> dict[str, float] | None:
         return _measures(problem, data, centres, lads) if problem.beat else None
+
+    caps = CoherenceCaps.of(data, lad_members) if "coherence" in problem.beat and data.community is not None else None
 
     unions = []
     union_sets, left_out = _union_columns(problem, lad_pop, lad_graph)
@@ -494,7 +542,7 @@ def solve_decomposed(
         choice whose plan is worse than an earlier one's, or that found none in its time (the choice over the
         real columns cut short), takes the earlier plan: columns only improve, so it is still a plan."""
         spare = deadline - (time.perf_counter() - started)
-        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log, max(spare, 0.5), unlisted)
+        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log, max(spare, 0.5), unlisted, caps)
         if choice is not None and choice.bound is not None:
             best_bound.append(choice.bound)
         if choice is not None and best_plan and (choice.columns is None or choice.objective > best_plan[-1].objective):
@@ -512,7 +560,52 @@ def solve_decomposed(
             progress.append((time.perf_counter() - started, choice.objective, choice.bound))
         return choice
 
-    chosen = choose()
+    # Beating a reference: a division solved for the objective alone can miss the reference on a measure that a
+    # division leaning on it would meet, and the lower bound takes each division at its best on every measure.
+    def add_division(g: str, k: int, centres: dict) -> None:
+        """A division found for another aim, as a further column for plans only: the lower bound already
+        holds this division at its best as its own column (at an infinite bound it stays out of the bound's
+        choice, which would otherwise name it again as open after the division is proven)."""
+        cost = plan_objective(problem.subproblem(lad_members[g], n_consortia=k), centres) + outer[g]
+        extra.append(Column((g,), k, cost, math.inf, centres, False, measured(centres, (g,))))
+
+    most_coherent = replace(problem, weights=Weights(compactness=0.0, health=1.0, deprivation=0.0))
+    tries: dict[tuple[str, int], int] = defaultdict(int)  # a division whose solve ended without a bound is retried
+
+    def cap_coherence(chosen: Choice | None) -> Choice | None:
+        """While the bound's choice still meets the coherence asked for and no plan does, the divisions it picks
+        are solved for the most coherent patients alone, each with up to half the time left: each proven cap
+        tightens the bound's coherence row (Yorkshire: Leeds in any count keeps at most 92.2% of its patients
+        with their consortium's main trust, not 100%), and each plan found joins the columns. An authority is
+        first solved over every count it may take (one cap for all, so the bound cannot just move to another
+        count), then at the count the bound picks."""
+        now = time.perf_counter() - started
+        until = now + (deadline - now) / 2
+        while caps is not None and chosen is not None and chosen.columns is None:
+            jobs = [(g, 0) if tries[(g, 0)] == 0 else (g, k) for g, k in chosen.divisions]
+            jobs = sorted({job for job in jobs if job not in caps.proven and tries[job] < 3})
+            if not jobs or time.perf_counter() - started > until - 0.5:
+                break
+            for g, k in jobs:
+                budget = (until - (time.perf_counter() - started)) / len(jobs) * (1 + tries[(g, k)])
+                tries[(g, k)] += 1
+                several = [c for c in sorted(set(sum(counts[g], []))) if c > 1]
+                sub = most_coherent.subproblem(lad_members[g], n_consortia=(several[0], several[-1]) if k == 0 else k)
+                out = solve_single(sub, backend, max(budget, 0.2), seed, threads)
+                if out.status == Status.INFEASIBLE:
+                    for c in several if k == 0 else [k]:
+                        floor[(g, c)] = math.inf
+                elif out.bound is not None:
+                    for c in several if k == 0 else [k]:
+                        caps.prove(g, c, lad_pop[g] - out.bound)
+                if out.centres is not None:
+                    add_division(g, len(set(out.centres.values())), out.centres)
+                shown, most = (f"{several[0]}-{several[-1]}", several[-1]) if k == 0 else (str(k), k)
+                log.append(f"{g} in {shown}: at most {caps.most((g,), most):,} of {lad_pop[g]:,} patients coherent")
+            chosen = choose()
+        return chosen
+
+    chosen = cap_coherence(choose())
     while chosen is not None and not chosen.proven(gap) and time.perf_counter() - started < deadline:
         lp_first = [
             (g, k)
@@ -533,31 +626,44 @@ def solve_decomposed(
         run(jobs, elapsed + (deadline - elapsed) / 2)
         stalled |= {job for job in jobs if state(job) == before[job]}
         chosen = choose()
-    # Beating a reference: a division solved for the objective alone can miss the reference on a measure that a
-    # division leaning on it would meet. While no choice of columns beats it, divisions leaning on each measure
-    # asked for join as further columns (the lower bound is unchanged: it already takes divisions at their best).
-    for measure in [m for m in problem.beat if m in TERMS] if chosen is not None and chosen.columns is None else []:
+
+    # Then divisions leaning on every measure asked for at once, and on each alone, join as further columns.
+    chosen = cap_coherence(chosen)
+    asked = [m for m in problem.beat if m in TERMS]
+    for lean_on in ([tuple(asked)] if len(asked) > 1 else []) + [(m,) for m in asked]:
+        if chosen is None or chosen.columns is not None:
+            break
         jobs = sorted(job for job, out in results.items() if job[1] > 1 and out.centres is not None)
-        leaned = replace(problem, weights=leaning(problem.weights, {measure: LEAN}))
+        leaned = replace(problem, weights=leaning(problem.weights, dict.fromkeys(lean_on, LEAN)))
         for g, k in jobs:
             budget = (deadline - (time.perf_counter() - started)) / max(1, len(jobs))
             if budget < 0.2:
                 break
             out = _divide(leaned, data, lad_members[g], k, backend, budget, seed, threads, None, 0.01)
             if out.centres is not None:
-                sub = problem.subproblem(lad_members[g], n_consortia=k)
-                cost = plan_objective(sub, out.centres) + outer[g]
-                measures = measured(out.centres, (g,))
-                extra.append(Column((g,), k, cost, floor[(g, k)] + outer[g], out.centres, False, measures))
-        log.append(f"divisions leaning on {measure} added as columns")
+                add_division(g, k, out.centres)
+        log.append(f"divisions leaning on {' and '.join(lean_on)} added as columns")
         chosen = choose()
-        if chosen is None or chosen.columns is not None:
-            break
-    seconds = time.perf_counter() - started
     if chosen is None or chosen.columns is None:
         unproven = chosen is not None or any(out.status == Status.TIMED_OUT for out in results.values())
         bound = chosen.bound if chosen is not None else None
-        return Outcome(Status.TIMED_OUT if unproven else Status.INFEASIBLE, None, None, bound, seconds, log)
+        without = None
+        if not unproven and problem.beat:
+            # which of the reference's values conflict: without each in turn, a choice of the columns found
+            # is a plan (it becomes possible), or the bound's choice is still impossible (dropping it alone is
+            # not enough), or neither is settled in the time left
+            without = {}
+            for k, measure in enumerate(problem.beat):
+                spare = (time_limit - (time.perf_counter() - started)) / (len(problem.beat) - k)
+                dropped = replace(problem, beat={m: v for m, v in problem.beat.items() if m != measure})
+                choice = _choose(columns(), lad_pop, dropped, backend, seed, threads, [], spare, unlisted, caps)
+                without[measure] = False if choice is None else (True if choice.columns is not None else None)
+            log.append(f"without each of the reference's values, a plan: {without}")
+        seconds = time.perf_counter() - started
+        return Outcome(
+            Status.TIMED_OUT if unproven else Status.INFEASIBLE, None, None, bound, seconds, log, without=without
+        )
+    seconds = time.perf_counter() - started
     plan: dict[str, str] = {}
     for column in chosen.columns:
         assert column.centres is not None  # chosen among the columns with a plan
@@ -600,11 +706,21 @@ def _divide(
 
 
 def _choose(
-    columns: list[Column], lad_pop, problem, backend, seed, threads, log, time_limit, unlisted: Unlisted | None = None
+    columns: list[Column],
+    lad_pop,
+    problem,
+    backend,
+    seed,
+    threads,
+    log,
+    time_limit,
+    unlisted: Unlisted | None = None,
+    caps: CoherenceCaps | None = None,
 ) -> Choice | None:
     """The best set of real columns covering every authority once under the region's count, and a lower bound
     for every plan: the same choice with each column at its lower bound (stand-ins included) and, when the
-    list of unions is cut short, any authorities joined in unions left off it (``Unlisted``)."""
+    list of unions is cut short, any authorities joined in unions left off it (``Unlisted``). ``caps`` bound the
+    coherent patients of a column in the lower bound."""
     k_lo, k_hi = problem.count_range
     started = time.perf_counter()
 
@@ -643,8 +759,8 @@ def _choose(
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
         lp.row(count[0], count[1], k_lo, k_hi)
         if problem.beat:
-            _beat_rows(lp, cols, problem, lad_pop, relaxed, inside)
-        result = solve_model(lp, backend, time_limit=seconds, seed=seed, threads=threads)
+            _beat_rows(lp, cols, problem, lad_pop, relaxed, inside, caps)
+        result = solve_model(lp, choice_backend(backend), time_limit=seconds, seed=seed, threads=threads)
         picks = [k for k, v in enumerate(result.values) if v] if result.values is not None else None
         if picks is not None and unlisted is not None and any(k >= len(cols) for k in picks):
             log.append("the lower bound joins some authorities in unions left off the list")
@@ -655,6 +771,7 @@ def _choose(
     if status == Status.INFEASIBLE:
         return None  # not even the lower bounds of every division that fits can meet the count
     open_jobs = [(bounded[k].lads[0], bounded[k].consortia) for k in rpicks or [] if not bounded[k].proven]
+    divisions = [(c.lads[0], c.consortia) for c in (bounded[k] for k in rpicks or []) if c.consortia > 1]
     real = [c for c in columns if c.centres is not None]
     covered = all(any(g in c.lads for c in real) for g in lad_pop)
     # the plan's choice gets all the time the bound's left (East Midlands, consortium preset in 23: the bound's
@@ -664,18 +781,30 @@ def _choose(
     shown = "none" if bound is None else f"{bound:.2f}"
     if picks is None or objective is None:  # (a choice comes with its objective)
         log.append(f"choice of columns: none yet, lower bound {shown}, open {open_jobs}")
-        return Choice(None, math.inf, bound, open_jobs)
+        return Choice(None, math.inf, bound, open_jobs, divisions)
     log.append(f"choice of columns: {objective:.2f}, lower bound {shown}, open {open_jobs}")
-    return Choice([real[k] for k in picks], objective, None if bound is None else min(bound, objective), open_jobs)
+    bound = None if bound is None else min(bound, objective)
+    return Choice([real[k] for k in picks], objective, bound, open_jobs, divisions)
 
 
-def _beat_rows(lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: bool, inside: dict[str, int]) -> None:
+def _beat_rows(
+    lp: LinearModel,
+    cols: list[Column],
+    problem,
+    lad_pop,
+    relaxed: bool,
+    inside: dict[str, int],
+    caps: CoherenceCaps | None = None,
+) -> None:
     """The reference's values as rows over the choice of columns (``Column.measures``). Outside bounds and
     non-coterminous consortia are 0 under strict nesting and need none. In the lower-bound choice a division
     into several consortia, a stand-in and a union left off the list (``inside``: its authorities) enter at
-    their best (every patient coherent, no distance), one consortium priced directly is exact,
-    and the IMD spread is left out; so the bound, and "no plan exists", hold for the measures as defined."""
+    their best (no distance, coherent patients at most ``caps``), one consortium priced directly is exact, and
+    the IMD spread is left out; so the bound, and "no plan exists", hold for the measures as defined."""
     total = problem.total_population
+
+    def most_coherent(lads: tuple[str, ...], consortia: int) -> int:
+        return sum(lad_pop[g] for g in lads) if caps is None else caps.most(lads, consortia)
 
     def exact(col: Column) -> dict[str, float] | None:
         """The column's measures when they enter as they are, else None (at their best)."""
@@ -688,10 +817,13 @@ def _beat_rows(lp: LinearModel, cols: list[Column], problem, lad_pop, relaxed: b
             lp.row(use, coefs, hi=math.floor(target + 1e-9))
         elif measure == "coherence":
             coefs = [
-                round(m["coherent"]) if (m := exact(c)) is not None else sum(lad_pop[g] for g in c.lads) for c in cols
+                round(m["coherent"]) if (m := exact(c)) is not None else most_coherent(c.lads, c.consortia)
+                for c in cols
             ]
             lp.row(
-                use + list(inside.values()), coefs + [lad_pop[g] for g in inside], lo=math.ceil(target * total - 1e-6)
+                use + list(inside.values()),
+                coefs + [most_coherent((g,), 1) for g in inside],
+                lo=math.ceil(target * total - 1e-6),
             )
         elif measure == "compactness_km":  # per 10 patient-m, rounded up; the reference itself still fits
             coefs = [math.ceil(100 * m["patient_km"]) if (m := exact(c)) is not None else 0 for c in cols]

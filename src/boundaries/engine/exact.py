@@ -36,6 +36,9 @@ class Outcome:
     # (seconds, objective, bound) each time a better valid plan or a better bound is known; the labelling model
     # may know a bound before any plan (objective None)
     progress: Sequence[Progress] = field(default_factory=list)
+    # when a reference to beat is proven out of reach: for each of its measures, whether dropping it alone makes
+    # a plan possible (True), is proven not to (False) or was not settled (None)
+    without: dict[str, bool | None] | None = None
 
 
 def solve_single(

@@ -132,9 +132,7 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         "the practices kept together": dict(together=[], fixed={}),
     }
     for measure in problem.beat:  # which of the reference's values conflict with the rest
-        candidates[f"matching the reference's {measure.replace('_', ' ')}"] = dict(
-            beat={m: v for m, v in problem.beat.items() if m != measure}
-        )
+        candidates[_matching(measure)] = dict(beat={m: v for m, v in problem.beat.items() if m != measure})
     active = {
         name: change
         for name, change in candidates.items()
@@ -162,12 +160,7 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
         blamed.append(name)
     if blamed:
         return [f"no plan meets every rule at once; it becomes possible without {' or without '.join(blamed)}"]
-    k_lo, k_hi = counts
-    count = f"{k_lo}" if k_lo == k_hi else f"{k_lo}-{k_hi}"
-    lo, hi = problem.min_population, problem.max_population
-    rules = f"{count} connected consortia of {lo:,}-{hi:,} patients" + (
-        ", each inside one local authority or a union of whole ones" if problem.nesting == "strict" else ""
-    )
+    rules = _rules(problem)
     if problem.beat:
         rules += f", no worse than the reference ({describe(problem.beat)})"
     if undecided:
@@ -178,3 +171,33 @@ def explain_infeasible(problem: Problem, time_limit: float = 60.0) -> list[str]:
     advice = "widen the bounds" + (" or relax the nesting" if problem.nesting == "strict" else "")
     units = f"{len(problem.units)} {'practices' if 'name' in problem.units.columns else 'units'}"
     return [f"no plan meets every rule at once: {rules} cannot be formed from these {units}; {advice}"]
+
+
+def _matching(measure: str) -> str:
+    return f"matching the reference's {measure.replace('_', ' ')}"
+
+
+def _rules(problem: Problem) -> str:
+    k_lo, k_hi = problem.count_range
+    count = f"{k_lo}" if k_lo == k_hi else f"{k_lo}-{k_hi}"
+    lo, hi = problem.min_population, problem.max_population
+    return f"{count} connected consortia of {lo:,}-{hi:,} patients" + (
+        ", each inside one local authority or a union of whole ones" if problem.nesting == "strict" else ""
+    )
+
+
+def explain_beat(problem: Problem, without: dict[str, bool | None]) -> list[str]:
+    """Why no plan beats the reference, from the search's own proof: for each of the reference's measures,
+    whether dropping it alone makes a plan possible (True), is proven not to (False) or was not settled (None)."""
+    rules = _rules(problem)
+    rules += "," if problem.nesting == "strict" else ""  # (the rules end with a clause of their own)
+    head = f"no plan of {rules} is no worse than the reference on every measure ({describe(problem.beat)})"
+    blamed = [_matching(m) for m, possible in without.items() if possible]
+    if blamed:
+        return [f"{head}; it becomes possible without {' or without '.join(blamed)}"]
+    undecided = [_matching(m) for m, possible in without.items() if possible is None]
+    if undecided:
+        return [
+            f"{head}; within the time given it was not settled whether dropping {' or '.join(undecided)} would help"
+        ]
+    return [f"{head}, and dropping any one of these measures alone does not make it possible"]

@@ -34,7 +34,7 @@ from boundaries.check.validation import validate
 from boundaries.engine import columns, labels, neighbourhood
 from boundaries.engine.decompose import can_decompose, solve_decomposed
 from boundaries.engine.exact import Outcome, solve_single
-from boundaries.engine.explain import explain_infeasible, precheck
+from boundaries.engine.explain import explain_beat, explain_infeasible, precheck
 from boundaries.engine.heuristic import first_plan, improve_plan, plan_objective
 from boundaries.engine.lagrange import lagrangian_bound
 from boundaries.engine.model import population_reach
@@ -245,6 +245,10 @@ def solve(
             status = found.status if start is None else Status.FEASIBLE
             outcome = replace(outcome, bound=best_bound, status=status, rounds=found.rounds, cuts=found.cuts)
     if outcome.centres is None:
+        if outcome.status == Status.INFEASIBLE and exact and found.without is not None:
+            return _no_plan(
+                problem, solver_name, Status.INFEASIBLE, "\n".join(explain_beat(problem, found.without)), started, log
+            )
         if outcome.status == Status.INFEASIBLE:
             reasons = explain_infeasible(problem, max(left() - RESERVE * time_limit, 1.0))
             return _no_plan(problem, solver_name, Status.INFEASIBLE, "\n".join(reasons), started, log)
