@@ -10,10 +10,12 @@ from grids import grid_problem
 
 from boundaries.check.dominance import describe, imd_centre, targets
 from boundaries.check.metrics import evaluate
-from boundaries.check.validation import BEAT_SLACK, BEATABLE, measures
+from boundaries.check.validation import BEAT_SLACK, BEATABLE, measures, validate
 from boundaries.data.region import load_region
+from boundaries.engine import neighbourhood
 from boundaries.engine.decompose import UnitData, _measures
-from boundaries.engine.problem import Problem
+from boundaries.engine.heuristic import plan_objective
+from boundaries.engine.problem import Problem, Weights
 from boundaries.engine.solver import solve
 from boundaries.errors import InputError
 
@@ -98,14 +100,14 @@ def test_targets_name_their_measures_in_words():
     assert describe({"coherence": 0.909, "imd_spread": 4.95}) == "coherence at least 0.909, imd spread at most 4.95"
 
 
-def test_a_misspelt_measure_or_soft_nesting_is_refused(tees):
+def test_a_misspelt_measure_or_nesting_off_is_refused(tees):
     with pytest.raises(InputError, match="did you mean 'coherence'"):
         grid_problem(2, 2, beat={"coherense": 1.0})
     with pytest.raises(InputError, match="not a measure"):
         targets(tees.ccg_assignment(), Problem.from_region(tees, "consortium"), ["speed"])
-    soft = Problem.from_region(tees, "consortium", nesting="soft", beat={"coherence": 0.9})
-    with pytest.raises(InputError, match="strict nesting"):
-        solve(soft, time_limit=5)
+    off = Problem.from_region(tees, "consortium", nesting="off", beat={"coherence": 0.9})
+    with pytest.raises(InputError, match="strict or soft nesting"):
+        solve(off, time_limit=5)
     strict = Problem.from_region(tees, "consortium", beat={"coherence": 0.9})
     with pytest.raises(InputError, match="decompose=False"):  # the whole model would not state the targets
         solve(strict, time_limit=5, decompose=False)
@@ -167,3 +169,35 @@ def test_coherence_at_the_most_there_can_be_is_still_reached():
     plan = solve(replace(problem, beat={"coherence": most}), time_limit=60)
     assert plan.status == "optimal"
     assert measures(plan, problem).plan["coherence"] == pytest.approx(most)
+
+
+def _rows_of_trusts_grid(beat):
+    """A 2x4 grid in one authority whose top row uses one trust and bottom row another, in two consortia, with
+    no health price: the two 2x2 blocks are the most compact plan (coherence about a half), the two rows the
+    only coherent one."""
+    problem = grid_problem(2, 4, lo=20_000, hi=60_000, nesting="soft", n_consortia=2, weights=Weights(health=0.0))
+    units = problem.units.copy()
+    units["community"] = ["T1" if code.startswith("P00") else "T2" for code in units.index]
+    return replace(problem, units=units, beat=beat)
+
+
+def test_under_soft_nesting_the_search_moves_towards_the_reference_then_keeps_it():
+    problem = _rows_of_trusts_grid({"coherence": 1.0}).with_imd_reference()
+    blocks = {u: ("P0000" if int(u[-1]) < 2 else "P0002") for u in problem.units.index}
+    assert neighbourhood.shortfall(problem, blocks)[1] == ["coherence"]
+    better = neighbourhood.improve(problem, blocks, plan_objective(problem, blocks), time_limit=60)
+    assert better.miss == 0
+    assert validate(better.centres, problem).ok
+    assert measures(better.centres, problem).plan["coherence"] == 1.0
+    # without a reference the blocks are kept: they cost less
+    plain = replace(problem, beat={})
+    kept = neighbourhood.improve(plain, blocks, plan_objective(plain, blocks), time_limit=60).centres
+    assert all(kept[u] == kept[v] for u in blocks for v in blocks if blocks[u] == blocks[v])
+
+
+def test_a_plan_under_soft_nesting_beats_the_reference_or_says_how_close_it_came():
+    plan = solve(_rows_of_trusts_grid({"coherence": 1.0}), time_limit=60)
+    assert plan.status in ("optimal", "feasible")
+    assert plan.validation.ok
+    assert measures(plan, plan.problem).plan["coherence"] == 1.0
+    assert plan.bound is not None  # the Lagrangian bound of the problem without the reference still holds

@@ -19,13 +19,16 @@ under soft nesting counts the authority's practices outside the group too.
 from __future__ import annotations
 
 import itertools
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from boundaries.check.validation import validate
+from boundaries.check.dominance import TERMS, leaning
+from boundaries.check.validation import BEAT_SLACK, BEATABLE, measures, validate
+from boundaries.engine.decompose import LEAN
 from boundaries.engine.exact import solve_single
 from boundaries.engine.heuristic import plan_objective
-from boundaries.engine.problem import Problem
+from boundaries.engine.problem import Problem, Weights
 
 #: The most one group's exact solve may take: a group not proven by then is left as it is.
 PART_SECONDS = 10.0
@@ -35,9 +38,38 @@ PART_BACKEND = "cpsat"
 
 def applies(problem: Problem) -> bool:
     """True when a plan's cost is the sum of its consortia's, each read from its own members (and the
-    region's fixed IMD reference): no baseline (moves are matched across the whole plan), no priorities (one
-    weighted objective) and no reference to beat (stated on the whole plan)."""
-    return problem.baseline is None and not problem.priorities and not problem.beat
+    region's fixed IMD reference): no baseline (moves are matched across the whole plan) and no priorities (one
+    weighted objective). A reference to beat is stated on the whole plan: each new drawing is measured whole
+    (``shortfall``)."""
+    return problem.baseline is None and not problem.priorities
+
+
+def _leaning(weights: Weights, missed: list[str]) -> Weights:
+    """The weights of a group's re-solve while the plan misses ``missed``: each missed measure's term
+    ``LEAN`` times its weight, and the price of an authority split when consortia cross authorities more
+    than the reference's do (non-coterminous consortia, authority splits)."""
+    leaned = leaning(weights, {m: LEAN for m in missed if m in TERMS})
+    if {"non_coterminous", "la_splits"} & set(missed):
+        leaned = replace(leaned, la_split=weights.la_split * LEAN)
+    return leaned
+
+
+def shortfall(problem: Problem, centres: dict) -> tuple[float, list[str]]:
+    """How far a plan is from beating ``problem.beat``, as the validator measures it: the sum over measures of
+    its miss as a share of the reference's value (0: no worse on every one), and the measures it misses."""
+    if not problem.beat:
+        return 0.0, []
+    own = measures(centres, problem).plan
+    total, missed = 0.0, []
+    for measure, target in problem.beat.items():
+        value = own.get(measure)
+        if value is None:
+            return math.inf, [measure]
+        miss = value - target if BEATABLE[measure] == "max" else target - value
+        if miss > BEAT_SLACK * max(1.0, abs(target)):
+            total += miss / max(1.0, abs(target))
+            missed.append(measure)
+    return total, missed
 
 
 @dataclass
@@ -46,6 +78,8 @@ class Improved:
 
     centres: dict
     objective: float
+    miss: float = 0.0  # ``shortfall`` from a reference to beat (0 without one) ...
+    missed: list[str] = field(default_factory=list)  # ... and the measures it misses
     solved: int = 0  # groups of neighbouring consortia re-solved
     improved: int = 0  # ... that made the plan better
     progress: list[tuple[float, float]] = field(default_factory=list)  # (seconds from the start, objective)
@@ -80,10 +114,15 @@ def improve(
 ) -> Improved:
     """Re-solve groups of neighbouring consortia of the plan ``centres`` (unit -> centre unit, valid, of
     ``objective`` as ``plan_objective`` counts it), pairs first, until no group improves or ``time_limit``
-    seconds pass. After any improvement the pairs are looked at again: they are the cheaper solves."""
+    seconds pass. After any improvement the pairs are looked at again: they are the cheaper solves.
+
+    With a reference to beat, ``centres`` need only meet the other rules: a plan is better when it misses the
+    reference by less (``shortfall``), then when it costs less, and while it misses, each group is re-solved
+    leaning on the measures missed (their terms ``decompose.LEAN`` times their weight)."""
     started = time.perf_counter()
     deadline = started + time_limit
-    best = Improved(dict(centres), objective)
+    rules = replace(problem, beat={})  # every rule but the reference's values, which ``shortfall`` measures
+    best = Improved(dict(centres), objective, *shortfall(problem, centres))
     tried: set[frozenset] = set()  # groups whose members were already re-solved: nothing changed in them since
 
     def better_group(size: int) -> bool:
@@ -98,6 +137,8 @@ def improve(
                 continue
             tried.add(key)
             part = problem.subproblem(members, n_consortia=size)
+            if best.missed:
+                part = replace(part, weights=_leaning(part.weights, best.missed))
             now = {u: best.centres[u] for u in members}
             solved = solve_single(part, PART_BACKEND, min(PART_SECONDS, left), seed, start=now)
             best.solved += 1
@@ -106,10 +147,15 @@ def improve(
                 continue
             candidate = {**best.centres, **solved.centres}
             value = plan_objective(problem, candidate)
-            if value < best.objective - 1e-6 and validate(candidate, problem).ok:
-                best.centres, best.objective = candidate, value
+            less, less_missed = shortfall(problem, candidate) if problem.beat else (0.0, [])
+            closer = less < best.miss - 1e-9
+            if (closer or (less <= best.miss + 1e-9 and value < best.objective - 1e-6)) and validate(
+                candidate, rules
+            ).ok:
+                best.centres, best.objective, best.miss, best.missed = candidate, value, less, less_missed
                 best.improved += 1
-                best.progress.append((time.perf_counter() - started, value))
+                if not less:  # a plan of the problem: progress is a plan's
+                    best.progress.append((time.perf_counter() - started, value))
                 return True
         return False
 

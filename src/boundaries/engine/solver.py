@@ -143,9 +143,9 @@ def solve(
     log: list[str] = []
     if decompose is None:
         decompose = can_decompose(problem)
-    if problem.beat and not decompose:
+    if problem.beat and problem.nesting == "strict" and not decompose:
         raise InputError("beating a reference needs the decomposition by authority: not decompose=False", field="beat")
-    use_labels = not decompose and labels.fits(problem)
+    use_labels = not decompose and not problem.beat and labels.fits(problem)
     solver_name = "cpsat" if use_labels else backend  # the labelling model is CP-SAT's, whatever was asked
     if use_labels and backend != "cpsat":
         log.append(f"nothing in the objective reads a centre: the labelling model (CP-SAT) is used, not {backend}")
@@ -155,7 +155,13 @@ def solve(
     build = BUILD_SECONDS_PER_PAIR * pairs
     exact = build <= BUILD_SHARE * time_limit
     # too large to solve whole: the heuristic's plan is improved a few neighbouring consortia at a time instead
-    by_pairs = not decompose and not use_labels and pairs > WHOLE_MODEL_PAIRS and neighbourhood.applies(problem)
+    # (and always with a reference to beat under soft nesting: the whole model does not state the reference)
+    by_pairs = (
+        not decompose
+        and not use_labels
+        and (pairs > WHOLE_MODEL_PAIRS or bool(problem.beat))
+        and neighbourhood.applies(problem)
+    )
     if by_pairs:
         exact = False
         log.append(
@@ -174,6 +180,7 @@ def solve(
     # the reserve comes off what is left, not off the heuristic's cap: past 333 s it would have left it nothing
     heuristic = first_plan(problem, min(budget, left() - RESERVE * time_limit), seed, attempts=2 if exact else None)
     start, start_objective = None, None
+    closest = None  # under soft nesting with a reference to beat: a plan meeting every other rule, to improve
     progress: list[Progress] = []
     if heuristic is not None:
         log += heuristic.log
@@ -183,12 +190,14 @@ def solve(
             progress += [(heuristic_started + t, objective, None) for t, objective in heuristic.progress]
         else:
             log.append(f"heuristic plan rejected by the validator: {check.violations[:3]}")
+            if by_pairs and problem.beat and validate(heuristic.centres, replace(problem, beat={})).ok:
+                closest = heuristic.centres, heuristic.objective
     if nested and strict is not None:
         whole = _whole_authorities(problem, strict, backend, nested_time, seed, threads, log)
         if whole is not None and (start_objective is None or whole[0] < start_objective):
             start_objective, start = whole
             progress.append((time.perf_counter() - started, start_objective, None))
-    if start is None and labels.states_rules(problem):
+    if start is None and not problem.beat and labels.states_rules(problem):
         # construction found nothing: the labelling model with nothing priced finds any plan or proves none exists
         found = labels.find_any_plan(problem, 0.5 * (left() - RESERVE * time_limit), seed)
         log += found.log
@@ -202,23 +211,30 @@ def solve(
                 start, start_objective = improved.centres, improved.objective
                 progress.append((time.perf_counter() - started, start_objective, None))
     bound = None
-    if not decompose and not use_labels and start is not None:  # the labelling model proves its own bound
+    # (a plan that misses only the reference's values bounds the problem without them, and so this one)
+    priced = (start, start_objective) if start is not None else closest
+    if not decompose and not use_labels and priced is not None:  # the labelling model proves its own bound
         rest = left() - RESERVE * time_limit
         # beside the exact model its share; alone, all the time left; before a neighbourhood search, a bound on
         # every run first (the search only improves a plan the bound already prices)
         share = BOUND_SHARE * rest if exact else rest
-        if by_pairs:
-            share = max(BOUND_SHARE * rest, min(rest, BOUND_SECONDS))
-        bound = lagrangian_bound(problem, start_objective, share, start)
+        if by_pairs:  # (with no plan yet that beats a reference, the search for one needs the time more)
+            share = min(rest, BOUND_SECONDS) if start is None else max(BOUND_SHARE * rest, min(rest, BOUND_SECONDS))
+        bound = lagrangian_bound(problem, priced[1], share, priced[0])
         if bound is not None:
             progress.append((time.perf_counter() - started, start_objective, bound))
             log.append(f"Lagrangian bound: {bound:,.1f}")
     if by_pairs and start is not None and start_objective is not None:  # a start plan comes with its objective
+        closest = start, start_objective
+    if by_pairs and closest is not None:
         offset = time.perf_counter() - started
-        better = neighbourhood.improve(problem, start, start_objective, left() - RESERVE * time_limit, seed)
+        better = neighbourhood.improve(problem, *closest, left() - RESERVE * time_limit, seed)
         log.append(better.log)
         progress += [(offset + t, objective, bound) for t, objective in better.progress]
-        start, start_objective = better.centres, better.objective
+        if validate(better.centres, problem).ok:
+            start, start_objective = better.centres, better.objective
+        elif problem.beat:  # (a start always stays valid: only valid plans replace it)
+            log.append(f"closest plan to the reference found: it still misses {', '.join(better.missed)}")
     if start is not None:
         outcome = Outcome(Status.FEASIBLE, start, start_objective, bound, time.perf_counter() - started)
     else:
@@ -275,10 +291,10 @@ def _check_options(problem: Problem, time_limit, gap) -> None:
         raise InputError(f"{gap!r} is not a relative gap: a share from 0 up to (not including) 1", field="gap")
     if problem.count_range[1] < 1:
         raise InputError("a plan needs at least one consortium", field="n_consortia")
-    if problem.beat and not can_decompose(problem):
+    if problem.beat and (problem.nesting == "off" or not can_decompose(replace(problem, nesting="strict"))):
         raise InputError(
-            "beating a reference is stated by the decomposition by authority: it needs strict nesting, no "
-            "baseline and no wish that joins or parts two authorities (soft nesting is not supported yet)",
+            "beating a reference needs strict or soft nesting (plans of whole authorities are where the search "
+            "starts), no baseline and no wish that joins or parts two authorities",
             field="beat",
         )
 
