@@ -283,7 +283,7 @@ def solve(
         str | None,
         typer.Option(
             help="ccg2013 or a plan CSV: find the best plan no worse than it on every measure (docs/measures.md), "
-            "or say which measures conflict. Needs strict nesting.",
+            "or say which measures conflict. Needs strict or soft nesting.",
             show_default="none",
         ),
     ] = None,

@@ -571,6 +571,7 @@ def solve_decomposed(
 
     most_coherent = replace(problem, weights=Weights(compactness=0.0, health=1.0, deprivation=0.0))
     tries: dict[tuple[str, int], int] = defaultdict(int)  # a division whose solve ended without a bound is retried
+    settled: set[tuple[str, int]] = set()  # (authority, count, or 0 for every count) solved with a bound
 
     def cap_coherence(chosen: Choice | None) -> Choice | None:
         """While the bound's choice still meets the coherence asked for and no plan does, the divisions it picks
@@ -582,8 +583,11 @@ def solve_decomposed(
         now = time.perf_counter() - started
         until = now + (deadline - now) / 2
         while caps is not None and chosen is not None and chosen.columns is None:
-            jobs = [(g, 0) if tries[(g, 0)] == 0 else (g, k) for g, k in chosen.divisions]
-            jobs = sorted({job for job in jobs if job not in caps.proven and tries[job] < 3})
+            picked = (
+                next((j for j in ((g, 0), (g, k)) if j not in settled and tries[j] < 3), None)
+                for g, k in chosen.divisions
+            )
+            jobs = sorted({job for job in picked if job is not None})
             if not jobs or time.perf_counter() - started > until - 0.5:
                 break
             for g, k in jobs:
@@ -598,6 +602,8 @@ def solve_decomposed(
                 elif out.bound is not None:
                     for c in several if k == 0 else [k]:
                         caps.prove(g, c, lad_pop[g] - out.bound)
+                if out.status == Status.INFEASIBLE or out.bound is not None:
+                    settled.add((g, k))
                 if out.centres is not None:
                     add_division(g, len(set(out.centres.values())), out.centres)
                 shown, most = (f"{several[0]}-{several[-1]}", several[-1]) if k == 0 else (str(k), k)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from boundaries.check.dominance import describe
-from boundaries.check.validation import validate
+from boundaries.check.validation import measures, validate
 from boundaries.engine import columns, labels, neighbourhood
 from boundaries.engine.decompose import can_decompose, solve_decomposed
 from boundaries.engine.exact import Outcome, solve_single
@@ -181,6 +181,7 @@ def solve(
     heuristic = first_plan(problem, min(budget, left() - RESERVE * time_limit), seed, attempts=2 if exact else None)
     start, start_objective = None, None
     closest = None  # under soft nesting with a reference to beat: a plan meeting every other rule, to improve
+    near: neighbourhood.Improved | None = None  # ... and where its search ended, short of the reference
     progress: list[Progress] = []
     if heuristic is not None:
         log += heuristic.log
@@ -233,7 +234,8 @@ def solve(
         progress += [(offset + t, objective, bound) for t, objective in better.progress]
         if validate(better.centres, problem).ok:
             start, start_objective = better.centres, better.objective
-        elif problem.beat:  # (a start always stays valid: only valid plans replace it)
+        else:  # (a start always stays valid: only valid plans replace it) still short of the reference
+            near = better
             log.append(f"closest plan to the reference found: it still misses {', '.join(better.missed)}")
     if start is not None:
         outcome = Outcome(Status.FEASIBLE, start, start_objective, bound, time.perf_counter() - started)
@@ -277,7 +279,11 @@ def solve(
                 f"no plan that beats the reference ({describe(problem.beat)}) was found within {time_limit:g} s, "
                 "and the exact search has not proven that none exists"
             )
-        if not exact:
+        if problem.beat and near is not None:  # under soft nesting: how near the search came
+            own = measures(near.centres, problem).plan
+            missed = [f"{m.replace('_', ' ')} {own[m]:.4g} (reference {problem.beat[m]:.4g})" for m in near.missed]
+            why += f"; the closest plan found still misses {', '.join(missed)}"
+        elif not exact:
             why += f" (the whole model is too large to build in that time: about {build:.0f} s)"
         return _no_plan(problem, solver_name, Status.TIMED_OUT, why, started, log, outcome.bound)
     return _plan(problem, solver_name, outcome, decompose, progress, log, started)
