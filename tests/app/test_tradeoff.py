@@ -266,9 +266,23 @@ def test_the_command_exits_1_when_no_plan_can_be_traded(tmp_path, monkeypatch):
 
 
 def test_the_epsilon_method_needs_levels_it_can_state(tees, tmp_path):
-    soft = load_config(None).for_region("North East", preset="consortium", n_consortia=3, nesting="soft")
+    off = load_config(None).for_region("North East", preset="consortium", n_consortia=3, nesting="off")
     with pytest.raises(InputError, match="--method weights"):
-        write_tradeoff(TEES, soft, list(PAIR), tmp_path)
+        write_tradeoff(TEES, off, list(PAIR), tmp_path)
+
+
+@pytest.mark.slow
+def test_under_soft_nesting_every_level_found_is_met_on_the_validators_measures(tmp_path, monkeypatch):
+    monkeypatch.setattr(boundaries.app.batch, "_client", lambda scheduler, workers: (_Here(), None))
+    soft = load_config(None).for_region("North East", preset="consortium", time_limit=20, n_consortia=3, nesting="soft")
+    summary = write_tradeoff(TEES, soft, list(PAIR), tmp_path, points=2)
+    levels = [p for p in summary["points"] if p["kind"] == "level"]
+    assert len(levels) == 2
+    for p in levels:  # a level is met by the plan returned, or no plan came back (never claimed impossible)
+        assert p["status"] in ("optimal", "feasible", "timed_out")
+        if p["measures"]:
+            assert p["met"] is True
+            assert p["measures"]["imd_spread"] <= p["level"] * (1 + BEAT_SLACK)
 
 
 @pytest.mark.slow

@@ -201,3 +201,10 @@ def test_a_plan_under_soft_nesting_beats_the_reference_or_says_how_close_it_came
     assert plan.validation.ok
     assert measures(plan, plan.problem).plan["coherence"] == 1.0
     assert plan.bound is not None  # the Lagrangian bound of the problem without the reference still holds
+
+
+def test_with_no_plan_under_soft_nesting_the_explanation_says_what_the_closest_plan_misses():
+    problem, most = _minority_trust_grid()
+    plan = solve(replace(problem, nesting="soft", beat={"coherence": most + 1e-4}), time_limit=60)
+    assert plan.status == "timed_out"  # soft nesting proves nothing impossible: its bound leaves the reference out
+    assert "the closest plan found still misses coherence" in plan.explanation

@@ -28,7 +28,11 @@ What each point proves is said, per point (``verdict`` in ``tradeoff.json`` and 
 Each solve is an independent task on the same Dask cluster as ``batch`` (``--scheduler``): the two ends first,
 then every level at once. ``method="weights"`` keeps the weighted-sum curve (plan ``i`` of ``n`` weighting the
 first term ``EMPHASIS ** (1 - t)`` and the second ``EMPHASIS ** t``, ``t = i / (n - 1)``), which needs no rule
-and so also works where a level cannot be stated (soft nesting); it reaches only the convex part of a frontier.
+and so also works where a level cannot be stated (nesting off); it reaches only the convex part of a frontier.
+
+Under soft nesting each level is a reference to beat as ``solve`` takes it there: the neighbourhood search moves
+towards the level, then keeps it (``neighbourhood.shortfall``, measured whole by the validator, so exact for
+every measure). That search proves no level out of reach: a level it does not meet is ``timed_out``.
 """
 
 from __future__ import annotations
@@ -387,10 +391,10 @@ def write_tradeoff(
     pair = check_between(list(between))
     region = name if isinstance(name, Region) else load_region(name, data_dir=cluster.get("data_dir"))
     problem = region_problem(region, config)
-    if method == "epsilon" and not can_decompose(problem):
+    if method == "epsilon" and (problem.nesting == "off" or not can_decompose(replace(problem, nesting="strict"))):
         raise InputError(
-            "the epsilon-constraint method states each level as a rule of the decomposition by authority: it needs "
-            "strict nesting, no baseline and no wish that joins or parts two authorities (--method weights works "
+            "the epsilon-constraint method states each level as a reference to beat: it needs strict or soft "
+            "nesting, no baseline and no wish that joins or parts two authorities (--method weights works "
             "without)",
             field="method",
         )
