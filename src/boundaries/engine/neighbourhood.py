@@ -157,7 +157,7 @@ def improve(
                 continue
             candidate = {**best.centres, **solved.centres}
             value = plan_objective(problem, candidate)
-            less, less_missed = shortfall(problem, candidate) if problem.beat else (0.0, [])
+            less, less_missed = shortfall(problem, candidate)
             closer = less < best.miss - 1e-9
             if (closer or (less <= best.miss + 1e-9 and value < best.objective - 1e-6)) and validate(
                 candidate, rules
