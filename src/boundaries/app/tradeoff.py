@@ -48,7 +48,7 @@ from boundaries.app.config import RunConfig
 from boundaries.atomic import atomic_path
 from boundaries.check.dominance import TERMS
 from boundaries.check.dominance import leaning as lean_weights
-from boundaries.check.validation import BEAT_SLACK, BEATABLE
+from boundaries.check.validation import BEATABLE, worse_by
 from boundaries.errors import InputError
 
 #: How many times its default weight a measure's term gets when a plan leans on it.
@@ -142,18 +142,13 @@ def solve_point(
     }
 
 
-def _cost(measure: str, value: float) -> float:
-    """The measure as a cost: lower is better."""
-    return value if BEATABLE[measure] == "max" else -value
-
-
 def meets(value: float, level: float, measure: str) -> bool:
-    """``value`` is no worse than ``level`` (to ``BEAT_SLACK``, as the validator reads "no worse")."""
-    return _cost(measure, value) <= _cost(measure, level) + BEAT_SLACK * max(1.0, abs(level))
+    """``value`` is no worse than ``level``, as the validator reads "no worse"."""
+    return not worse_by(measure, value, level)
 
 
 def no_worse(a: dict[str, float], b: dict[str, float], between: tuple[str, str]) -> bool:
-    """``a`` is no worse than ``b`` on both measures (to ``BEAT_SLACK``, as the validator reads "no worse")."""
+    """``a`` is no worse than ``b`` on both measures, as the validator reads "no worse"."""
     return all(meets(a[m], b[m], m) for m in between)
 
 
@@ -385,13 +380,13 @@ def write_tradeoff(
     from boundaries.atomic import write_text
     from boundaries.check.dominance import targets
     from boundaries.data.region import Region, load_region
-    from boundaries.engine.decompose import can_decompose
+    from boundaries.engine.decompose import can_beat
     from boundaries.publish.planfile import write_plan_csv
 
     pair = check_between(list(between))
     region = name if isinstance(name, Region) else load_region(name, data_dir=cluster.get("data_dir"))
     problem = region_problem(region, config)
-    if method == "epsilon" and (problem.nesting == "off" or not can_decompose(replace(problem, nesting="strict"))):
+    if method == "epsilon" and not can_beat(problem):
         raise InputError(
             "the epsilon-constraint method states each level as a reference to beat: it needs strict or soft "
             "nesting, no baseline and no wish that joins or parts two authorities (--method weights works "

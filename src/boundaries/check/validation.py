@@ -43,6 +43,13 @@ BEATABLE = {
 BEAT_SLACK = 1e-6
 
 
+def worse_by(measure: str, value: float, target: float) -> float:
+    """How much worse than ``target`` ``value`` is on ``measure``, 0 when it is no worse: the one reading of
+    "no worse" (equal counts, to ``BEAT_SLACK``; rounding in the model stays inside it)."""
+    worse = value - target if BEATABLE[measure] == "max" else target - value
+    return worse if worse > BEAT_SLACK * max(1.0, abs(target)) else 0.0
+
+
 @dataclass
 class Validation:
     ok: bool
@@ -210,12 +217,10 @@ def validate(plan, problem) -> Validation:
         own = measures(got, problem).plan
         for measure, target in problem.beat.items():
             achieved = own.get(measure)
-            slack = BEAT_SLACK * max(1.0, abs(target))  # equal is no worse; rounding in the model stays inside
-            better = BEATABLE[measure]
             if achieved is None:  # the plan's measures lack it: no worse is not shown
                 problems.append(f"{measure} is not measured, so not shown no worse than the reference's {target:.4g}")
-            elif achieved > target + slack if better == "max" else achieved < target - slack:
-                side = "above" if better == "max" else "below"
+            elif worse_by(measure, achieved, target):
+                side = "above" if BEATABLE[measure] == "max" else "below"
                 problems.append(f"{measure} is {achieved:.4g}, {side} the reference's {target:.4g}")
 
     return Validation(not problems, problems, island_linked, ground, island_parts)

@@ -66,6 +66,13 @@ def can_decompose(problem: Problem) -> bool:
     return all(lad[a] == lad[b] for a, b in problem.apart)
 
 
+def can_beat(problem: Problem) -> bool:
+    """True when a reference can be stated for this problem: under strict nesting as rows of the decomposition,
+    under soft nesting to the neighbourhood search beside the strict decomposition's plan (so the wishes must
+    let it decompose); nesting off has neither."""
+    return problem.nesting != "off" and can_decompose(replace(problem, nesting="strict"))
+
+
 def _union_columns(
     problem: Problem, lad_pop: dict[str, int], lad_graph: nx.Graph
 ) -> tuple[list[tuple[str, ...]], int | None]:

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from boundaries.check.dominance import TERMS, leaning
-from boundaries.check.validation import BEAT_SLACK, BEATABLE, measures, validate
+from boundaries.check.validation import measures, validate, worse_by
 from boundaries.engine.decompose import LEAN
 from boundaries.engine.exact import solve_single
 from boundaries.engine.heuristic import plan_objective
@@ -75,8 +75,8 @@ def shortfall(problem: Problem, centres: dict) -> tuple[float, list[str]]:
         value = own.get(measure)
         if value is None:
             return math.inf, [measure]
-        miss = value - target if BEATABLE[measure] == "max" else target - value
-        if miss > BEAT_SLACK * max(1.0, abs(target)):
+        miss = worse_by(measure, value, target)
+        if miss:
             total += miss / max(1.0, abs(target))
             missed.append(measure)
     return total, missed

@@ -32,7 +32,7 @@ import pandas as pd
 from boundaries.check.dominance import describe
 from boundaries.check.validation import measures, validate
 from boundaries.engine import columns, labels, neighbourhood
-from boundaries.engine.decompose import can_decompose, solve_decomposed
+from boundaries.engine.decompose import can_beat, can_decompose, solve_decomposed
 from boundaries.engine.exact import Outcome, solve_single
 from boundaries.engine.explain import explain_beat, explain_infeasible, precheck
 from boundaries.engine.heuristic import first_plan, improve_plan, plan_objective
@@ -180,7 +180,8 @@ def solve(
     # the reserve comes off what is left, not off the heuristic's cap: past 333 s it would have left it nothing
     heuristic = first_plan(problem, min(budget, left() - RESERVE * time_limit), seed, attempts=2 if exact else None)
     start, start_objective = None, None
-    closest = None  # under soft nesting with a reference to beat: a plan meeting every other rule, to improve
+    # the start, or under soft nesting with a reference to beat a plan meeting every other rule, to improve
+    closest: tuple[dict, float] | None = None
     near: neighbourhood.Improved | None = None  # ... and where its search ended, short of the reference
     progress: list[Progress] = []
     if heuristic is not None:
@@ -211,22 +212,21 @@ def solve(
                 log += improved.log
                 start, start_objective = improved.centres, improved.objective
                 progress.append((time.perf_counter() - started, start_objective, None))
+    if start is not None and start_objective is not None:  # what the bound and the search start from: a valid
+        closest = start, start_objective  # plan first (a start plan comes with its objective)
     bound = None
     # (a plan that misses only the reference's values bounds the problem without them, and so this one)
-    priced = (start, start_objective) if start is not None else closest
-    if not decompose and not use_labels and priced is not None:  # the labelling model proves its own bound
+    if not decompose and not use_labels and closest is not None:  # the labelling model proves its own bound
         rest = left() - RESERVE * time_limit
         # beside the exact model its share; alone, all the time left; before a neighbourhood search, a bound on
         # every run first (the search only improves a plan the bound already prices)
         share = BOUND_SHARE * rest if exact else rest
         if by_pairs:  # (with no plan yet that beats a reference, the search for one needs the time more)
             share = min(rest, BOUND_SECONDS) if start is None else max(BOUND_SHARE * rest, min(rest, BOUND_SECONDS))
-        bound = lagrangian_bound(problem, priced[1], share, priced[0])
+        bound = lagrangian_bound(problem, closest[1], share, closest[0])
         if bound is not None:
             progress.append((time.perf_counter() - started, start_objective, bound))
             log.append(f"Lagrangian bound: {bound:,.1f}")
-    if by_pairs and start is not None and start_objective is not None:  # a start plan comes with its objective
-        closest = start, start_objective
     if by_pairs and closest is not None:
         offset = time.perf_counter() - started
         better = neighbourhood.improve(problem, *closest, left() - RESERVE * time_limit, seed)
@@ -297,7 +297,7 @@ def _check_options(problem: Problem, time_limit, gap) -> None:
         raise InputError(f"{gap!r} is not a relative gap: a share from 0 up to (not including) 1", field="gap")
     if problem.count_range[1] < 1:
         raise InputError("a plan needs at least one consortium", field="n_consortia")
-    if problem.beat and (problem.nesting == "off" or not can_decompose(replace(problem, nesting="strict"))):
+    if problem.beat and not can_beat(problem):
         raise InputError(
             "beating a reference needs strict or soft nesting (plans of whole authorities are where the search "
             "starts), no baseline and no wish that joins or parts two authorities",
