@@ -1,7 +1,9 @@
 """Groups of neighbouring consortia re-solved exactly: the plan only gets better, stays valid, keeps its count."""
 
 import re
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from grids import grid_problem
 
@@ -70,3 +72,43 @@ def test_a_whole_model_too_large_to_solve_gives_way_to_pairs_and_a_bound(monkeyp
     assert found and int(found.group(1)) > 0, plan.log[-2000:]
     assert plan.validation.ok
     assert plan.bound is not None and 0 < plan.bound <= plan.objective
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_part_prices_a_redrawing_as_the_whole_plan_does(seed):
+    # under soft nesting an authority split counts the authority's units outside the group too: the part's
+    # change in objective (as the heuristic counts it, and as the exact model prices it) is the whole plan's
+    from boundaries.engine.exact import _objective_of
+    from boundaries.engine.model import build_model
+
+    problem = grid_problem(6, 6, lo=1_000, hi=400_000, lads=3, n_consortia=5, nesting="soft").with_imd_reference()
+    plan = first_plan(problem, 30, seed=seed, attempts=1).centres
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for group in _neighbourhoods(problem, plan, 2):
+        members = [u for u, c in plan.items() if c in group]
+        part = problem.subproblem(members, n_consortia=2)
+        everywhere = problem.units["lad"].value_counts()
+        assert part.lads_beyond == {g for g, n in part.units["lad"].value_counts().items() if n < everywhere[g]}
+        model = build_model(part)
+        old = {u: plan[u] for u in members}
+        for _ in range(3):
+            new = {u: (u if u in group else group[rng.integers(2)]) for u in members}
+            whole = plan_objective(problem, {**plan, **new}) - plan_objective(problem, plan)
+            assert plan_objective(part, new) - plan_objective(part, old) == pytest.approx(whole, abs=1e-6)
+            priced_new, priced_old = (_objective_of(model, p, "cpsat", 0, 30)[0] for p in (new, old))
+            assert priced_new - priced_old == pytest.approx(whole, abs=2.0)  # (the model rounds each term)
+            compared += 1
+    assert compared >= 6
+
+
+def test_under_strict_nesting_a_part_of_an_authority_never_joins_another():
+    problem = grid_problem(4, 4, lo=10_000, hi=200_000, lads=2, nesting="strict")
+    left_half = [u for u in problem.units.index if u.endswith(("00", "01"))]  # all of L0
+    piece = [u for u in problem.units.index if u.endswith(("00", "01", "02"))]  # all of L0 and part of L1
+    part = problem.subproblem(piece, n_consortia=1)
+    assert part.lads_beyond == {"L1"} and not problem.subproblem(left_half).lads_beyond
+    one = {u: piece[0] for u in piece}
+    assert not validate(one, part).ok  # whole in the part, but not in the region
+    assert validate(one, replace(part, lads_beyond=frozenset())).ok
+    assert solve(part, backend="cpsat", time_limit=60).status == "infeasible"

@@ -162,7 +162,8 @@ def validate(plan, problem) -> Validation:
             for u in group:
                 held[lad[u]] += 1
             if len(held) > 1:
-                partial = sorted(g for g, c in held.items() if c < lad_count[g])
+                beyond = getattr(problem, "lads_beyond", ())  # a part of a region: these are never whole here
+                partial = sorted(g for g, c in held.items() if c < lad_count[g] or g in beyond)
                 if partial:
                     problems.append(
                         f"consortium {label} crosses authority lines and holds only part of {', '.join(partial)}"

@@ -82,7 +82,8 @@ def _union_columns(
     is listed (each connected set is a connected smaller one plus a neighbour, and never more patients)."""
     lo, hi = problem.min_population, problem.max_population
     found: set[tuple[str, ...]] = set()
-    frontier = [frozenset([g]) for g in sorted(lad_pop) if lad_pop[g] < hi]
+    whole = [g for g in sorted(lad_pop) if g not in problem.lads_beyond]  # (a part of a region: the rest are not)
+    frontier = [frozenset([g]) for g in whole if lad_pop[g] < hi]
     seen = set(frontier)
     while frontier and len(found) < MAX_UNION_COLUMNS:
         nxt = []
@@ -90,7 +91,7 @@ def _union_columns(
             total = sum(lad_pop[g] for g in group)
             for g in sorted(set().union(*(lad_graph[m] for m in group)) - group):
                 bigger = group | {g}
-                if bigger in seen or total + lad_pop[g] > hi:
+                if bigger in seen or total + lad_pop[g] > hi or g in problem.lads_beyond:
                     continue
                 seen.add(bigger)
                 nxt.append(bigger)

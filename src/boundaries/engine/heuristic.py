@@ -85,7 +85,9 @@ class UnitData:
             for (a, b), km in problem.border_km().items():
                 i, j = sorted((self.pos[a], self.pos[b]))
                 self.border[(i, j)] = km
-        self.lad_size = Counter(self.lad) if self.lad is not None else Counter()
+        # units per authority; one with units beyond a part of a region is never held whole here
+        self.lad_size: dict[str, float] = dict(Counter(self.lad)) if self.lad is not None else {}
+        self.lad_size.update({g: math.inf for g in problem.lads_beyond})
         self.radius_m = problem.candidate_radius_km * 1000 if problem.candidate_radius_km else None
         # pair rules: unit -> list of (other unit, must be together?)
         self.pairs: dict[int, list[tuple[int, bool]]] = defaultdict(list)
@@ -215,7 +217,8 @@ def _nested_blocks(data: UnitData) -> list[_Block] | None:
         grp = group_of[g]
         while not stands_alone(grp):
             near = {group_of[h] for m in grp for h in lad_graph[m]} - {grp}
-            fits = [o for o in near if size(grp) + size(o) <= hi]
+            # (an authority with units beyond a part of a region is never whole in it: it joins no union)
+            fits = [o for o in near if size(grp) + size(o) <= hi and not (grp | o) & problem.lads_beyond]
             if not fits:
                 return None
             grp = grp | min(fits, key=lambda o: (in_pieces(grp | o), size(o), sorted(o)))

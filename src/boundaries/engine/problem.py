@@ -94,6 +94,9 @@ class Problem:
     #: the mean of the reference's consortium IMD means: the spread of any plan is measured around its own such
     #: mean; the model states the spread around this one (a stricter rule, exact for the reference itself)
     beat_imd_centre: float | None = None
+    #: authorities that also have units beyond these (set by ``subproblem`` on a part of a region): no
+    #: consortium here holds one of them whole, so a consortium crossing into one holds a piece of it
+    lads_beyond: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # unit ids are kept as given (any hashable: practice codes, ward codes, ints, tuples); the graph's
@@ -191,6 +194,11 @@ class Problem:
             _number(self.max_moves, "max_moves", integer=True)
         if self.candidate_radius_km is not None:
             _number(self.candidate_radius_km, "candidate_radius_km", least=1e-9)
+        if self.lads_beyond:
+            known = set(self.units["lad"].astype(str)) if "lad" in self.units else set()
+            unknown = sorted(set(self.lads_beyond) - known)
+            if unknown:
+                raise InputError(f"lads_beyond names authorities no unit is in: {unknown[:3]}", field="lads_beyond")
         needs = {"coherence": "community", "imd_spread": "imd", "la_splits": "lad", "non_coterminous": "lad"}
         for measure, target in self.beat.items():
             if measure not in BEATABLE:
@@ -274,8 +282,14 @@ class Problem:
         return graph
 
     def subproblem(self, units: list[str], **changes) -> Problem:
-        """The same rules restricted to some units (used by the decomposition by local authority)."""
+        """The same rules restricted to some units (used by the decomposition by local authority and by the
+        neighbourhood search). An authority with units left out is in ``lads_beyond``: the part prices a
+        consortium crossing into it as the whole plan does, and under strict nesting cannot join it whole."""
         keep = set(units)
+        beyond = set(self.lads_beyond)
+        if "lad" in self.units:
+            lad = self.units["lad"].astype(str)
+            beyond |= set(lad[~lad.index.isin(keep)]) & set(lad[lad.index.isin(keep)])
         sub = replace(
             self,
             units=self.units.loc[sorted(keep)],
@@ -285,6 +299,7 @@ class Problem:
             apart=[p for p in self.apart if set(p) <= keep],
             baseline=None if self.baseline is None else self.baseline.loc[sorted(keep)],
             beat={},  # the reference's values are the whole plan's: a part is held to them only as a column
+            lads_beyond=frozenset(beyond),
             **changes,
         )
         return sub
