@@ -126,3 +126,17 @@ def test_a_plan_of_columns_is_kept_when_a_later_choice_finds_none(monkeypatch):
     first_choice = next(line for line in cut.log if line.startswith("choice of columns: "))
     assert cut.objective == pytest.approx(float(first_choice.split()[3].rstrip(",")))
     assert cut.objective >= first.objective - 1e-6 and cut.bound <= first.objective + 1e-6
+
+
+def test_divisions_never_lean_on_every_priced_term_at_once():
+    # leaning on every term a division prices is the plain objective scaled: no new column, only time spent
+    beat = {"coherence": 0.9, "imd_spread": 5.0, "compactness_km": 5.0, "la_splits": 3}
+    problem = grid_problem(4, 4, lads=2, nesting="strict", beat=beat)
+    mixes = decompose._mixes(problem)
+    assert ("coherence", "imd_spread", "compactness_km") not in mixes
+    assert mixes[:3] == [("coherence", "imd_spread"), ("coherence", "compactness_km"), ("imd_spread", "compactness_km")]
+    assert mixes[3:] == [("coherence",), ("imd_spread",), ("compactness_km",)]
+    # with the border priced too, all three at once still changes what a division prefers
+    bordered = replace(problem, weights=replace(problem.weights, border=1000.0))
+    assert decompose._mixes(bordered)[0] == ("coherence", "imd_spread", "compactness_km")
+    assert decompose._mixes(replace(problem, beat={"coherence": 0.9})) == [("coherence",)]

@@ -14,6 +14,7 @@ when the bound proves the plan optimal or time runs out; the log says what was s
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import defaultdict
@@ -591,19 +592,21 @@ def solve_decomposed(
         now = time.perf_counter() - started
         until = now + (deadline - now) / 2
         while caps is not None and chosen is not None and chosen.columns is None:
-            picked = (
-                next((j for j in ((g, 0), (g, k)) if j not in settled and tries[j] < 3), None)
+            # (authority, count or 0, the count the bound picks: its division found so far starts the search)
+            picked = {
+                next(((*j, k) for j in ((g, 0), (g, k)) if j not in settled and tries[j] < 3), None)
                 for g, k in chosen.divisions
-            )
-            jobs = sorted({job for job in picked if job is not None})
+            }
+            jobs = sorted(job for job in picked if job is not None)
             if not jobs or time.perf_counter() - started > until - 0.5:
                 break
-            for g, k in jobs:
+            for g, k, at in jobs:
                 budget = (until - (time.perf_counter() - started)) / len(jobs) * (1 + tries[(g, k)])
                 tries[(g, k)] += 1
                 several = [c for c in sorted(set(sum(counts[g], []))) if c > 1]
                 sub = most_coherent.subproblem(lad_members[g], n_consortia=(several[0], several[-1]) if k == 0 else k)
-                out = solve_single(sub, backend, max(budget, 0.2), seed, threads)
+                begun = results[(g, at)].centres if (g, at) in results else None
+                out = solve_single(sub, backend, max(budget, 0.2), seed, threads, start=begun)
                 if out.status == Status.INFEASIBLE:
                     for c in several if k == 0 else [k]:
                         floor[(g, c)] = math.inf
@@ -612,7 +615,7 @@ def solve_decomposed(
                         caps.prove(g, c, lad_pop[g] - out.bound)
                 if out.status == Status.INFEASIBLE or out.bound is not None:
                     settled.add((g, k))
-                if out.centres is not None:
+                if out.centres is not None and out.centres != begun:
                     add_division(g, len(set(out.centres.values())), out.centres)
                 shown, most = (f"{several[0]}-{several[-1]}", several[-1]) if k == 0 else (str(k), k)
                 log.append(f"{g} in {shown}: at most {caps.most((g,), most):,} of {lad_pop[g]:,} patients coherent")
@@ -641,10 +644,9 @@ def solve_decomposed(
         stalled |= {job for job in jobs if state(job) == before[job]}
         chosen = choose()
 
-    # Then divisions leaning on every measure asked for at once, and on each alone, join as further columns.
+    # Then divisions leaning on several measures asked for at once, and on each alone, join as further columns.
     chosen = cap_coherence(chosen)
-    asked = [m for m in problem.beat if m in TERMS]
-    for lean_on in ([tuple(asked)] if len(asked) > 1 else []) + [(m,) for m in asked]:
+    for lean_on in _mixes(problem):
         if chosen is None or chosen.columns is not None:
             break
         jobs = sorted(job for job, out in results.items() if job[1] > 1 and out.centres is not None)
@@ -850,6 +852,24 @@ def _beat_rows(
             square = max(target**2, 1e-12)
             coefs = [round(1e6 * (_measured(c)["imd_sq"] / square - c.consortia)) for c in cols]
             lp.row(use, coefs, hi=problem.count_range[1] // 2 + 1)
+
+
+def _mixes(problem: Problem) -> list[tuple[str, ...]]:
+    """The sets of measures whose terms a division leans on (``LEAN`` times their weight) when the columns found
+    cannot beat the reference: the most measures at once first, each alone last. A set that leans on every term
+    a division prices is the plain objective scaled (West Midlands: coherence, IMD spread and distance, the
+    three terms of a division's objective), so it is left out; 120 s went on such a repeat there."""
+    asked = [m for m in problem.beat if m in TERMS]
+    weights = problem.weights
+    priced = {t for t in ("compactness", "border", "health", "deprivation") if getattr(weights, t)}
+    if problem.baseline is not None and weights.moves:
+        priced.add("moves")
+    return [
+        mix
+        for size in range(len(asked), 0, -1)
+        for mix in itertools.combinations(asked, size)
+        if not priced <= {TERMS[m] for m in mix}
+    ]
 
 
 def _measured(col: Column) -> dict[str, float]:

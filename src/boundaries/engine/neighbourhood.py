@@ -12,8 +12,9 @@ more (198 solved), where 69 more random restarts of the heuristic had found noth
 
 Each group keeps its count of consortia (so does the plan) and every per-consortium rule; a new drawing is
 kept only when the *whole* plan's objective falls (``heuristic.plan_objective``) and the independent validator
-accepts the whole plan, because a part does not see everything the whole problem prices: an authority split
-under soft nesting counts the authority's practices outside the group too.
+accepts the whole plan. A group prices what the whole plan does: an authority that also lies outside the group is
+never held whole in it (``Problem.lads_beyond``), so a consortium crossing into it pays for a piece, as in the
+region (tested: a part's change in objective is the whole plan's).
 
 Where this search ends, larger moves measured found nothing more (issue 12; North East, hub preset, soft
 nesting, from the 9,690,809.8 plan every pair and triple of which had been re-solved, 26 consortia; 1 thread,
@@ -22,8 +23,11 @@ improved; taken dearest first (the sum of their consortia's own objective), 28 i
 about 3 s each), 0 improved. Moving a consortium (one group re-solved into one consortium less, a disjoint one
 into one more, for pairs and triples): 200 such solves in 150 s, 0 improved. The best pair of these changes
 summed over the parts was 33,077 lower (a pair merged: +211,586; another pair in three: -244,664), but the
-whole plan was 66,923 higher: 100,000 more, two authority pieces at 50,000 each that the parts do not see.
-So the search stops early there because these moves, too, find nothing, not for want of trying them.
+whole plan was 66,923 higher: 100,000 more, two authority pieces at 50,000 each that the parts did not see
+then. So the search stops early there because these moves, too, find nothing, not for want of trying them.
+Since the parts price those pieces (``lads_beyond``; 600 s, 2 cores, two solves at once, load 0.5-1.6): North
+East ends at the same plan (9,690,809.8); South Central goes on improving to the limit where it stopped at a
+local optimum after 355 s, 18,034,755 against 18,063,704 (0.16% lower; bound 16,342,887, gap 9.38%).
 """
 
 from __future__ import annotations
