@@ -189,30 +189,55 @@ def _price_single(problem: Problem, data: UnitData, units: list[str]) -> tuple[f
 @dataclass
 class Unlisted:
     """What every union of whole authorities left off the list has in common, so that the bound stays valid
-    without it: at least ``min_size`` authorities, patients within the bounds, one consortium's ``price``, and a
-    cost of at least the sum over its authorities of ``floor``: the patient-km and health mismatch of the
-    authority's patients to the best centre anywhere in the region (the union's one centre is one of those
-    units, and both terms add up patient by patient). Its deprivation gap and border are at least 0."""
+    without it: at least ``min_size`` authorities, patients within the bounds, one consortium's ``price``, and one
+    centre, in one of its authorities (the host). Its patient-km and health mismatch add up patient by patient, so
+    the union costs at least ``own`` of its host (its patients to the best centre inside it) plus ``floor`` of
+    each other member (its patients to the best centre in another authority that a union within the bounds can
+    join it to). Its deprivation gap and border are at least 0."""
 
     min_size: int
     floor: dict[str, float]
+    own: dict[str, float]
     price: float
 
+    def least(self, union) -> float:
+        """The least a union of these authorities can cost (the floor the choice of columns states)."""
+        return self.price + sum(self.floor[g] for g in union) + min(self.own[g] - self.floor[g] for g in union)
 
-def _unlisted(problem: Problem, data: UnitData, lad_members: dict, lad_pop: dict, min_size: int) -> Unlisted:
+
+def _to_best_centre(problem: Problem, data: UnitData, rows: np.ndarray, centres: np.ndarray) -> float:
+    """The least patient-km and health mismatch of the units ``rows`` to one of the units ``centres``."""
     w = problem.weights
-    floor = {}
-    for g, members in lad_members.items():
-        if lad_pop[g] >= problem.max_population:
-            continue  # never part of a union
-        rows = np.array([data.pos[u] for u in members])
-        pop = data.pop[rows]
-        dist = np.hypot(*(data.xy[rows][:, None, :] - data.xy[None, :, :]).transpose(2, 0, 1))
-        cost = w.compactness * (pop[:, None] * dist / 1000).sum(axis=0)
-        if data.community is not None and w.health:
-            cost += w.health * (pop[:, None] * (data.community[rows][:, None] != data.community[None, :])).sum(axis=0)
-        floor[g] = float(cost.min())
-    return Unlisted(min_size, floor, w.consortium)
+    pop = data.pop[rows]
+    dist = np.hypot(*(data.xy[rows][:, None, :] - data.xy[centres][None, :, :]).transpose(2, 0, 1))
+    cost = w.compactness * (pop[:, None] * dist / 1000).sum(axis=0)
+    if data.community is not None and w.health:
+        mismatch = data.community[rows][:, None] != data.community[centres][None, :]
+        cost += w.health * (pop[:, None] * mismatch).sum(axis=0)
+    return float(cost.min())
+
+
+def _unlisted(
+    problem: Problem, data: UnitData, lad_members: dict, lad_pop: dict, min_size: int, lad_graph: nx.Graph
+) -> Unlisted:
+    """Each authority's cost to a centre inside it and to one outside it. A union holding the authority and
+    the centre's is in one piece within the bounds, so that centre lies in an authority a path of authorities of
+    at most ``max_population`` patients in all reaches (East Midlands: the best centre anywhere, its own
+    authority's, left the bound 39% under the plan)."""
+    hi = problem.max_population
+    joinable = [g for g in lad_members if lad_pop[g] < hi]  # the others are never part of a union
+    graph = lad_graph.subgraph(joinable)
+    floor, own = {}, {}
+    for g in joinable:
+        # patients of a path of authorities from g (g's own counted once)
+        far = nx.single_source_dijkstra_path_length(graph, g, cutoff=hi - lad_pop[g], weight=lambda a, b, _: lad_pop[b])
+        others = [h for h in far if h != g and lad_pop[g] + far[h] <= hi]
+        if not others:
+            continue  # no union holds it
+        rows = np.array([data.pos[u] for u in lad_members[g]])
+        outside = np.array([data.pos[u] for h in others for u in lad_members[h]])
+        own[g], floor[g] = _to_best_centre(problem, data, rows, rows), _to_best_centre(problem, data, rows, outside)
+    return Unlisted(min_size, floor, own, problem.weights.consortium)
 
 
 @dataclass
@@ -394,7 +419,7 @@ def solve_decomposed(
     log.append(f"{len(unions)} unions of whole authorities fit the bounds")
     unlisted = None
     if left_out is not None:
-        unlisted = _unlisted(problem, data, lad_members, lad_pop, left_out)
+        unlisted = _unlisted(problem, data, lad_members, lad_pop, left_out, lad_graph)
         log.append(
             f"unions are listed up to {left_out - 1} authorities; larger ones enter the bound at their lower bound"
         )
@@ -763,8 +788,15 @@ def _choose(
             }
             most = len(inside) // unlisted.min_size
             formed = lp.var("unlisted_unions", 0, most, cost=math.floor(SCALE * unlisted.price))
+            # each union formed has one host, one of its authorities: it pays its own cost, not its floor
+            hosts = {}
+            for g, floor in unlisted.floor.items():
+                extra_cost = math.floor(SCALE * unlisted.own[g]) - math.floor(SCALE * floor)
+                hosts[g] = lp.var(f"hosts_unlisted_union[{g}]", cost=extra_cost)
             for g, var in inside.items():
                 covers[g].append(var)
+                lp.row([hosts[g], var], [1, -1], hi=0)
+            lp.row([*hosts.values(), formed], [1] * len(hosts) + [-1], 0, 0)
             members = list(inside.values())
             lp.row([*members, formed], [1] * len(members) + [-unlisted.min_size], lo=0)
             pops = [lad_pop[g] for g in inside]
