@@ -625,8 +625,8 @@ def solve_decomposed(
             jobs = sorted(job for job in picked if job is not None)
             if not jobs or time.perf_counter() - started > until - 0.5:
                 break
-            for g, k, at in jobs:
-                budget = (until - (time.perf_counter() - started)) / len(jobs) * (1 + tries[(g, k)])
+            for n, (g, k, at) in enumerate(jobs):  # time a job leaves unused goes to the ones after it
+                budget = (until - (time.perf_counter() - started)) / (len(jobs) - n) * (1 + tries[(g, k)])
                 tries[(g, k)] += 1
                 several = [c for c in sorted(set(sum(counts[g], []))) if c > 1]
                 sub = most_coherent.subproblem(lad_members[g], n_consortia=(several[0], several[-1]) if k == 0 else k)
