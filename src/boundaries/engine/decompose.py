@@ -363,259 +363,321 @@ def solve_decomposed(
     guided by the lower bound, only the divisions that could still beat the plan are solved, until the bound
     proves it or the time is up. The divisions and unions of each plan of ``hints`` (unit -> any label, plans of
     the same problem without its ``beat``, e.g. the ends of a trade-off) stay columns throughout."""
-    started = time.perf_counter()
-    units = problem.units
-    problem = problem.with_imd_reference()
-    data = UnitData(problem)
-    # authorities by their codes, as text: columns are named by them and sorted (``Column.lads``)
-    lad_members = {str(g): sorted(m) for g, m in units.groupby("lad").groups.items()}
-    lad_pop = {str(g): int(p) for g, p in units.groupby("lad")["population"].sum().astype(int).items()}
-    graph = problem.contiguity_graph()
-    lad = {u: str(g) for u, g in units["lad"].items()}
-    lad_graph = authority_graph(graph, lad, lad_pop)
-    k_lo, k_hi = problem.count_range
-    size = problem.total_population / ((k_lo + k_hi) / 2)
-    log = [f"decomposition: {len(lad_pop)} authorities, target about {size:,.0f} patients a consortium"]
+    return _Decomposition(problem, backend, time_limit, seed, threads, gap, start, hints).solve()
 
-    # Each border between two columns is paid half by each, so the border term adds up column by column
-    # (a division's own model prices only the borders inside its authority).
-    between: dict[tuple[str, str], float] = defaultdict(float)  # km of border between two authorities
-    if problem.weights.border:
-        for (a, b), km in problem.border_km().items():
-            if lad[a] != lad[b]:
-                g, h = sorted((lad[a], lad[b]))
-                between[g, h] += km
-    around: dict[str, float] = defaultdict(float)  # km of border of each authority with the others
-    for (g, h), km in between.items():
-        around[g] += km
-        around[h] += km
 
-    def half_border(lads: tuple[str, ...]) -> float:
-        inner = sum(between.get((g, h), 0.0) for g in lads for h in lads if g < h)
-        return problem.weights.border * (sum(around[g] for g in lads) - 2 * inner) / 2
+class _Decomposition:
+    """One decomposed solve and what it knows so far: the columns (unions of whole authorities, the divisions
+    solved, those found leaning on a measure and the hints'), the best lower bound of each division, and the
+    best choice of columns with its plan and bound. Each step (``run``, ``relax``, ``cap_coherence``,
+    ``refine``, ``lean``) adds to that knowledge; ``choose`` reads it."""
 
-    outer = {g: half_border((g,)) for g in lad_members}
+    def __init__(
+        self,
+        problem: Problem,
+        backend: str,
+        time_limit: float,
+        seed: int,
+        threads: int,
+        gap: float,
+        start: dict | None,
+        hints: list[dict] | None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.problem = problem = problem.with_imd_reference()
+        self.backend, self.time_limit, self.seed, self.threads, self.gap = backend, time_limit, seed, threads, gap
+        self.deadline = time_limit * 0.95
+        units = problem.units
+        self.data = data = UnitData(problem)
+        # authorities by their codes, as text: columns are named by them and sorted (``Column.lads``)
+        self.lad_members = {str(g): sorted(m) for g, m in units.groupby("lad").groups.items()}
+        self.lad_pop = {str(g): int(p) for g, p in units.groupby("lad")["population"].sum().astype(int).items()}
+        self.lad = {u: str(g) for u, g in units["lad"].items()}
+        lad_graph = authority_graph(problem.contiguity_graph(), self.lad, self.lad_pop)
+        k_lo, k_hi = problem.count_range
+        self.size = problem.total_population / ((k_lo + k_hi) / 2)
+        self.log = [
+            f"decomposition: {len(self.lad_pop)} authorities, target about {self.size:,.0f} patients a consortium"
+        ]
+        self._borders()
+        self.outer = {g: self.half_border((g,)) for g in self.lad_members}
+        with_trusts = "coherence" in problem.beat and data.community is not None
+        self.caps = CoherenceCaps.of(data, self.lad_members) if with_trusts else None
+        self.unions: list[Column] = []
+        self.unlisted: Unlisted | None = None
+        self._list_unions(lad_graph)
+        self.counts = self._counts()
+        self.results: dict[tuple[str, int], Outcome] = {}
+        self.floor: dict[tuple[str, int], float] = defaultdict(float)  # best lower bound known for each division
+        self.relaxations: dict[str, CountBounds] = {}
+        self.models: dict[str, ConsortiumModel] = {}
+        self.seen: dict[tuple[str, int], tuple[dict, dict | None]] = {}  # a division's plan and its measures
+        self.extra: list[Column] = []  # divisions leaning on a measure of a reference to beat
+        self.hinted: list[tuple[str, int, float, dict, dict | None]] = []  # the hints' divisions
+        self.stalled: set[tuple[str, int]] = set()  # divisions whose solve improved nothing
+        self.progress: list[tuple[float, float, float | None]] = []
+        self.best_bound: float | None = None  # every lower-bound choice bounds every plan: a later one cut short
+        self.best_plan: Choice | None = None  # is weaker; the best choice with a plan stays a plan of the problem
+        self.most_coherent = replace(problem, weights=Weights(compactness=0.0, health=1.0, deprivation=0.0))
+        self.tries: dict[tuple[str, int], int] = defaultdict(int)  # a coherence solve without a bound is retried
+        self.settled: set[tuple[str, int]] = set()  # (authority, count, or 0 for every count) solved with a bound
+        if start is not None:
+            self._seed(start)
+        for hint in hints or ():
+            self._hint(hint)
+        if hints:
+            self.log.append(f"{len(hints)} plan(s) given as hints: their divisions and unions are columns")
 
-    def measured(centres: dict, lads: tuple[str, ...]) -> dict[str, float] | None:
-        return _measures(problem, data, centres, lads) if problem.beat else None
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
-    caps = CoherenceCaps.of(data, lad_members) if "coherence" in problem.beat and data.community is not None else None
+    # -- what never changes during the solve ---------------------------------------------------------------------
+    def _borders(self) -> None:
+        """Each border between two columns is paid half by each, so the border term adds up column by column
+        (a division's own model prices only the borders inside its authority)."""
+        lad = self.lad
+        self.between: dict[tuple[str, str], float] = defaultdict(float)  # km of border between two authorities
+        if self.problem.weights.border:
+            for (a, b), km in self.problem.border_km().items():
+                if lad[a] != lad[b]:
+                    g, h = sorted((lad[a], lad[b]))
+                    self.between[g, h] += km
+        self.around: dict[str, float] = defaultdict(float)  # km of border of each authority with the others
+        for (g, h), km in self.between.items():
+            self.around[g] += km
+            self.around[h] += km
 
-    unions = []
-    union_sets, left_out = _union_columns(problem, lad_pop, lad_graph)
-    if union_sets:
-        pricer = _UnionPricer(problem, data, lad_members)
-        for k, union in enumerate(union_sets):
-            if time.perf_counter() - started > UNION_SHARE * time_limit:
-                log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
-                left_out = 2
-                break
-            members = [u for g in union for u in lad_members[g]]
-            priced = pricer.price(union, members)
-            if priced:
-                cost = priced[0] + half_border(union)
-                centres = dict.fromkeys(members, priced[1])
-                unions.append(Column(union, 1, cost, cost, centres, True, measured(centres, union)))
-    log.append(f"{len(unions)} unions of whole authorities fit the bounds")
-    unlisted = None
-    if left_out is not None:
-        unlisted = _unlisted(problem, data, lad_members, lad_pop, left_out, lad_graph)
-        log.append(
-            f"unions are listed up to {left_out - 1} authorities; larger ones enter the bound at their lower bound"
-        )
+    def half_border(self, lads: tuple[str, ...]) -> float:
+        inner = sum(self.between.get((g, h), 0.0) for g in lads for h in lads if g < h)
+        return self.problem.weights.border * (sum(self.around[g] for g in lads) - 2 * inner) / 2
 
-    counts: dict[str, tuple[list[int], list[int]]] = {}
-    for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
-        # the others need at least ceil(P/max) consortia and hold at most floor(P/min): prune counts that
-        # could never meet the region's count
-        others = problem.total_population - lad_pop[g]
-        k_max = k_hi - math.ceil(others / problem.max_population)
-        k_min = k_lo - (others // problem.min_population if problem.min_population else k_lo)
-        first, rest = _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / size)
-        counts[g] = [k for k in first if k_min <= k <= k_max], [k for k in rest if k_min <= k <= k_max]
-    results: dict[tuple[str, int], Outcome] = {}
-    floor: dict[tuple[str, int], float] = defaultdict(float)  # best lower bound known for each division
-    relaxations: dict[str, CountBounds] = {}
-    deadline = time_limit * 0.95
-    if start is not None:
-        for job, centres in _start_divisions(problem, start, lad_members, lad).items():
-            g, k = job
-            sub = problem.subproblem(lad_members[g], n_consortia=k)
-            results[job] = Outcome(Status.FEASIBLE, centres, plan_objective(sub, centres), None, 0.0)
-        known = {c.lads for c in unions}
-        for joined in _start_unions(start, lad):
-            if joined not in known:
-                group = [u for g in joined for u in lad_members[g]]
-                priced = _price_single(problem, data, group)
+    def measured(self, centres: dict, lads: tuple[str, ...]) -> dict[str, float] | None:
+        return _measures(self.problem, self.data, centres, lads) if self.problem.beat else None
+
+    def _union(self, lads: tuple[str, ...], cost: float, centre: str) -> Column:
+        """A union of whole authorities as one consortium around ``centre``, at ``cost`` without its border."""
+        centres = dict.fromkeys((u for g in lads for u in self.lad_members[g]), centre)
+        cost += self.half_border(lads)
+        return Column(lads, 1, cost, cost, centres, True, self.measured(centres, lads))
+
+    def _list_unions(self, lad_graph: nx.Graph) -> None:
+        problem, log = self.problem, self.log
+        union_sets, left_out = _union_columns(problem, self.lad_pop, lad_graph)
+        if union_sets:
+            pricer = _UnionPricer(problem, self.data, self.lad_members)
+            for k, union in enumerate(union_sets):
+                if self.elapsed() > UNION_SHARE * self.time_limit:
+                    log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
+                    left_out = 2
+                    break
+                priced = pricer.price(union, [u for g in union for u in self.lad_members[g]])
                 if priced:
-                    cost = priced[0] + half_border(joined)
-                    centres = dict.fromkeys(group, priced[1])
-                    unions.append(Column(joined, 1, cost, cost, centres, True, measured(centres, joined)))
-        log.append(f"start plan: {len(results)} divisions seeded")
+                    self.unions.append(self._union(union, *priced))
+        log.append(f"{len(self.unions)} unions of whole authorities fit the bounds")
+        if left_out is not None:
+            self.unlisted = _unlisted(problem, self.data, self.lad_members, self.lad_pop, left_out, lad_graph)
+            log.append(
+                f"unions are listed up to {left_out - 1} authorities; larger ones enter the bound at their lower bound"
+            )
 
-    def run(jobs: list[tuple[str, int]], until: float, must: bool = False, within: float = 0.0) -> None:
+    def _counts(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Each authority's counts: the fair share first, the rest after. The others need at least ceil(P/max)
+        consortia and hold at most floor(P/min): counts that could never meet the region's count are left out."""
+        problem, lad_pop = self.problem, self.lad_pop
+        k_lo, k_hi = problem.count_range
+        counts = {}
+        for g in sorted(lad_pop, key=lambda g: (-lad_pop[g], g)):
+            others = problem.total_population - lad_pop[g]
+            k_max = k_hi - math.ceil(others / problem.max_population)
+            k_min = k_lo - (others // problem.min_population if problem.min_population else k_lo)
+            first, rest = _counts(lad_pop[g], problem.min_population, problem.max_population, lad_pop[g] / self.size)
+            counts[g] = [k for k in first if k_min <= k <= k_max], [k for k in rest if k_min <= k <= k_max]
+        return counts
+
+    def _seed(self, start: dict) -> None:
+        """The divisions and unions of a start plan, as results and columns."""
+        problem = self.problem
+        for job, centres in _start_divisions(problem, start, self.lad_members, self.lad).items():
+            g, k = job
+            sub = problem.subproblem(self.lad_members[g], n_consortia=k)
+            self.results[job] = Outcome(Status.FEASIBLE, centres, plan_objective(sub, centres), None, 0.0)
+        known = {c.lads for c in self.unions}
+        for joined in _start_unions(start, self.lad):
+            if joined not in known:
+                priced = _price_single(problem, self.data, [u for g in joined for u in self.lad_members[g]])
+                if priced:
+                    self.unions.append(self._union(joined, *priced))
+        self.log.append(f"start plan: {len(self.results)} divisions seeded")
+
+    def _hint(self, hint: dict) -> None:
+        """The divisions and unions of a plan given as a hint (unit -> any label), each consortium at its best
+        centre as the model would price it."""
+        data, problem = self.data, self.problem
+        groups: dict = defaultdict(list)
+        for unit, label in hint.items():
+            groups[label].append(data.pos[unit])
+        centres = {}
+        for rows in groups.values():
+            at = data.ids[district_cost(data, np.array(sorted(rows)))[1]]
+            centres.update({data.ids[r]: at for r in rows})
+        for (g, k), part in _start_divisions(problem, centres, self.lad_members, self.lad).items():
+            cost = plan_objective(problem.subproblem(self.lad_members[g], n_consortia=k), part) + self.outer[g]
+            self.hinted.append((g, k, cost, part, self.measured(part, (g,))))
+        for joined in sorted(set(_start_unions(centres, self.lad)) - {c.lads for c in self.unions}):
+            priced = _price_single(problem, data, [u for g in joined for u in self.lad_members[g]])
+            if priced:
+                self.unions.append(self._union(joined, *priced))
+
+    # -- divisions solved and bounded ----------------------------------------------------------------------------
+    def run(self, jobs: list[tuple[str, int]], until: float, must: bool = False, within: float = 0.0) -> None:
         """Solve jobs, smallest first, sharing the time up to ``until`` seconds in proportion to the size of
         their models (practices squared, times the count): time a small job leaves unused goes to the bigger
         ones. Only the jobs that ``must`` run (the first plan) go on past ``until``; ``within`` is the gap each
         division may stop at (the refinement later proves the divisions the bound needs)."""
-        weight = {job: len(lad_members[job[0]]) ** 2 * max(job[1], 1) for job in jobs}
+        weight = {job: len(self.lad_members[job[0]]) ** 2 * max(job[1], 1) for job in jobs}
         left = sum(weight.values())
         for job in sorted(jobs, key=lambda job: (weight[job], job)):
-            elapsed = time.perf_counter() - started
-            spare = (deadline if must else until) - elapsed
+            elapsed = self.elapsed()
+            spare = (self.deadline if must else until) - elapsed
             if spare < 0.05 and job[1] > 1:
-                log.append(f"out of time before {job[0]} in {job[1]}")
+                self.log.append(f"out of time before {job[0]} in {job[1]}")
                 break
             budget = max(0.05, min(spare, (until - elapsed) * weight[job] / max(left, 1)))
             left -= weight[job]
             g, k = job
-            model = model_of(g) if k > 1 else None
+            model = self.model_of(g) if k > 1 else None
+            earlier = self.results.get(job)
+            members = self.lad_members[g]
             out = _divide(
-                problem, data, lad_members[g], k, backend, budget, seed, threads, results.get(job), within, model
+                self.problem,
+                self.data,
+                members,
+                k,
+                self.backend,
+                budget,
+                self.seed,
+                self.threads,
+                earlier,
+                within,
+                model,
             )
-            results[job] = out
+            self.results[job] = out
             if out.status == Status.INFEASIBLE:
-                floor[job] = math.inf
+                self.floor[job] = math.inf
             elif out.bound is not None:
-                floor[job] = max(floor[job], out.bound)
-            log.append(f"{job[0]} in {job[1]}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
+                self.floor[job] = max(self.floor[job], out.bound)
+            self.log.append(f"{g} in {k}: {out.status} {out.objective} (bound {out.bound}) {out.seconds:.1f}s")
         # a first-plan division that ran out of its share gets the time left
-        missing = [job for job in jobs if job in results and results[job].centres is None and floor[job] < math.inf]
-        if must and until < deadline and missing:
-            run(missing, deadline, must=True, within=within)
+        missing = [
+            job
+            for job in jobs
+            if job in self.results and self.results[job].centres is None and self.floor[job] < math.inf
+        ]
+        if must and until < self.deadline and missing:
+            self.run(missing, self.deadline, must=True, within=within)
 
-    models: dict[str, ConsortiumModel] = {}
-
-    def model_of(g: str) -> ConsortiumModel:
+    def model_of(self, g: str) -> ConsortiumModel:
         """One model per authority, for every count it may be divided into: built once, cuts shared."""
-        if g not in models:
-            every = sorted(set(sum(counts[g], [])))
-            models[g] = build_model(problem.subproblem(lad_members[g], n_consortia=(min(every), max(every))))
-        return models[g]
+        if g not in self.models:
+            every = sorted(set(sum(self.counts[g], [])))
+            sub = self.problem.subproblem(self.lad_members[g], n_consortia=(min(every), max(every)))
+            self.models[g] = build_model(sub)
+        return self.models[g]
 
-    def relax(g: str, ks: list[int]) -> None:
+    def relax(self, g: str, ks: list[int]) -> None:
         """LP bounds for authority g at counts ks, and through their supporting lines at every other count."""
-        if time.perf_counter() - started >= deadline:
+        if self.elapsed() >= self.deadline:
             return
-        every = sorted(set(sum(counts[g], [])))
-        if g not in relaxations:
-            sub = problem.subproblem(lad_members[g], n_consortia=(min(every), max(every)))
-            relaxations[g] = CountBounds(sub, model_of(g))
+        every = sorted(set(sum(self.counts[g], [])))
+        if g not in self.relaxations:
+            sub = self.problem.subproblem(self.lad_members[g], n_consortia=(min(every), max(every)))
+            self.relaxations[g] = CountBounds(sub, self.model_of(g))
         for k in ks:
-            value = relaxations[g].solve(k, time_limit=deadline - (time.perf_counter() - started))
-            log.append(f"{g} in {k}: LP bound {value}")
+            value = self.relaxations[g].solve(k, time_limit=self.deadline - self.elapsed())
+            self.log.append(f"{g} in {k}: LP bound {value}")
         for k in every:
-            floor[(g, k)] = max(floor[(g, k)], relaxations[g].bound(k))
+            self.floor[(g, k)] = max(self.floor[(g, k)], self.relaxations[g].bound(k))
 
-    seen: dict[tuple[str, int], tuple[dict, dict | None]] = {}  # a division's plan and its measures
-
-    extra: list[Column] = []  # divisions leaning on a measure of a reference to beat
-    hinted: list[tuple[str, int, float, dict, dict | None]] = []  # the hints' divisions: bounded as they improve
-    for hint in hints or ():
-        groups: dict = defaultdict(list)
-        for unit, label in hint.items():
-            groups[label].append(data.pos[unit])
-        centres = {}  # each consortium at its best centre, as the model would price it
-        for rows in groups.values():
-            at = data.ids[district_cost(data, np.array(sorted(rows)))[1]]
-            centres.update({data.ids[r]: at for r in rows})
-        for (g, k), part in _start_divisions(problem, centres, lad_members, lad).items():
-            cost = plan_objective(problem.subproblem(lad_members[g], n_consortia=k), part) + outer[g]
-            hinted.append((g, k, cost, part, measured(part, (g,))))
-        for joined in sorted(set(_start_unions(centres, lad)) - {c.lads for c in unions}):
-            group = [u for g in joined for u in lad_members[g]]
-            priced = _price_single(problem, data, group)
-            if priced:
-                whole = dict.fromkeys(group, priced[1])
-                cost = priced[0] + half_border(joined)
-                unions.append(Column(joined, 1, cost, cost, whole, True, measured(whole, joined)))
-    if hints:
-        log.append(f"{len(hints)} plan(s) given as hints: their divisions and unions are columns")
-
-    def columns() -> list[Column]:
-        cols = list(unions) + extra
-        for g, k, cost, part, measures in hinted:
+    # -- the choice of columns -----------------------------------------------------------------------------------
+    def columns(self) -> list[Column]:
+        floor, outer = self.floor, self.outer
+        cols = list(self.unions) + self.extra
+        for g, k, cost, part, measures in self.hinted:
             bound = min(floor[(g, k)] + outer[g], cost)
             cols.append(Column((g,), k, cost, bound, part, proven(cost, bound), measures))
-        for g, ks in counts.items():
+        for g, ks in self.counts.items():
             for k in sorted(set(sum(ks, []))):
-                out = results.get((g, k))
+                out = self.results.get((g, k))
                 if out is not None and out.centres is not None and out.objective is not None:
                     lb = min(floor[(g, k)], out.objective)
                     proven_ = out.status == Status.OPTIMAL or proven(out.objective, lb)
-                    if (g, k) not in seen or seen[(g, k)][0] is not out.centres:
-                        seen[(g, k)] = out.centres, measured(out.centres, (g,))
+                    if (g, k) not in self.seen or self.seen[(g, k)][0] is not out.centres:
+                        self.seen[(g, k)] = out.centres, self.measured(out.centres, (g,))
                     cost, bound = out.objective + outer[g], lb + outer[g]
-                    cols.append(Column((g,), k, cost, bound, out.centres, proven_, seen[(g, k)][1]))
+                    cols.append(Column((g,), k, cost, bound, out.centres, proven_, self.seen[(g, k)][1]))
                 else:
                     cols.append(Column((g,), k, math.inf, floor[(g, k)] + outer[g], None, False))
         return cols
 
-    # a first plan fast: each fair-share division solved to within 1%, most time going to the biggest (a
-    # division the start plan already holds is a warm start, and no longer a must)
-    missing = [(g, c[0][0]) for g, c in counts.items() if c[0] and (g, c[0][0]) not in results]
-    if missing:
-        run(missing, time_limit * 0.8, must=any(k > 1 for _, k in missing), within=max(gap, 0.01))
-    for g in sorted(counts, key=lambda g: (len(lad_members[g]), g)):  # cheap bounds first
-        first, rest = counts[g]
-        if rest:  # bound the counts not yet solved from both ends and the fair share
-            relax(g, sorted({min(rest), *first, max(rest)}))
-    # Refine where the bound says it matters: the lower-bound choice names the divisions that could still beat
-    # the plan (counts not solved, or not proven optimal). A count never bounded on its own gets its LP first
-    # (seconds); one the LP cannot rule out is solved, each round taking at most half the time left, again and
-    # again while its plan or bound improves (a cap of two attempts left West Midlands at 1.4% with a third of
-    # a 600 s limit unused).
-    stalled: set[tuple[str, int]] = set()
-    progress: list[tuple[float, float, float | None]] = []
-
-    best_bound: list[float] = []  # every lower-bound choice bounds every plan: a later one cut short is weaker
-    best_plan: list[Choice] = []  # the best choice with a plan so far: its columns stay a plan of the problem
-
-    def choose() -> Choice | None:
+    def choose(self) -> Choice | None:
         """The best choice of columns now, its plan and bound kept in ``progress`` when either improved. A
         choice whose plan is worse than an earlier one's, or that found none in its time (the choice over the
         real columns cut short), takes the earlier plan: columns only improve, so it is still a plan."""
-        spare = deadline - (time.perf_counter() - started)
-        choice = _choose(columns(), lad_pop, problem, backend, seed, threads, log, max(spare, 0.5), unlisted, caps)
+        spare = max(self.deadline - self.elapsed(), 0.5)
+        choice = _choose(
+            self.columns(),
+            self.lad_pop,
+            self.problem,
+            self.backend,
+            self.seed,
+            self.threads,
+            self.log,
+            spare,
+            self.unlisted,
+            self.caps,
+        )
         if choice is not None and choice.bound is not None:
-            best_bound.append(choice.bound)
-        if choice is not None and best_plan and (choice.columns is None or choice.objective > best_plan[-1].objective):
-            earlier = best_plan[-1]
-            log.append(f"choice of columns: the earlier plan ({earlier.objective:.2f}) is kept")
+            self.best_bound = choice.bound if self.best_bound is None else max(self.best_bound, choice.bound)
+        earlier = self.best_plan
+        if (
+            choice is not None
+            and earlier is not None
+            and (choice.columns is None or choice.objective > earlier.objective)
+        ):
+            self.log.append(f"choice of columns: the earlier plan ({earlier.objective:.2f}) is kept")
             choice = replace(choice, columns=earlier.columns, objective=earlier.objective)
-        if choice is not None and best_bound:
-            choice.bound = max(best_bound)
+        if choice is not None and self.best_bound is not None:
+            choice.bound = self.best_bound
             if choice.columns is not None:
                 choice.bound = min(choice.bound, choice.objective)
         if choice is None or choice.columns is None:
             return choice
-        best_plan.append(choice)
-        if not progress or choice.objective < progress[-1][1] or (choice.bound or 0) > (progress[-1][2] or 0):
-            progress.append((time.perf_counter() - started, choice.objective, choice.bound))
+        self.best_plan = choice
+        last = self.progress[-1] if self.progress else None
+        if last is None or choice.objective < last[1] or (choice.bound or 0) > (last[2] or 0):
+            self.progress.append((self.elapsed(), choice.objective, choice.bound))
         return choice
 
-    # Beating a reference: a division solved for the objective alone can miss the reference on a measure that a
-    # division leaning on it would meet, and the lower bound takes each division at its best on every measure.
-    def add_division(g: str, k: int, centres: dict) -> None:
+    # -- beating a reference -------------------------------------------------------------------------------------
+    # A division solved for the objective alone can miss the reference on a measure that a division leaning on it
+    # would meet, and the lower bound takes each division at its best on every measure.
+    def add_division(self, g: str, k: int, centres: dict) -> None:
         """A division found for another aim, as a further column for plans only: the lower bound already
         holds this division at its best as its own column (at an infinite bound it stays out of the bound's
         choice, which would otherwise name it again as open after the division is proven)."""
-        cost = plan_objective(problem.subproblem(lad_members[g], n_consortia=k), centres) + outer[g]
-        extra.append(Column((g,), k, cost, math.inf, centres, False, measured(centres, (g,))))
+        cost = plan_objective(self.problem.subproblem(self.lad_members[g], n_consortia=k), centres) + self.outer[g]
+        self.extra.append(Column((g,), k, cost, math.inf, centres, False, self.measured(centres, (g,))))
 
-    most_coherent = replace(problem, weights=Weights(compactness=0.0, health=1.0, deprivation=0.0))
-    tries: dict[tuple[str, int], int] = defaultdict(int)  # a division whose solve ended without a bound is retried
-    settled: set[tuple[str, int]] = set()  # (authority, count, or 0 for every count) solved with a bound
-
-    def cap_coherence(chosen: Choice | None) -> Choice | None:
+    def cap_coherence(self, chosen: Choice | None) -> Choice | None:
         """While the bound's choice still meets the coherence asked for and no plan does, the divisions it picks
         are solved for the most coherent patients alone, each with up to half the time left: each proven cap
         tightens the bound's coherence row (Yorkshire: Leeds in any count keeps at most 92.2% of its patients
         with their consortium's main trust, not 100%), and each plan found joins the columns. An authority is
         first solved over every count it may take (one cap for all, so the bound cannot just move to another
         count), then at the count the bound picks."""
-        now = time.perf_counter() - started
-        until = now + (deadline - now) / 2
+        caps, tries, settled = self.caps, self.tries, self.settled
+        now = self.elapsed()
+        until = now + (self.deadline - now) / 2
         while caps is not None and chosen is not None and chosen.columns is None:
             # (authority, count or 0, the count the bound picks: its division found so far starts the search)
             picked = {
@@ -623,95 +685,140 @@ def solve_decomposed(
                 for g, k in chosen.divisions
             }
             jobs = sorted(job for job in picked if job is not None)
-            if not jobs or time.perf_counter() - started > until - 0.5:
+            if not jobs or self.elapsed() > until - 0.5:
                 break
             for n, (g, k, at) in enumerate(jobs):  # time a job leaves unused goes to the ones after it
-                budget = (until - (time.perf_counter() - started)) / (len(jobs) - n) * (1 + tries[(g, k)])
+                budget = (until - self.elapsed()) / (len(jobs) - n) * (1 + tries[(g, k)])
                 tries[(g, k)] += 1
-                several = [c for c in sorted(set(sum(counts[g], []))) if c > 1]
-                sub = most_coherent.subproblem(lad_members[g], n_consortia=(several[0], several[-1]) if k == 0 else k)
-                begun = results[(g, at)].centres if (g, at) in results else None
-                out = solve_single(sub, backend, max(budget, 0.2), seed, threads, start=begun)
+                several = [c for c in sorted(set(sum(self.counts[g], []))) if c > 1]
+                counts = (several[0], several[-1]) if k == 0 else k
+                sub = self.most_coherent.subproblem(self.lad_members[g], n_consortia=counts)
+                begun = self.results[(g, at)].centres if (g, at) in self.results else None
+                out = solve_single(sub, self.backend, max(budget, 0.2), self.seed, self.threads, start=begun)
                 if out.status == Status.INFEASIBLE:
                     for c in several if k == 0 else [k]:
-                        floor[(g, c)] = math.inf
+                        self.floor[(g, c)] = math.inf
                 elif out.bound is not None:
                     for c in several if k == 0 else [k]:
-                        caps.prove(g, c, lad_pop[g] - out.bound)
+                        caps.prove(g, c, self.lad_pop[g] - out.bound)
                 if out.status == Status.INFEASIBLE or out.bound is not None:
                     settled.add((g, k))
                 if out.centres is not None and out.centres != begun:
-                    add_division(g, len(set(out.centres.values())), out.centres)
+                    self.add_division(g, len(set(out.centres.values())), out.centres)
                 shown, most = (f"{several[0]}-{several[-1]}", several[-1]) if k == 0 else (str(k), k)
-                log.append(f"{g} in {shown}: at most {caps.most((g,), most):,} of {lad_pop[g]:,} patients coherent")
-            chosen = choose()
+                self.log.append(
+                    f"{g} in {shown}: at most {caps.most((g,), most):,} of {self.lad_pop[g]:,} patients coherent"
+                )
+            chosen = self.choose()
         return chosen
 
-    chosen = cap_coherence(choose())
-    while chosen is not None and not chosen.proven(gap) and time.perf_counter() - started < deadline:
-        lp_first = [
-            (g, k)
-            for g, k in chosen.open_jobs
-            if k > 1 and (g, k) not in results and (g not in relaxations or k not in relaxations[g].values)
-        ]
-        for g, k in lp_first:
-            relax(g, [k])
-        jobs = [job for job in chosen.open_jobs if job not in lp_first and job not in stalled]
-        if not lp_first and not jobs:
-            break
-
-        def state(job):
-            return (results[job].objective if job in results else None), floor[job]
-
-        before = {job: state(job) for job in jobs}
-        elapsed = time.perf_counter() - started
-        run(jobs, elapsed + (deadline - elapsed) / 2)
-        stalled |= {job for job in jobs if state(job) == before[job]}
-        chosen = choose()
-
-    # Then divisions leaning on several measures asked for at once, and on each alone, join as further columns.
-    chosen = cap_coherence(chosen)
-    for lean_on in _mixes(problem):
-        if chosen is None or chosen.columns is not None:
-            break
-        jobs = sorted(job for job, out in results.items() if job[1] > 1 and out.centres is not None)
-        leaned = replace(problem, weights=leaning(problem.weights, dict.fromkeys(lean_on, LEAN)))
-        for g, k in jobs:
-            budget = (deadline - (time.perf_counter() - started)) / max(1, len(jobs))
-            if budget < 0.2:
+    def lean(self, chosen: Choice | None) -> Choice | None:
+        """While no plan beats the reference: divisions leaning on several measures asked for at once, then on
+        each alone (``_mixes``), join as further columns."""
+        for lean_on in _mixes(self.problem):
+            if chosen is None or chosen.columns is not None:
                 break
-            out = _divide(leaned, data, lad_members[g], k, backend, budget, seed, threads, None, 0.01)
-            if out.centres is not None:
-                add_division(g, k, out.centres)
-        log.append(f"divisions leaning on {' and '.join(lean_on)} added as columns")
-        chosen = choose()
-    if chosen is None or chosen.columns is None:
-        unproven = chosen is not None or any(out.status == Status.TIMED_OUT for out in results.values())
+            jobs = sorted(job for job, out in self.results.items() if job[1] > 1 and out.centres is not None)
+            leaned = replace(self.problem, weights=leaning(self.problem.weights, dict.fromkeys(lean_on, LEAN)))
+            for g, k in jobs:
+                budget = (self.deadline - self.elapsed()) / max(1, len(jobs))
+                if budget < 0.2:
+                    break
+                members = self.lad_members[g]
+                out = _divide(leaned, self.data, members, k, self.backend, budget, self.seed, self.threads, None, 0.01)
+                if out.centres is not None:
+                    self.add_division(g, k, out.centres)
+            self.log.append(f"divisions leaning on {' and '.join(lean_on)} added as columns")
+            chosen = self.choose()
+        return chosen
+
+    # -- the search ----------------------------------------------------------------------------------------------
+    def refine(self, chosen: Choice | None) -> Choice | None:
+        """Refine where the bound says it matters: the lower-bound choice names the divisions that could still
+        beat the plan (counts not solved, or not proven optimal). A count never bounded on its own gets its LP
+        first (seconds); one the LP cannot rule out is solved, each round taking at most half the time left,
+        again and again while its plan or bound improves (a cap of two attempts left West Midlands at 1.4% with
+        a third of a 600 s limit unused)."""
+        while chosen is not None and not chosen.proven(self.gap) and self.elapsed() < self.deadline:
+            lp_first = [
+                (g, k)
+                for g, k in chosen.open_jobs
+                if k > 1
+                and (g, k) not in self.results
+                and (g not in self.relaxations or k not in self.relaxations[g].values)
+            ]
+            for g, k in lp_first:
+                self.relax(g, [k])
+            jobs = [job for job in chosen.open_jobs if job not in lp_first and job not in self.stalled]
+            if not lp_first and not jobs:
+                break
+
+            def state(job):
+                return (self.results[job].objective if job in self.results else None), self.floor[job]
+
+            before = {job: state(job) for job in jobs}
+            elapsed = self.elapsed()
+            self.run(jobs, elapsed + (self.deadline - elapsed) / 2)
+            self.stalled |= {job for job in jobs if state(job) == before[job]}
+            chosen = self.choose()
+        return chosen
+
+    def solve(self) -> Outcome:
+        counts = self.counts
+        # a first plan fast: each fair-share division solved to within 1%, most time going to the biggest (a
+        # division the start plan already holds is a warm start, and no longer a must)
+        missing = [(g, c[0][0]) for g, c in counts.items() if c[0] and (g, c[0][0]) not in self.results]
+        if missing:
+            must = any(k > 1 for _, k in missing)
+            self.run(missing, self.time_limit * 0.8, must=must, within=max(self.gap, 0.01))
+        for g in sorted(counts, key=lambda g: (len(self.lad_members[g]), g)):  # cheap bounds first
+            first, rest = counts[g]
+            if rest:  # bound the counts not yet solved from both ends and the fair share
+                self.relax(g, sorted({min(rest), *first, max(rest)}))
+        chosen = self.refine(self.cap_coherence(self.choose()))
+        chosen = self.lean(self.cap_coherence(chosen))
+        if chosen is None or chosen.columns is None:
+            return self._no_plan(chosen)
+        plan: dict[str, str] = {}
+        for column in chosen.columns:
+            assert column.centres is not None  # chosen among the columns with a plan
+            plan.update(column.centres)
+        self.log.append(
+            f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}"
+        )
+        status = Status.OPTIMAL if chosen.proven() else Status.FEASIBLE
+        return Outcome(status, plan, chosen.objective, chosen.bound, self.elapsed(), self.log, progress=self.progress)
+
+    def _no_plan(self, chosen: Choice | None) -> Outcome:
+        """No plan: proven impossible when every division was settled and the bound's choice is impossible, with
+        which of the reference's values conflict: without each in turn, a choice of the columns found is a plan
+        (it becomes possible), or the bound's choice is still impossible (dropping it alone is not enough), or
+        neither is settled in the time left."""
+        problem = self.problem
+        unproven = chosen is not None or any(out.status == Status.TIMED_OUT for out in self.results.values())
         bound = chosen.bound if chosen is not None else None
         without = None
         if not unproven and problem.beat:
-            # which of the reference's values conflict: without each in turn, a choice of the columns found
-            # is a plan (it becomes possible), or the bound's choice is still impossible (dropping it alone is
-            # not enough), or neither is settled in the time left
             without = {}
             for k, measure in enumerate(problem.beat):
-                spare = (time_limit - (time.perf_counter() - started)) / (len(problem.beat) - k)
+                spare = (self.time_limit - self.elapsed()) / (len(problem.beat) - k)
                 dropped = replace(problem, beat={m: v for m, v in problem.beat.items() if m != measure})
-                choice = _choose(columns(), lad_pop, dropped, backend, seed, threads, [], spare, unlisted, caps)
+                choice = _choose(
+                    self.columns(),
+                    self.lad_pop,
+                    dropped,
+                    self.backend,
+                    self.seed,
+                    self.threads,
+                    [],
+                    spare,
+                    self.unlisted,
+                    self.caps,
+                )
                 without[measure] = False if choice is None else (True if choice.columns is not None else None)
-            log.append(f"without each of the reference's values, a plan: {without}")
-        seconds = time.perf_counter() - started
-        return Outcome(
-            Status.TIMED_OUT if unproven else Status.INFEASIBLE, None, None, bound, seconds, log, without=without
-        )
-    seconds = time.perf_counter() - started
-    plan: dict[str, str] = {}
-    for column in chosen.columns:
-        assert column.centres is not None  # chosen among the columns with a plan
-        plan.update(column.centres)
-    log.append(f"plan: objective {chosen.objective}, lower bound {chosen.bound}; still open: {chosen.open_jobs}")
-    status = Status.OPTIMAL if chosen.proven() else Status.FEASIBLE
-    return Outcome(status, plan, chosen.objective, chosen.bound, seconds, log, progress=progress)
+            self.log.append(f"without each of the reference's values, a plan: {without}")
+        status = Status.TIMED_OUT if unproven else Status.INFEASIBLE
+        return Outcome(status, None, None, bound, self.elapsed(), self.log, without=without)
 
 
 def _divide(
