@@ -82,10 +82,12 @@ class BatchProgress:
     def done(self) -> int:
         return sum(1 for e in self.regions.values() if e.result is not None)
 
-    def best_gap(self) -> float | None:
+    def gaps(self) -> tuple[float, float] | None:
+        """The least and the widest gap of the regions solved so far (the widest is what the batch can claim
+        for every region; the least alone read as the batch's result at the end of a run)."""
         gaps = [e.result.get("gap") for e in self.regions.values() if e.result and solved(e.result.get("status"))]
         numbers = [g for g in gaps if isinstance(g, int | float)]
-        return min(numbers) if numbers else None
+        return (min(numbers), max(numbers)) if numbers else None
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(region, state in words, time, plan) per region, in the batch's order: what the display draws."""
@@ -114,9 +116,12 @@ class BatchProgress:
 
     def heading(self) -> str:
         solving = sum(1 for e in self.regions.values() if e.state == "solving")
-        best = self.best_gap()
         text = f"{self.done}/{len(self.regions)} regions done, {solving} solving"
-        return text + (f"; best gap so far {best:.2%}" if best is not None else "")
+        gaps = self.gaps()
+        if gaps is None:
+            return text
+        least, widest = gaps
+        return text + (f"; gap {least:.2%}" if least == widest else f"; gaps {least:.2%} to {widest:.2%}")
 
 
 def _duration(seconds: float) -> str:

@@ -448,7 +448,7 @@ def batch(
 
 def progress_table(progress) -> Table:
     """The batch's progress display (a ``batch.BatchProgress``): a heading with how many regions are done
-    and the best gap so far, then one row per region: solving for how long, or how it ended and its plan's
+    and the gaps so far (least to widest), then one row per region: solving for how long, or how it ended and its plan's
     gap and quality. Names are escaped: a region spec is the user's text."""
     table = Table(title=escape(progress.heading()), title_justify="left", show_edge=False, pad_edge=False)
     for column in ("region", "state", "time", "plan"):
