@@ -112,3 +112,11 @@ def test_under_strict_nesting_a_part_of_an_authority_never_joins_another():
     assert not validate(one, part).ok  # whole in the part, but not in the region
     assert validate(one, replace(part, lads_beyond=frozenset())).ok
     assert solve(part, backend="cpsat", time_limit=60).status == "infeasible"
+
+
+def test_a_part_of_a_part_keeps_only_the_authorities_it_holds_beyond():
+    problem = grid_problem(4, 4, lo=10_000, hi=200_000, lads=2, nesting="strict")
+    piece = [u for u in problem.units.index if u.endswith(("00", "01", "02"))]  # all of L0 and part of L1
+    part = problem.subproblem(piece)
+    assert part.subproblem([u for u in piece if u.endswith("02")]).lads_beyond == {"L1"}
+    assert not part.subproblem([u for u in piece if u.endswith(("00", "01"))]).lads_beyond  # all of L0

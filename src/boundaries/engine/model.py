@@ -259,7 +259,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
                             lp.row([assign[(i, r)], whole], [1, -1], 0, 0)
                         else:
                             lp.row([whole], [1], hi=0)
-                    if {g, lad[r]} & problem.lads_beyond:  # (a part of a region) neither is whole here
+                    if {str(g), str(lad[r])} & problem.lads_beyond:  # (a part of a region) neither is whole here
                         lp.row([whole], [1], hi=0)
                     # a consortium reaching into another authority holds all of its own authority too
                     present = [i for i in own if (i, r) in assign]
@@ -355,7 +355,7 @@ def _soft_nesting(lp, problem, assign, r, members, lad, lad_units) -> None:
         for i in inside:
             lp.row([touches[g], assign[(i, r)]], [1, -1], lo=0)
             lp.row([whole, assign[(i, r)]], [1, -1], hi=0)
-        if len(inside) < len(lad_units[g]) or g in problem.lads_beyond:
+        if len(inside) < len(lad_units[g]) or str(g) in problem.lads_beyond:
             lp.row([whole], [1], hi=0)
         split = lp.var(f"split[{g},{units[r]}]")
         lp.price(split, "la_split", SCALE, problem.weights.la_split)

@@ -286,10 +286,11 @@ class Problem:
         neighbourhood search). An authority with units left out is in ``lads_beyond``: the part prices a
         consortium crossing into it as the whole plan does, and under strict nesting cannot join it whole."""
         keep = set(units)
-        beyond = set(self.lads_beyond)
+        beyond: set[str] = set()
         if "lad" in self.units:
             lad = self.units["lad"].astype(str)
-            beyond |= set(lad[~lad.index.isin(keep)]) & set(lad[lad.index.isin(keep)])
+            kept = set(lad[lad.index.isin(keep)])
+            beyond = (set(self.lads_beyond) | set(lad[~lad.index.isin(keep)])) & kept
         sub = replace(
             self,
             units=self.units.loc[sorted(keep)],
