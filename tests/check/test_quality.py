@@ -3,7 +3,7 @@
 import pytest
 
 from boundaries.app.config import LadGroup, RunConfig
-from boundaries.check.quality import is_proven, plan_quality, quality_label, settings_text
+from boundaries.check.quality import gap_text, is_proven, plan_quality, quality_label, settings_text
 from boundaries.engine.plan import Plan
 
 
@@ -29,6 +29,13 @@ from boundaries.engine.plan import Plan
 def test_quality_label_wording(status, gap, bound, label):
     assert quality_label(status, gap, bound) == label
     assert is_proven(status, gap, bound) is (label == "proven optimal" or label.startswith("within"))
+
+
+@pytest.mark.parametrize(
+    "gap, text", [(0.0, "0.00%"), (0.00004, "under 0.01%"), (0.00005, "0.01%"), (0.0218, "2.18%"), (0.5, "50.00%")]
+)
+def test_a_gap_above_0_never_reads_as_0(gap, text):
+    assert gap_text(gap) == text
 
 
 def test_plan_quality_of_any_plan():

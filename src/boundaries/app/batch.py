@@ -27,7 +27,7 @@ from boundaries.app.runner import (
     save_region_outputs,
 )
 from boundaries.atomic import slug, write_text
-from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, OGL_URL, is_proven, quality_label
+from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, OGL_URL, gap_text, is_proven, quality_label
 from boundaries.data.region import SHA_REGIONS, sha_choices, sha_name
 from boundaries.errors import InputError, did_you_mean
 from boundaries.publish.pages import Markup, render
@@ -110,7 +110,7 @@ class BatchProgress:
                 gap = result.get("gap")
                 plan = quality_label(result.get("status"), gap, result.get("bound_patient_km"))
                 if solved(result.get("status")) and isinstance(gap, int | float):
-                    plan = f"gap {gap:.2%}: {plan}"
+                    plan = f"gap {gap_text(gap)}: {plan}"
             out.append((entry.region, words, elapsed, plan))
         return out
 
@@ -121,7 +121,9 @@ class BatchProgress:
         if gaps is None:
             return text
         least, widest = gaps
-        return text + (f"; gap {least:.2%}" if least == widest else f"; gaps {least:.2%} to {widest:.2%}")
+        if least == widest:
+            return f"{text}; gap {gap_text(least)}"
+        return f"{text}; gaps {gap_text(least)} to {gap_text(widest)}"
 
 
 def _duration(seconds: float) -> str:
@@ -456,7 +458,7 @@ def _one_decimal(value: Any) -> str:
 
 def _gap_words(result: dict[str, Any]) -> str:
     gap = result.get("gap")
-    return f"{gap:.2%}" if isinstance(gap, int | float) else "—"
+    return gap_text(gap) if isinstance(gap, int | float) else "—"
 
 
 def _page_links(result: dict[str, Any], out_dir: Path) -> list[tuple[str, str]]:

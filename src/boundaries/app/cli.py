@@ -349,12 +349,12 @@ def _report(result: dict, folder: Path, seconds: float) -> None:
         _fail(f"{result['region']}: {result['error']}", NO_PLAN, result.get("traceback"))
     if not solved(status):
         _fail(f"{result['region']}: no plan ({status}). {result.get('explanation') or ''}", NO_PLAN)
-    from boundaries.check.quality import quality_label
+    from boundaries.check.quality import gap_text, quality_label
 
     gap = result.get("gap")
     console.print(
         f"[bold]{escape(str(result['region']))}[/]: {result.get('consortia')} consortia, {status}"
-        + (f" (gap {gap:.2%})" if gap is not None else "")
+        + (f" (gap {gap_text(gap)})" if gap is not None else "")
         + f" in {seconds:.0f} s: {quality_label(status, gap, result.get('bound_patient_km'))}"
     )
     if result.get("beat"):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from boundaries.app.config import RunConfig, check_for_region
 from boundaries.atomic import atomic_path, slug, write_text
-from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, quality_label, settings_text
+from boundaries.check.quality import ATTRIBUTION, DATA_VINTAGE, DOWNLOADS, gap_text, quality_label, settings_text
 from boundaries.engine.plan import Plan
 from boundaries.errors import InputError
 from boundaries.status import Status, solved
@@ -224,7 +224,9 @@ def write_outputs(plan: Plan, region, config: RunConfig, folder: Path, started: 
         text = [head, "", "Plan", "----", f"quality: {summary['quality']}"]
         text.append(f"status: {plan.status} ({plan.source}, {plan.seconds:.1f} s)")
         if plan.gap is not None and plan.bound is not None:
-            text.append(f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {plan.gap:.2%}")
+            text.append(
+                f"objective {plan.objective:,.0f} patient-km, bound {plan.bound:,.0f}, gap {gap_text(plan.gap)}"
+            )
         else:
             text.append("bound: none")
         text += [f"settings: {settings_text(config)}", f"data: {DATA_VINTAGE}", str(validation)]

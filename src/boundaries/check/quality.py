@@ -52,6 +52,14 @@ _NO_PLAN: dict[str, str] = {
 _BACKENDS = {"highs": "HiGHS", "cpsat": "CP-SAT", "pulp": "CBC (PuLP)"}
 
 
+def gap_text(gap: float) -> str:
+    """A gap as a percentage with two decimals; a gap above 0 that would show as 0.00% shows as "under 0.01%"
+    (a batch row read "gap 0.00%: within 0.01% of the best possible" beside rows proven optimal)."""
+    if 0 < gap < 0.00005:
+        return "under 0.01%"
+    return f"{gap:.2%}"
+
+
 def quality_label(status: str | None, gap: float | None = None, bound: float | None = None) -> str:
     """How good a plan is, in a planner's words (the one wording used in every output).
 
@@ -108,7 +116,7 @@ def solver_text(
         parts.append(f"objective {objective:,.0f} patient-km")
     parts.append("bound " + (f"{bound:,.0f}" if bound is not None and not _missing(bound) else "none"))
     if gap is not None and not _missing(gap):
-        parts.append(f"gap {gap:.2%}")
+        parts.append(f"gap {gap_text(gap)}")
     return " · ".join(parts)
 
 
