@@ -142,3 +142,17 @@ def test_divisions_never_lean_on_every_priced_term_at_once():
     bordered = replace(problem, weights=replace(problem.weights, border=1000.0))
     assert decompose._mixes(bordered)[0] == ("coherence", "imd_spread", "compactness_km")
     assert decompose._mixes(replace(problem, beat={"coherence": 0.9})) == [("coherence",)]
+
+
+def test_the_bound_prices_a_union_left_off_the_list_at_its_least():
+    # three authorities that can only be one union, none of it listed: the bound's choice is that union at its
+    # floor, the host's own cost plus the others' to a centre outside them, no more (valid) and no less (tight)
+    problem = grid_problem(2, 3, lo=10_000, hi=500_000, lads=3, nesting="strict", n_consortia=1).with_imd_reference()
+    data = decompose.UnitData(problem)
+    members = {g: list(m) for g, m in problem.units.groupby("lad").groups.items()}
+    lad_pop = problem.units.groupby("lad")["population"].sum().astype(int).to_dict()
+    unlisted = decompose._unlisted(problem, data, members, lad_pop, 3, nx.path_graph(["L0", "L1", "L2"]))
+    choice = decompose._choose([], lad_pop, problem, "cpsat", 0, 1, [], 30, unlisted)
+    union = ("L0", "L1", "L2")
+    assert choice.bound == pytest.approx(unlisted.least(union), abs=3.0)  # (each term rounded down)
+    assert unlisted.least(union) <= decompose._price_single(problem, data, sum(members.values(), []))[0] + 1e-6
