@@ -43,7 +43,8 @@ def test_unions_left_off_enter_the_bound_only_below_what_they_cost():
     members = problem.units.groupby("lad").groups
     lad_pop = problem.units.groupby("lad")["population"].sum().to_dict()
     lad_graph = nx.path_graph([f"L{g}" for g in range(8)])
-    unlisted = decompose._unlisted(problem, data, {g: list(m) for g, m in members.items()}, lad_pop, 2, lad_graph)
+    pricer = decompose._UnionPricer(problem, data, {g: list(m) for g, m in members.items()})
+    unlisted = decompose._unlisted(problem, pricer, lad_pop, 2, lad_graph)
     assert any(unlisted.floor[g] > unlisted.own[g] for g in unlisted.floor)  # a centre outside costs more
     checked = 0
     for first in range(8):
@@ -151,7 +152,8 @@ def test_the_bound_prices_a_union_left_off_the_list_at_its_least():
     data = decompose.UnitData(problem)
     members = {g: list(m) for g, m in problem.units.groupby("lad").groups.items()}
     lad_pop = problem.units.groupby("lad")["population"].sum().astype(int).to_dict()
-    unlisted = decompose._unlisted(problem, data, members, lad_pop, 3, nx.path_graph(["L0", "L1", "L2"]))
+    pricer = decompose._UnionPricer(problem, data, members)
+    unlisted = decompose._unlisted(problem, pricer, lad_pop, 3, nx.path_graph(["L0", "L1", "L2"]))
     choice = decompose._choose([], lad_pop, problem, "cpsat", 0, 1, [], 30, unlisted)
     union = ("L0", "L1", "L2")
     assert choice.bound == pytest.approx(unlisted.least(union), abs=3.0)  # (each term rounded down)

@@ -126,6 +126,15 @@ class _UnionPricer:
             self.excess[g] = float(data.excess[rows].sum()) if data.imd is not None else 0.0
             self.whole[g] = nx.is_connected(graph.subgraph(members))  # then a union of neighbours is one piece
 
+    def to_centres(self, g: str, centres: np.ndarray) -> np.ndarray:
+        """The patient-km and health mismatch of authority ``g``'s patients to each unit of ``centres`` (positions),
+        priced: the terms that add up patient by patient, as ``price`` sums them over a union."""
+        w = self.problem.weights
+        cost = w.compactness * self.km[g][centres]
+        if self.data.community is not None and w.health:
+            cost = cost + w.health * (self.pop[g] - self.same[g][centres])
+        return cost
+
     def price(self, lads: tuple[str, ...], units: list) -> tuple[float, str] | None:
         """(cost, centre) of ``lads`` (neighbouring authorities, whose practices are ``units``) as one consortium,
         or None if that breaks a rule; the same number as ``_price_single``."""
@@ -205,27 +214,13 @@ class Unlisted:
         return self.price + sum(self.floor[g] for g in union) + min(self.own[g] - self.floor[g] for g in union)
 
 
-def _to_best_centre(problem: Problem, data: UnitData, rows: np.ndarray, centres: np.ndarray) -> float:
-    """The least patient-km and health mismatch of the units ``rows`` to one of the units ``centres``."""
-    w = problem.weights
-    pop = data.pop[rows]
-    dist = np.hypot(*(data.xy[rows][:, None, :] - data.xy[centres][None, :, :]).transpose(2, 0, 1))
-    cost = w.compactness * (pop[:, None] * dist / 1000).sum(axis=0)
-    if data.community is not None and w.health:
-        mismatch = data.community[rows][:, None] != data.community[centres][None, :]
-        cost += w.health * (pop[:, None] * mismatch).sum(axis=0)
-    return float(cost.min())
-
-
-def _unlisted(
-    problem: Problem, data: UnitData, lad_members: dict, lad_pop: dict, min_size: int, lad_graph: nx.Graph
-) -> Unlisted:
+def _unlisted(problem: Problem, pricer: _UnionPricer, lad_pop: dict, min_size: int, lad_graph: nx.Graph) -> Unlisted:
     """Each authority's cost to a centre inside it and to one outside it. A union holding the authority and
     the centre's is in one piece within the bounds, so that centre lies in an authority a path of authorities of
     at most ``max_population`` patients in all reaches (East Midlands: the best centre anywhere, its own
     authority's, left the bound 39% under the plan)."""
     hi = problem.max_population
-    joinable = [g for g in lad_members if lad_pop[g] < hi]  # the others are never part of a union
+    joinable = [g for g in lad_pop if lad_pop[g] < hi]  # the others are never part of a union
     graph = lad_graph.subgraph(joinable)
     floor, own = {}, {}
     for g in joinable:
@@ -234,9 +229,9 @@ def _unlisted(
         others = [h for h in far if h != g and lad_pop[g] + far[h] <= hi]
         if not others:
             continue  # no union holds it
-        rows = np.array([data.pos[u] for u in lad_members[g]])
-        outside = np.array([data.pos[u] for h in others for u in lad_members[h]])
-        own[g], floor[g] = _to_best_centre(problem, data, rows, rows), _to_best_centre(problem, data, rows, outside)
+        outside = np.concatenate([pricer.rows[h] for h in others])
+        own[g] = float(pricer.to_centres(g, pricer.rows[g]).min())
+        floor[g] = float(pricer.to_centres(g, outside).min())
     return Unlisted(min_size, floor, own, problem.weights.consortium)
 
 
@@ -463,19 +458,18 @@ class _Decomposition:
     def _list_unions(self, lad_graph: nx.Graph) -> None:
         problem, log = self.problem, self.log
         union_sets, left_out = _union_columns(problem, self.lad_pop, lad_graph)
-        if union_sets:
-            pricer = _UnionPricer(problem, self.data, self.lad_members)
-            for k, union in enumerate(union_sets):
-                if self.elapsed() > UNION_SHARE * self.time_limit:
-                    log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
-                    left_out = 2
-                    break
-                priced = pricer.price(union, [u for g in union for u in self.lad_members[g]])
-                if priced:
-                    self.unions.append(self._union(union, *priced))
+        pricer = _UnionPricer(problem, self.data, self.lad_members) if union_sets or left_out else None
+        for k, union in enumerate(union_sets):
+            if self.elapsed() > UNION_SHARE * self.time_limit:
+                log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
+                left_out = 2
+                break
+            priced = pricer.price(union, [u for g in union for u in self.lad_members[g]])
+            if priced:
+                self.unions.append(self._union(union, *priced))
         log.append(f"{len(self.unions)} unions of whole authorities fit the bounds")
-        if left_out is not None:
-            self.unlisted = _unlisted(problem, self.data, self.lad_members, self.lad_pop, left_out, lad_graph)
+        if pricer is not None and left_out is not None:
+            self.unlisted = _unlisted(problem, pricer, self.lad_pop, left_out, lad_graph)
             log.append(
                 f"unions are listed up to {left_out - 1} authorities; larger ones enter the bound at their lower bound"
             )
