@@ -458,7 +458,10 @@ class _Decomposition:
     def _list_unions(self, lad_graph: nx.Graph) -> None:
         problem, log = self.problem, self.log
         union_sets, left_out = _union_columns(problem, self.lad_pop, lad_graph)
-        pricer = _UnionPricer(problem, self.data, self.lad_members) if union_sets or left_out else None
+        if not union_sets and left_out is None:
+            log.append("0 unions of whole authorities fit the bounds")
+            return
+        pricer = _UnionPricer(problem, self.data, self.lad_members)
         for k, union in enumerate(union_sets):
             if self.elapsed() > UNION_SHARE * self.time_limit:
                 log.append(f"out of time pricing unions: {len(union_sets) - k:,} left out")
@@ -468,7 +471,7 @@ class _Decomposition:
             if priced:
                 self.unions.append(self._union(union, *priced))
         log.append(f"{len(self.unions)} unions of whole authorities fit the bounds")
-        if pricer is not None and left_out is not None:
+        if left_out is not None:
             self.unlisted = _unlisted(problem, pricer, self.lad_pop, left_out, lad_graph)
             log.append(
                 f"unions are listed up to {left_out - 1} authorities; larger ones enter the bound at their lower bound"
