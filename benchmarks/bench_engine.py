@@ -92,6 +92,8 @@ AUTHORITIES = {
     "Kent": KENT,
 }
 FIRST_PLAN_TARGET_S = 10.0
+#: Issue 12's proof targets on generic graphs: (most units, most districts, seconds to a proof of optimality).
+PROOF_TARGETS = ((100, 7, 60.0), (500, 4, 600.0))
 #: Relative gaps whose time is reported ("to 5% s", "to 1% s"): when the plan was first proven that close.
 GAPS = (0.05, 0.01)
 MAX_UNITS = 1500
@@ -396,6 +398,7 @@ def generic_instances(quick: bool, limit: float, workdir: Path) -> tuple[list[di
                             "pickle": str(path),
                             "limit": limit,
                             "units": g.number_of_nodes(),
+                            "k": k,
                         }
                     )
     return instances, skipped
@@ -495,6 +498,8 @@ def main() -> int:
     parser.add_argument("--previous", default=None, help="checkout of the previous engine (default: skip it)")
     parser.add_argument("--jobs", type=int, default=2, choices=(1, 2), help="solves at once (at most 2)")
     parser.add_argument("--match", default=None, help="only instances whose name contains this text")
+    parser.add_argument("--max-units", type=int, default=None, help="only generic instances this size or less")
+    parser.add_argument("--max-k", type=int, default=None, help="only generic instances of k this or less")
     parser.add_argument("--json", default=None, help="also write every result to this file")
     parser.add_argument("--gap", type=float, default=None, help="stop a region solve at this relative gap")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -553,7 +558,13 @@ def main() -> int:
 
     if args.part in ("all", "generic"):
         instances, skipped = generic_instances(args.quick, args.generic_limit, workdir)
-        instances = [i for i in instances if not args.match or args.match in i["name"]]
+        instances = [
+            i
+            for i in instances
+            if (not args.match or args.match in i["name"])
+            and (args.max_units is None or i["units"] <= args.max_units)
+            and (args.max_k is None or i["k"] <= args.max_k)
+        ]
         heading = (
             f"(b) Generic graphs, {args.generic_limit:g} s per solve (limit kept: wall <= "
             f"{allowed(args.generic_limit):g} s){' (--quick)' if args.quick else ''}"
@@ -571,6 +582,15 @@ def main() -> int:
                 missed.append(f"(b) limit not kept: {inst['name']} (wall {fmt_s(new.get('wall'))} s)")
             if new["status"] == "infeasible":
                 out.append(f"- proven infeasible, not counted: {inst['name']}")
+            for units, k, seconds in PROOF_TARGETS:
+                if inst["units"] > units or inst["k"] > k or seconds > args.generic_limit:
+                    continue  # not in this target's class, or the solve was not given the target's time
+                if new["status"] not in ("optimal", "infeasible") or (new.get("wall") or math.inf) > seconds:
+                    missed.append(
+                        f"(b) not proven within {seconds:g} s (units <= {units}, k <= {k}): {inst['name']} "
+                        f"({fmt_status(new)}, gap {fmt_gap(new)})"
+                    )
+                break
 
     print("\n".join(out))
     print("\n### Targets (new engine)\n")

@@ -76,6 +76,24 @@ def test_a_grid_in_four_equal_parts_is_proven_where_the_labels_bound_collapses()
     assert validate(out.centres, problem).ok
 
 
+def test_the_first_bound_is_the_count_times_the_cheapest_consortium():
+    # 10 x 10 in 4 of exactly 25: no set of 25 cells has a border of fewer than 10 edges (a 5 x 5 corner square),
+    # so every plan cuts at least 4 * 10 / 2 = 20, which two straight cuts through the middle meet. The first
+    # exact round prices every unit at nothing and so proves 20 at once (the LP's own prices reached 17.985 in
+    # 60 s); the rest is finding a plan that cuts 20.
+    problem = Problem.from_graph(grid(10), 25, 25, n_consortia=4, weights=BORDER)
+    start = {}
+    for node in problem.units.index:  # a poor start: 4 runs of 25 cells in reading order
+        k = (node[0] * 10 + node[1]) // 25
+        start[node] = (k * 25 // 10, k * 25 % 10)
+    assert validate(start, problem).ok
+    out = columns.solve_columns(problem, 120, start)
+    bounds = [bound for _, _, bound in out.progress if bound is not None]
+    assert bounds[0] == pytest.approx(20.0)
+    assert out.status == Status.OPTIMAL and out.objective == pytest.approx(20.0)
+    assert validate(out.centres, problem).ok
+
+
 def test_the_pipeline_starts_the_labelling_search_with_the_columns():
     problem = Problem.from_graph(grid(6), 9, 9, n_consortia=4, weights=BORDER)
     plan = solve(problem, time_limit=120)
