@@ -45,7 +45,7 @@ def test_unions_left_off_enter_the_bound_only_below_what_they_cost():
     lad_graph = nx.path_graph([f"L{g}" for g in range(8)])
     pricer = decompose._UnionPricer(problem, data, {g: list(m) for g, m in members.items()})
     unlisted = decompose._unlisted(problem, pricer, lad_pop, 2, lad_graph)
-    assert any(unlisted.floor[g] > unlisted.own[g] for g in unlisted.floor)  # a centre outside costs more
+    assert any(cost > unlisted.own[g] for g, row in unlisted.to_host.items() for cost in row.values())  # outside: more
     checked = 0
     for first in range(8):
         for size in (3, 4, 5):
@@ -146,15 +146,20 @@ def test_divisions_never_lean_on_every_priced_term_at_once():
 
 
 def test_the_bound_prices_a_union_left_off_the_list_at_its_least():
-    # three authorities that can only be one union, none of it listed: the bound's choice is that union at its
-    # floor, the host's own cost plus the others' to a centre outside them, no more (valid) and no less (tight)
-    problem = grid_problem(2, 3, lo=10_000, hi=500_000, lads=3, nesting="strict", n_consortia=1).with_imd_reference()
+    # four authorities in a row that can only be one union, none of it listed: the bound's choice is that union
+    # at its floor, the host's own cost plus each other member's to a centre in the host, no more (valid) and no
+    # less (tight); and more than when each member may take a centre in any authority it can join (the floor
+    # before: the end authority away from the host went to its neighbour)
+    problem = grid_problem(2, 4, lo=10_000, hi=500_000, lads=4, nesting="strict", n_consortia=1).with_imd_reference()
     data = decompose.UnitData(problem)
     members = {g: list(m) for g, m in problem.units.groupby("lad").groups.items()}
     lad_pop = problem.units.groupby("lad")["population"].sum().astype(int).to_dict()
     pricer = decompose._UnionPricer(problem, data, members)
-    unlisted = decompose._unlisted(problem, pricer, lad_pop, 3, nx.path_graph(["L0", "L1", "L2"]))
+    union = ("L0", "L1", "L2", "L3")
+    unlisted = decompose._unlisted(problem, pricer, lad_pop, 4, nx.path_graph(union))
     choice = decompose._choose([], lad_pop, problem, "cpsat", 0, 1, [], 30, unlisted)
-    union = ("L0", "L1", "L2")
-    assert choice.bound == pytest.approx(unlisted.least(union), abs=3.0)  # (each term rounded down)
+    assert choice.bound == pytest.approx(unlisted.least(union), abs=4.0)  # (each term rounded down)
     assert unlisted.least(union) <= decompose._price_single(problem, data, sum(members.values(), []))[0] + 1e-6
+    anywhere = {g: min(row.values()) for g, row in unlisted.to_host.items()}
+    before = unlisted.price + min(unlisted.own[h] + sum(anywhere[g] for g in union if g != h) for h in union)
+    assert choice.bound > before + 1000

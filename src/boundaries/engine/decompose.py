@@ -200,39 +200,44 @@ class Unlisted:
     """What every union of whole authorities left off the list has in common, so that the bound stays valid
     without it: at least ``min_size`` authorities, patients within the bounds, one consortium's ``price``, and one
     centre, in one of its authorities (the host). Its patient-km and health mismatch add up patient by patient, so
-    the union costs at least ``own`` of its host (its patients to the best centre inside it) plus ``floor`` of
-    each other member (its patients to the best centre in another authority that a union within the bounds can
-    join it to). Its deprivation gap and border are at least 0."""
+    the union costs at least ``own`` of its host (its patients to the best centre inside it) plus, for each other
+    member, ``to_host[member][host]`` (its patients to the best centre in the host). A member reaches a host only
+    along a path of authorities of at most ``max_population`` patients in all. Its deprivation gap and border are
+    at least 0."""
 
     min_size: int
-    floor: dict[str, float]
     own: dict[str, float]
+    to_host: dict[str, dict[str, float]]
     price: float
 
     def least(self, union) -> float:
-        """The least a union of these authorities can cost (the floor the choice of columns states)."""
-        return self.price + sum(self.floor[g] for g in union) + min(self.own[g] - self.floor[g] for g in union)
+        """The least a union of these authorities can cost (the floor the choice of columns states): at its
+        cheapest host."""
+        at_host = [
+            self.own[h] + sum(self.to_host[g].get(h, math.inf) for g in union if g != h) for h in union if h in self.own
+        ]
+        return self.price + min(at_host, default=math.inf)
 
 
 def _unlisted(problem: Problem, pricer: _UnionPricer, lad_pop: dict, min_size: int, lad_graph: nx.Graph) -> Unlisted:
-    """Each authority's cost to a centre inside it and to one outside it. A union holding the authority and
-    the centre's is in one piece within the bounds, so that centre lies in an authority a path of authorities of
-    at most ``max_population`` patients in all reaches (East Midlands: the best centre anywhere, its own
-    authority's, left the bound 39% under the plan)."""
+    """Each authority's cost to a centre inside it and to one in each authority a union can join it to. A union
+    holding the authority and the host is in one piece within the bounds, so the host lies where a path of
+    authorities of at most ``max_population`` patients reaches (East Midlands, consortium preset in 23: every
+    member at the best centre anywhere left the bound 39% under the plan; at the best centre in any authority it
+    reaches, 12.44%)."""
     hi = problem.max_population
     joinable = [g for g in lad_pop if lad_pop[g] < hi]  # the others are never part of a union
     graph = lad_graph.subgraph(joinable)
-    floor, own = {}, {}
+    own, to_host = {}, {}
     for g in joinable:
         # patients of a path of authorities from g (g's own counted once)
         far = nx.single_source_dijkstra_path_length(graph, g, cutoff=hi - lad_pop[g], weight=lambda a, b, _: lad_pop[b])
-        others = [h for h in far if h != g and lad_pop[g] + far[h] <= hi]
-        if not others:
+        hosts = [h for h in far if h != g and lad_pop[g] + far[h] <= hi]
+        if not hosts:
             continue  # no union holds it
-        outside = np.concatenate([pricer.rows[h] for h in others])
         own[g] = float(pricer.to_centres(g, pricer.rows[g]).min())
-        floor[g] = float(pricer.to_centres(g, outside).min())
-    return Unlisted(min_size, floor, own, problem.weights.consortium)
+        to_host[g] = {h: float(pricer.to_centres(g, pricer.rows[h]).min()) for h in hosts}
+    return Unlisted(min_size, own, to_host, problem.weights.consortium)
 
 
 @dataclass
@@ -882,31 +887,37 @@ def _choose(
             for g in col.lads:
                 covers[g].append(k)
         count = list(range(len(cols))), [c.consortia for c in cols]
-        inside, formed = {}, None
-        if unlisted is not None and unlisted.floor:
-            # authorities in unions off the list: each at its floor; the unions they form are counted, hold at
-            # least ``min_size`` authorities each and their patients fit the bounds (a relaxation of every union)
-            inside = {
-                g: lp.var(f"in_unlisted_union[{g}]", cost=math.floor(SCALE * floor))
-                for g, floor in unlisted.floor.items()
+        inside: dict[str, int] = {}
+        if unlisted is not None and unlisted.own:
+            # authorities in unions off the list (a relaxation of every such union): each union has a host, the
+            # authority of its centre, which pays its own cost; each other member pays its cost to the best
+            # centre in the host (members may take different ones there); the members fit the bounds and number
+            # at least ``min_size`` with the host
+            price = math.floor(SCALE * unlisted.price)
+            host = {
+                h: lp.var(f"hosts_unlisted_union[{h}]", cost=math.floor(SCALE * own) + price)
+                for h, own in unlisted.own.items()
             }
-            most = len(inside) // unlisted.min_size
-            formed = lp.var("unlisted_unions", 0, most, cost=math.floor(SCALE * unlisted.price))
-            # each union formed has one host, one of its authorities: it pays its own cost, not its floor
-            hosts = {}
-            for g, floor in unlisted.floor.items():
-                extra_cost = math.floor(SCALE * unlisted.own[g]) - math.floor(SCALE * floor)
-                hosts[g] = lp.var(f"hosts_unlisted_union[{g}]", cost=extra_cost)
-            for g, var in inside.items():
-                covers[g].append(var)
-                lp.row([hosts[g], var], [1, -1], hi=0)
-            lp.row([*hosts.values(), formed], [1] * len(hosts) + [-1], 0, 0)
-            members = list(inside.values())
-            lp.row([*members, formed], [1] * len(members) + [-unlisted.min_size], lo=0)
-            pops = [lad_pop[g] for g in inside]
-            lp.row([*members, formed], [*pops, -problem.min_population], lo=0)
-            lp.row([*members, formed], [*pops, -problem.max_population], hi=0)
-            count = [*count[0], formed], [*count[1], 1]
+            by_host, by_member = defaultdict(list), defaultdict(list)
+            for g, costs in unlisted.to_host.items():
+                for h, cost in costs.items():
+                    if h in host:
+                        var = lp.var(f"joins_unlisted_union[{g},{h}]", cost=math.floor(SCALE * cost))
+                        lp.row([var, host[h]], [1, -1], hi=0)
+                        by_host[h].append((g, var))
+                        by_member[g].append(var)
+            for h, var in host.items():
+                joined = [v for _, v in by_host[h]]
+                pops = [lad_pop[g] for g, _ in by_host[h]]
+                lp.row([*joined, var], [1] * len(joined) + [1 - unlisted.min_size], lo=0)
+                lp.row([*joined, var], [*pops, lad_pop[h] - problem.min_population], lo=0)
+                lp.row([*joined, var], [*pops, lad_pop[h] - problem.max_population], hi=0)
+            for g in host:
+                inside[g] = lp.var(f"in_unlisted_union[{g}]")
+                covers[g].append(inside[g])
+                parts = [host[g], *by_member[g]]
+                lp.row([*parts, inside[g]], [1] * len(parts) + [-1], 0, 0)
+            count = [*count[0], *host.values()], [*count[1], *[1] * len(host)]
         for g in sorted(lad_pop):
             lp.row(covers.get(g, []), [1] * len(covers.get(g, [])), 1, 1)
         lp.row(count[0], count[1], k_lo, k_hi)
