@@ -61,16 +61,21 @@ def grid(n: int) -> nx.Graph:
     return graph
 
 
+def runs_in_reading_order(problem: Problem, n: int, size: int) -> dict:
+    """A poor start on an n x n grid: runs of ``size`` cells in reading order (unit -> its run's first cell)."""
+    start = {}
+    for node in problem.units.index:
+        k = (node[0] * n + node[1]) // size
+        start[node] = (k * size // n, k * size % n)
+    assert validate(start, problem).ok
+    return start
+
+
 def test_a_grid_in_four_equal_parts_is_proven_where_the_labels_bound_collapses():
     # 6 x 6 in 4 districts of exactly 9: the best plan cuts 12 edges (four 3 x 3 squares), and a set of 9 cells
     # away from the corners has a longer border. The labelling model's bound stood at 3 after 30 s.
     problem = Problem.from_graph(grid(6), 9, 9, n_consortia=4, weights=BORDER)
-    start = {}
-    for node in problem.units.index:  # a poor start: 4 runs of 9 cells in reading order
-        k = (node[0] * 6 + node[1]) // 9
-        start[node] = (k * 9 // 6, k * 9 % 6)
-    assert validate(start, problem).ok
-    out = columns.solve_columns(problem, 120, start)
+    out = columns.solve_columns(problem, 120, runs_in_reading_order(problem, 6, 9))
     assert out.status == Status.OPTIMAL
     assert out.objective == pytest.approx(12.0) and out.bound == pytest.approx(12.0)
     assert validate(out.centres, problem).ok
@@ -82,12 +87,7 @@ def test_the_first_bound_is_the_count_times_the_cheapest_consortium():
     # exact round prices every unit at nothing and so proves 20 at once (the LP's own prices reached 17.985 in
     # 60 s); the rest is finding a plan that cuts 20.
     problem = Problem.from_graph(grid(10), 25, 25, n_consortia=4, weights=BORDER)
-    start = {}
-    for node in problem.units.index:  # a poor start: 4 runs of 25 cells in reading order
-        k = (node[0] * 10 + node[1]) // 25
-        start[node] = (k * 25 // 10, k * 25 % 10)
-    assert validate(start, problem).ok
-    out = columns.solve_columns(problem, 120, start)
+    out = columns.solve_columns(problem, 120, runs_in_reading_order(problem, 10, 25))
     bounds = [bound for _, _, bound in out.progress if bound is not None]
     assert bounds[0] == pytest.approx(20.0)
     assert out.status == Status.OPTIMAL and out.objective == pytest.approx(20.0)
