@@ -35,6 +35,9 @@ best objective and the best bound among the progress entries so far; new engine 
 kept (``wall <= limit + max(2 s, 5% of limit)``), and whether the plan is valid (re-checked with the checkout's
 own ``boundaries.check.validation``).
 
+Optima proven once are kept in ``generic_optima.json`` (``--record`` adds those a run proves); every run is checked
+against them, and a plan below or a bound above a recorded optimum is a fault (exit 1).
+
 Targets (the new engine; exit 1 when one is missed):
 - (a) every region has a valid plan within 10 s in every setting; soft nesting and nesting off report a bound;
 - (b) every generic instance up to 1,500 units has a valid plan within 10 s (an instance proven infeasible is
@@ -94,6 +97,12 @@ AUTHORITIES = {
 FIRST_PLAN_TARGET_S = 10.0
 #: Issue 12's proof targets on generic graphs: (most units, most districts, seconds to a proof of optimality).
 PROOF_TARGETS = ((100, 7, 60.0), (500, 4, 600.0))
+#: Optima proven once (instance name -> objective; null: proven infeasible), kept with ``--record``: every later
+#: run is checked against them, so a plan below or a bound above a recorded optimum is reported as a fault.
+OPTIMA = Path(__file__).with_name("generic_optima.json")
+#: How far a bound may pass a recorded optimum: the models round each coefficient to 1/100 of a patient-km (one
+#: assignment per unit), so a bound may stand that much above the plan's exact objective.
+ROUNDING_PER_UNIT = 0.005
 #: Relative gaps whose time is reported ("to 5% s", "to 1% s"): when the plan was first proven that close.
 GAPS = (0.05, 0.01)
 MAX_UNITS = 1500
@@ -404,6 +413,44 @@ def generic_instances(quick: bool, limit: float, workdir: Path) -> tuple[list[di
     return instances, skipped
 
 
+def against_optimum(inst: dict, result: dict, optima: dict) -> str | None:
+    """What in ``result`` contradicts the optimum recorded for the instance, if anything."""
+    if inst["name"] not in optima:
+        return None
+    optimum = optima[inst["name"]]
+    objective, bound = result.get("objective"), result.get("bound")
+    if optimum is None:
+        return "a plan where none exists (recorded infeasible)" if objective is not None else None
+    if result.get("status") == "infeasible":
+        return f"proven infeasible, but an optimum of {optimum:g} is recorded"
+    slack = 0.01 + ROUNDING_PER_UNIT * inst["units"]
+    if objective is not None and objective < optimum - slack:
+        return f"a plan of {objective:g}, below the recorded optimum {optimum:g}"
+    if bound is not None and bound > optimum + slack:
+        return f"a bound of {bound:g}, above the recorded optimum {optimum:g}"
+    return None
+
+
+def record_optima(instances: list[dict], results: dict, optima: dict) -> int:
+    """Add the optima this run proved (new engine, valid plan) to ``OPTIMA``; written whole, then renamed."""
+    added = 0
+    for inst in instances:
+        new = results[(inst["id"], "new")]
+        if inst["name"] in optima or against_optimum(inst, new, optima):
+            continue
+        if new["status"] == "optimal" and new.get("valid"):
+            optima[inst["name"]] = new["objective"]
+        elif new["status"] == "infeasible":
+            optima[inst["name"]] = None
+        else:
+            continue
+        added += 1
+    partial = OPTIMA.with_suffix(".json.partial")
+    partial.write_text(json.dumps(dict(sorted(optima.items())), indent=1, ensure_ascii=False) + "\n")
+    partial.replace(OPTIMA)
+    return added
+
+
 # -- tables ---------------------------------------------------------------------------------------------------------
 
 
@@ -501,6 +548,7 @@ def main() -> int:
     parser.add_argument("--max-units", type=int, default=None, help="only generic instances this size or less")
     parser.add_argument("--max-k", type=int, default=None, help="only generic instances of k this or less")
     parser.add_argument("--json", default=None, help="also write every result to this file")
+    parser.add_argument("--record", action="store_true", help=f"add newly proven optima to {OPTIMA.name}")
     parser.add_argument("--gap", type=float, default=None, help="stop a region solve at this relative gap")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -572,8 +620,12 @@ def main() -> int:
         results = run_part(instances, engines, args.jobs, workdir, heading, out)
         all_results += list(results.values())
         out += table(instances, results, engines, "instance")
+        optima = json.loads(OPTIMA.read_text()) if OPTIMA.exists() else {}
         if skipped:
             out += ["", "Not run (no whole population in the band):"] + [f"- {s}" for s in skipped]
+        if args.record:
+            added = record_optima(instances, results, optima)
+            out.append(f"- {added} optimum(s) added to {OPTIMA.name} ({len(optima)} recorded)")
         for inst in instances:
             new = results[(inst["id"], "new")]
             if inst["units"] <= MAX_UNITS and new["status"] != "infeasible" and not has_valid_plan_in_time(new):
@@ -582,6 +634,9 @@ def main() -> int:
                 missed.append(f"(b) limit not kept: {inst['name']} (wall {fmt_s(new.get('wall'))} s)")
             if new["status"] == "infeasible":
                 out.append(f"- proven infeasible, not counted: {inst['name']}")
+            fault = against_optimum(inst, new, optima)
+            if fault:
+                missed.append(f"(b) {fault}: {inst['name']}")
             for units, k, seconds in PROOF_TARGETS:
                 if inst["units"] > units or inst["k"] > k or seconds > args.generic_limit:
                     continue  # not in this target's class, or the solve was not given the target's time
