@@ -214,7 +214,9 @@ class Unlisted:
         """The least a union of these authorities can cost (the floor the choice of columns states): at its
         cheapest host."""
         at_host = [
-            self.own[h] + sum(self.to_host[g].get(h, math.inf) for g in union if g != h) for h in union if h in self.own
+            self.own[h] + sum(self.to_host.get(g, {}).get(h, math.inf) for g in union if g != h)
+            for h in union
+            if h in self.own
         ]
         return self.price + min(at_host, default=math.inf)
 
