@@ -902,12 +902,11 @@ def _choose(
             }
             by_host, by_member = defaultdict(list), defaultdict(list)
             for g, costs in unlisted.to_host.items():
-                for h, cost in costs.items():
-                    if h in host:
-                        var = lp.var(f"joins_unlisted_union[{g},{h}]", cost=math.floor(SCALE * cost))
-                        lp.row([var, host[h]], [1, -1], hi=0)
-                        by_host[h].append((g, var))
-                        by_member[g].append(var)
+                for h, cost in costs.items():  # (a host reaches its members as they reach it: h is in host)
+                    var = lp.var(f"joins_unlisted_union[{g},{h}]", cost=math.floor(SCALE * cost))
+                    lp.row([var, host[h]], [1, -1], hi=0)
+                    by_host[h].append((g, var))
+                    by_member[g].append(var)
             for h, var in host.items():
                 joined = [v for _, v in by_host[h]]
                 pops = [lad_pop[g] for g, _ in by_host[h]]

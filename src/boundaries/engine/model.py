@@ -180,7 +180,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
     index = {u: k for k, u in enumerate(units)}
     pop = problem.units["population"].astype(int).to_numpy()
     xy = problem.units[["x", "y"]].to_numpy(float)
-    lad = problem.units["lad"].tolist() if "lad" in problem.units else None
+    lad = problem.units["lad"].astype(str).tolist() if "lad" in problem.units else None  # codes as text, as elsewhere
     community = problem.units["community"].tolist() if "community" in problem.units else None
     imd = problem.units["imd"].to_numpy(float) if "imd" in problem.units else None
     imd_mean = problem.imd_mean
@@ -259,7 +259,7 @@ def build_model(problem: Problem, pairs: dict[str, set[str]] | None = None) -> C
                             lp.row([assign[(i, r)], whole], [1, -1], 0, 0)
                         else:
                             lp.row([whole], [1], hi=0)
-                    if {str(g), str(lad[r])} & problem.lads_beyond:  # (a part of a region) neither is whole here
+                    if {g, lad[r]} & problem.lads_beyond:  # (a part of a region) neither is whole here
                         lp.row([whole], [1], hi=0)
                     # a consortium reaching into another authority holds all of its own authority too
                     present = [i for i in own if (i, r) in assign]
@@ -355,7 +355,7 @@ def _soft_nesting(lp, problem, assign, r, members, lad, lad_units) -> None:
         for i in inside:
             lp.row([touches[g], assign[(i, r)]], [1, -1], lo=0)
             lp.row([whole, assign[(i, r)]], [1, -1], hi=0)
-        if len(inside) < len(lad_units[g]) or str(g) in problem.lads_beyond:
+        if len(inside) < len(lad_units[g]) or g in problem.lads_beyond:
             lp.row([whole], [1], hi=0)
         split = lp.var(f"split[{g},{units[r]}]")
         lp.price(split, "la_split", SCALE, problem.weights.la_split)
