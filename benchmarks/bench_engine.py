@@ -546,6 +546,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, choices=(1, 2), help="solves at once (at most 2)")
     parser.add_argument("--match", default=None, help="only instances whose name contains this text")
     parser.add_argument("--max-units", type=int, default=None, help="only generic instances this size or less")
+    parser.add_argument("--min-units", type=int, default=None, help="only generic instances this size or more")
     parser.add_argument("--max-k", type=int, default=None, help="only generic instances of k this or less")
     parser.add_argument("--json", default=None, help="also write every result to this file")
     parser.add_argument("--record", action="store_true", help=f"add newly proven optima to {OPTIMA.name}")
@@ -611,6 +612,7 @@ def main() -> int:
             for i in instances
             if (not args.match or args.match in i["name"])
             and (args.max_units is None or i["units"] <= args.max_units)
+            and (args.min_units is None or i["units"] >= args.min_units)
             and (args.max_k is None or i["k"] <= args.max_k)
         ]
         heading = (
