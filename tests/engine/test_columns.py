@@ -1,6 +1,7 @@
 """The set-partitioning bound (consortia as columns) against enumeration, and its strength where the labelling
 model's bound collapses."""
 
+import itertools
 import math
 
 import networkx as nx
@@ -121,6 +122,27 @@ def test_pricing_finds_the_cheapest_consortium_and_the_relaxation_is_no_dearer()
     assert all(data.connected(s) for s in sets)
     _, looser, exact = columns._Pricing(problem, data, connected=False).price([0] * len(data.units), 30, 0)
     assert exact and looser <= least  # in pieces is a relaxation
+
+
+def test_connected_pricing_cuts_off_sets_in_pieces_and_finds_the_enumerated_minimum():
+    # 4 x 4 grid, consortia of 4 cells; the four corners priced high: in pieces the best set is the corners
+    # (8 cut edges, against the 4-corner prize), in one piece it has to walk between them
+    problem = Problem.from_graph(grid(4), 4, 4, n_consortia=4, weights=BORDER)
+    data = columns._Units.of(problem)
+    corners = {(0, 0), (0, 3), (3, 0), (3, 3)}
+    prices2 = [700 if unit in corners else 0 for unit in data.units]
+    cells = range(len(data.units))
+    connected_sets = [frozenset(s) for s in itertools.combinations(cells, 4) if data.connected(frozenset(s))]
+    least = min(data.cost2(s) - sum(prices2[i] for i in s) for s in connected_sets)
+    relaxed = columns._Pricing(problem, data, connected=False)
+    sets, in_pieces, exact = relaxed.price(prices2, 30, 0)
+    assert exact and in_pieces < least and not data.connected(sets[-1])
+    pricing = columns._Pricing(problem, data, connected=True)
+    sets, found, exact = pricing.price(prices2, 30, 0)
+    assert exact and found == least
+    assert pricing.separators  # the set in pieces was cut off, not stated away
+    assert sets and all(data.connected(s) for s in sets)
+    assert min(data.cost2(s) - sum(prices2[i] for i in s) for s in sets) == least
 
 
 def test_the_bound_takes_the_count_that_costs_least():

@@ -45,6 +45,7 @@ from boundaries.engine.problem import Problem
 from boundaries.status import Status, proven, proven_status
 
 EPS = 1e-6
+USED = 1e-6  # a column's LP value above this counts as used (interior points leave tiny values on many)
 SMOOTHING = 0.7  # weight of the best bound's prices in the point priced
 #: Local pricing rounds in a row before an exact one: the LP converges through local columns, but only exact
 #: rounds move the bound (a 10x10 grid in 4: 273 local rounds and 5 exact ones in 50 s left it at a bound of 0).
@@ -210,33 +211,20 @@ class _LocalPricing:
 class _Pricing:
     """One consortium as a CP-SAT model; its objective's unit prices change from round to round.
 
-    ``connected=False`` leaves out the tree that keeps the consortium in one piece: a relaxation (its minimum is
-    no larger), so its bound is valid too, and CP-SAT proves it in a fraction of the time (Cornwall's 69
-    practices in 4: about 1 s a round against 5 s unproven)."""
+    ``connected=False`` lets the consortium fall in pieces: a relaxation (its minimum is no larger), so its
+    bound is valid too, and CP-SAT proves it fast. ``connected=True`` keeps it in one piece by separators
+    added as a best set in pieces shows them (``separate``); they hold for any prices, so they stay in the
+    model from round to round. A tree hanging from a root (a parent and a depth per unit) stated the same
+    inside the search, but CP-SAT proved nothing with it: Cornwall's 69 practices in 4, rounds of 50-90 s
+    unproven."""
 
     def __init__(self, problem: Problem, data: _Units, connected: bool) -> None:
-        n = len(data.units)
         m = self.cp = cp_model.CpModel()
         index = {u: i for i, u in enumerate(data.units)}
+        self.data, self.connected = data, connected
+        self.separators: set[tuple[int, int, frozenset[int]]] = set()
         self.take = [m.new_bool_var(f"take[{u}]") for u in data.units]
         m.add_bool_or(self.take)
-        if connected:
-            self.root = [m.new_bool_var(f"root[{u}]") for u in data.units]
-            m.add_exactly_one(self.root)
-            seen: list[int] = []  # the root is the consortium's first unit in order: no unit before it is taken
-            for i in range(n):
-                for before in seen:
-                    m.add_implication(self.root[i], self.take[before].Not())
-                seen.append(i)
-            depth = [m.new_int_var(0, n - 1, f"depth[{u}]") for u in data.units]
-            for i in range(n):
-                arcs = []
-                for p in data.neighbours[i]:
-                    arc = m.new_bool_var(f"parent[{data.units[i]},{data.units[p]}]")
-                    m.add_implication(arc, self.take[p])
-                    m.add(depth[i] >= depth[p] + 1).only_enforce_if(arc)
-                    arcs.append(arc)
-                m.add(sum(arcs) + self.root[i] == self.take[i])
         total = sum(p * t for p, t in zip(data.pop, self.take))
         m.add(total >= problem.min_population)
         m.add(total <= problem.max_population)
@@ -275,8 +263,29 @@ class _Pricing:
     ) -> tuple[list[frozenset[int]], float | None, bool]:
         """Every improving set the search passed through, the proven lower bound on
         min_S (cost2(S) - prices2(S)), and whether that minimum was proven; ``hint`` is a set to start from
-        (the best of the LP's columns at these prices: an incumbent from the first second)."""
+        (the best of the LP's columns at these prices: an incumbent from the first second).
+
+        With ``connected``, a best set in pieces is cut off (``separate``) and the search runs again, until its
+        best set is in one piece or the time is up; only sets in one piece are returned, and the minimum is
+        proven only when the best set is in one piece."""
         self.cp.minimize(self.cost - sum(p * t for p, t in zip(prices2, self.take)))
+        deadline = time.perf_counter() + max(0.01, limit)
+        sets: list[frozenset[int]] = []
+        while True:
+            code, found, bound = self._search(deadline - time.perf_counter(), seed, hint)
+            if code == cp_model.INFEASIBLE:
+                return [s for s in sets if not self.connected or self.data.connected(s)], math.inf, True
+            sets += found
+            best = found[-1] if found else None
+            in_pieces = self.connected and best is not None and not self.data.connected(best)
+            if not in_pieces or code != cp_model.OPTIMAL or time.perf_counter() >= deadline:
+                whole = [s for s in sets if not self.connected or self.data.connected(s)]
+                return whole, bound, code == cp_model.OPTIMAL and not in_pieces
+            assert best is not None
+            self.separate(best)
+
+    def _search(self, limit: float, seed: int, hint: frozenset[int] | None):
+        """One CP-SAT search: (status, every improving set it passed through, its proven lower bound)."""
         self.cp.clear_hints()
         if hint is not None:
             for i, t in enumerate(self.take):
@@ -291,10 +300,31 @@ class _Pricing:
         found = _Found(self.take)
         with _stop_on_ctrl_c(solver):
             code = solver.solve(self.cp, found)
-        if code == cp_model.INFEASIBLE:
-            return [], math.inf, True
-        bound = solver.best_objective_bound if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN) else None
-        return found.sets, bound, code == cp_model.OPTIMAL
+        done = (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN)
+        return code, found.sets, solver.best_objective_bound if code in done else None
+
+    def separate(self, members: frozenset[int]) -> None:
+        """Cut off a set in pieces, and every set that joins two units as it does (valid for any prices): for
+        units ``a`` and ``b`` of different pieces, a consortium in one piece holding both holds a unit of each
+        minimal a-b separator, here the units around ``a``'s piece that also touch ``b``'s side of them:
+        ``not take[a] or not take[b] or any(take[v] for v in separator)``."""
+        neighbours = self.data.neighbours
+        pieces = connected_pieces(members, neighbours)
+        for piece in pieces:
+            around = {v for u in piece for v in neighbours[u]} - piece
+            for other in pieces:
+                if other is piece:
+                    continue
+                side = connected_pieces(set(range(len(neighbours))) - around - piece, neighbours)
+                reach = next(part for part in side if min(other) in part)
+                separator = frozenset(v for v in around if any(w in reach for w in neighbours[v]))
+                for a in sorted(piece):
+                    for b in sorted(other):
+                        if (a, b, separator) not in self.separators:
+                            self.separators.add((a, b, separator))
+                            self.cp.add_bool_or(
+                                [self.take[a].Not(), self.take[b].Not(), *(self.take[v] for v in sorted(separator))]
+                            )
 
 
 class _Found(cp_model.CpSolverSolutionCallback):
@@ -322,6 +352,11 @@ class _Master:
     def __post_init__(self) -> None:
         h = self.highs = quiet_highs()
         h.setOptionValue("random_seed", 0)
+        # Interior-point prices (no crossover): near the middle of the LP's optimal prices, not at one of its
+        # vertices, which jump from round to round. Cornwall's 69 practices in 4 by cut edges: 47 s of pricing
+        # to solve the LP of consortia in pieces, against 131 s at the simplex method's vertices.
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
         inf = highspy.kHighsInf
         for _ in range(self.n):
             h.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([], dtype=float))
@@ -335,11 +370,13 @@ class _Master:
         self.costs.append(cost2)
         self.whole.append(whole)
 
-    def retire_pieces(self) -> None:
-        """Columns in several pieces leave the LP: from now on it is the LP of plans (connected consortia)."""
+    def retire_pieces(self) -> list[frozenset[int]]:
+        """Columns in several pieces leave the LP: from now on it is the LP of plans (connected consortia).
+        Returns them."""
         pieces = np.array([i for i, w in enumerate(self.whole) if not w], dtype=np.int32)
         if len(pieces):
             self.highs.changeColsBounds(len(pieces), pieces, np.zeros(len(pieces)), np.zeros(len(pieces)))
+        return [self.columns[i] for i in pieces]
 
     def solve(self, time_limit: float) -> tuple[list[float], float, list[frozenset[int]] | None] | None:
         """The LP's prices (one per unit and the count row's) and its plan when the LP's solution is whole."""
@@ -351,15 +388,20 @@ class _Master:
         solution = h.getSolution()
         duals = list(solution.row_dual)
         values = list(solution.col_value)
-        chosen = [i for i, v in enumerate(values) if v > 1e-9]
-        whole = all(values[i] > 1 - 1e-9 and self.whole[i] for i in chosen)
+        chosen = [i for i, v in enumerate(values) if v > USED]
+        whole = all(values[i] > 1 - USED and self.whole[i] for i in chosen)
         plan = [self.columns[i] for i in chosen] if whole else None
         return duals[: self.n], duals[self.n], plan
 
     def in_use(self) -> list[frozenset[int]]:
         """The columns the LP's last solution uses: where better columns are likely to be found nearby."""
         values = self.highs.getSolution().col_value
-        return [c for c, v, w in zip(self.columns, values, self.whole) if v > 1e-9 and w]
+        return [c for c, v, w in zip(self.columns, values, self.whole) if v > USED and w]
+
+    @property
+    def value(self) -> float:
+        """The LP's value (doubled costs) at its last solve: no plan of these columns costs less."""
+        return self.highs.getInfo().objective_function_value
 
     def best_plan(self, time_limit: float, seed: int, start: list[frozenset[int]]) -> list[frozenset[int]] | None:
         """The best plan made of the columns generated (CP-SAT on the integer master, which keeps its time
@@ -441,7 +483,7 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
     local = _LocalPricing(problem, data) if _plain(problem) else None
     bound2 = -math.inf
     rounds = local_rounds = burst = 0
-    solved_lp = False
+    solved_lp = ""  # how the loop ended, when the LP can give no more
     centre: list[float] | None = None  # the prices of the best bound so far (Wentges smoothing's centre)
     smoothing = SMOOTHING
     progress: list[Progress] = []
@@ -454,6 +496,7 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
         if solved is None:
             break
         duals, count_price, whole = solved
+        value = master.value
         if whole is not None and (cost := sum(data.cost2(c) for c in whole)) < best:
             best, plan = cost, whole
             progress.append((time.perf_counter() - started, best / 2 / SCALE, _bound()))
@@ -495,20 +538,27 @@ def solve_columns(problem: Problem, time_limit: float, start: dict, seed: int = 
         wanted = [c for c in sets if c not in known and _reduced(data, c, duals, count_price) < -EPS]
         for members in wanted:
             add(members)
-        if wanted:
+        # The LP's value is at most this master's, and every plan's objective is a multiple of the step: once the
+        # bound rounds up to what the master's value does, this phase's LP can raise it no more (Cornwall's 69
+        # practices in 4 by cut edges: consortia in pieces were at 22 after 19 s, the LP solved at 50 s).
+        rounded_out = _floor_units(bound2, data.step) >= _floor_units(value, data.step)
+        if wanted and not rounded_out:
             smoothing = SMOOTHING
-        elif smoothing > 0.0 or not exact or at_nothing:
+        elif (smoothing > 0.0 or not exact or at_nothing) and not rounded_out:
             smoothing = 0.0  # a mis-pricing (or an unproven round): the next round prices at the LP's prices
         elif phases:  # nothing undercuts the LP's own prices: this phase's LP is solved
             pricing = phases.pop(0)
-            master.retire_pieces()
+            for members in master.retire_pieces():  # what the relaxation liked: cut off from the start
+                pricing.separate(members)
+            smoothing = SMOOTHING
         else:
-            solved_lp = True
+            at_lp = not wanted and exact and smoothing == 0.0 and not at_nothing  # priced at the LP's own prices
+            solved_lp = "LP solved" if at_lp else "LP rounded out"
             break
     log = [
         f"set partitioning: {len(master.columns):,} columns in {rounds} exact and {local_rounds} local pricing "
         f"rounds, LP bound "
-        f"{bound2 / 2 / SCALE:,.3f}{' (LP solved)' if solved_lp else ''}"
+        f"{bound2 / 2 / SCALE:,.3f}{f' ({solved_lp})' if solved_lp else ''}"
     ]
     if left() > 0 and not proven(best / 2 / SCALE, _bound(), gap):  # a proven plan needs no better one
         found = master.best_plan(left(), seed, plan)
