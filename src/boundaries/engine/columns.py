@@ -273,16 +273,14 @@ class _Pricing:
         sets: list[frozenset[int]] = []
         while True:
             code, found, bound = self._search(deadline - time.perf_counter(), seed, hint)
-            if code == cp_model.INFEASIBLE:
-                return [s for s in sets if not self.connected or self.data.connected(s)], math.inf, True
             sets += found
-            best = found[-1] if found else None
-            in_pieces = self.connected and best is not None and not self.data.connected(best)
-            if not in_pieces or code != cp_model.OPTIMAL or time.perf_counter() >= deadline:
-                whole = [s for s in sets if not self.connected or self.data.connected(s)]
-                return whole, bound, code == cp_model.OPTIMAL and not in_pieces
-            assert best is not None
-            self.separate(best)
+            if self.connected and found and not self.data.connected(found[-1]):
+                if code == cp_model.OPTIMAL and time.perf_counter() < deadline:
+                    self.separate(found[-1])
+                    continue
+                code = cp_model.FEASIBLE  # the best set is in pieces: its minimum is no proof for one piece
+            whole = [s for s in sets if not self.connected or self.data.connected(s)]
+            return whole, bound, code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
 
     def _search(self, limit: float, seed: int, hint: frozenset[int] | None):
         """One CP-SAT search: (status, every improving set it passed through, its proven lower bound)."""
@@ -300,6 +298,8 @@ class _Pricing:
         found = _Found(self.take)
         with _stop_on_ctrl_c(solver):
             code = solver.solve(self.cp, found)
+        if code == cp_model.INFEASIBLE:
+            return code, [], math.inf  # no set at all: any bound holds
         done = (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN)
         return code, found.sets, solver.best_objective_bound if code in done else None
 
@@ -312,10 +312,10 @@ class _Pricing:
         pieces = connected_pieces(members, neighbours)
         for piece in pieces:
             around = {v for u in piece for v in neighbours[u]} - piece
+            side = connected_pieces(set(range(len(neighbours))) - around - piece, neighbours)
             for other in pieces:
                 if other is piece:
                     continue
-                side = connected_pieces(set(range(len(neighbours))) - around - piece, neighbours)
                 reach = next(part for part in side if min(other) in part)
                 separator = frozenset(v for v in around if any(w in reach for w in neighbours[v]))
                 for a in sorted(piece):
